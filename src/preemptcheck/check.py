@@ -1,0 +1,180 @@
+"""Properties -> verdicts: finds model files, runs the engine, replays every trace, judges."""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
+from preemptcheck.errors import Code, Collector, InputError, UsageError, did_you_mean
+from preemptcheck.model import load_model
+from preemptcheck.model.ir import Model, PropKind
+from preemptcheck.results import (
+    ModelFailure,
+    ModelResult,
+    PropertyResult,
+    RunResult,
+    Stats,
+    Strength,
+    Verdict,
+)
+from preemptcheck.source import SourceCache, Span
+from preemptcheck.trace import replay
+
+MODEL_SUFFIXES = (".yaml", ".yml")
+DEFAULT_MAX_STATES = 10_000_000
+
+
+def find_models(paths: Iterable[str]) -> list[str]:
+    """Files as given; folders searched recursively for *.yaml, skipping `_` partials; globs."""
+    diags = Collector()
+    out: list[str] = []
+    for arg in paths:
+        p = Path(arg)
+        if any(ch in arg for ch in "*?[") and not p.exists():
+            hits = sorted(glob.glob(arg, recursive=True))
+            files = [h for h in hits if Path(h).is_file() and h.endswith(MODEL_SUFFIXES)]
+            if not files:
+                diags.error(Code.NO_MODELS, f"no model files match {arg}", Span(arg, 0, 0))
+            out.extend(f for f in files if not Path(f).name.startswith("_"))
+        elif p.is_dir():
+            files = sorted(
+                str(f)
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix in MODEL_SUFFIXES
+                and not f.name.startswith("_")
+                and not any(part.startswith(".") for part in f.parts[len(p.parts) :])
+            )
+            if not files:
+                diags.error(Code.NO_MODELS, f"no model files (*.yaml) in {arg}", Span(arg, 0, 0))
+            out.extend(files)
+        else:
+            out.append(arg)  # read errors are reported when it is loaded
+    diags.raise_if_any(UsageError)
+    return list(dict.fromkeys(out))
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    overrides: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    properties: tuple[str, ...] = ()
+    max_states: int | None = DEFAULT_MAX_STATES
+    timeout: float | None = None
+    strict: bool = False
+
+
+def check_paths(
+    paths: Iterable[str],
+    options: Options,
+    *,
+    progress: Callable[[str, Progress], None] | None = None,
+    sources: SourceCache | None = None,
+) -> RunResult:
+    sources = sources or SourceCache()
+    results: list[ModelResult | ModelFailure] = []
+    for path in find_models(paths):
+        try:
+            results.append(check_file(path, options, progress=progress, sources=sources))
+        except InputError as exc:
+            results.append(ModelFailure(path, exc.diagnostics))
+    return RunResult(tuple(results), strict=options.strict)
+
+
+def check_file(
+    path: str,
+    options: Options,
+    *,
+    progress: Callable[[str, Progress], None] | None = None,
+    sources: SourceCache | None = None,
+) -> ModelResult:
+    model = load_model(path, overrides=options.overrides, sources=sources)
+    model = _select(model, options.properties)
+    explorer = Explorer(model)
+    cb = (lambda p: progress(path, p)) if progress is not None else None
+    run = explorer.run(max_states=options.max_states, timeout=options.timeout, progress=cb)
+    return judge(model, run)
+
+
+def _select(model: Model, ids: tuple[str, ...]) -> Model:
+    if not ids:
+        return model
+    known = [p.id for p in model.properties] + [s for s, _ in model.skipped]
+    diags = Collector()
+    for pid in ids:
+        if pid not in known:
+            diags.error(
+                Code.BAD_OPTION,
+                f"--property {pid}: no such property in {model.file}",
+                hint=did_you_mean(pid, known),
+            )
+    diags.raise_if_any(UsageError)
+    keep = tuple(p for p in model.properties if p.id in ids or p.builtin)
+    return dataclasses.replace(model, properties=keep)
+
+
+def judge(model: Model, run: ExplicitRun) -> ModelResult:
+    """Turn an engine run into verdicts; every trace is replayed first (ReplayError if not)."""
+    found = {f.prop_index: f.trace for f in run.findings}
+    results: list[PropertyResult] = []
+    for pi, prop in enumerate(model.properties):
+        trace = found.get(pi)
+        if trace is not None:
+            replay(model, prop, trace)
+        witness = prop.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
+        if trace is not None:
+            verdict = Verdict.HOLDS if witness else Verdict.VIOLATED
+            strength = Strength.WITNESS if witness else Strength.COUNTEREXAMPLE
+            reason = trace.message or ""
+        elif run.complete:
+            verdict = Verdict.VIOLATED if witness else Verdict.HOLDS
+            strength = Strength.EXHAUSTIVE
+            reason = (
+                (
+                    "no reachable state satisfies it"
+                    if prop.kind == PropKind.REACHABLE
+                    else "no step of it can fire"
+                )
+                if witness
+                else ""
+            )
+        else:
+            verdict, strength, reason = Verdict.UNKNOWN, Strength.NONE, run.limit or ""
+        results.append(
+            PropertyResult(
+                prop.id,
+                prop.kind,
+                verdict,
+                strength,
+                prop.expect,
+                reason,
+                trace,
+                prop.doc,
+                prop.span,
+            )
+        )
+    warnings: list[str] = []
+    if run.complete:
+        for action, n in run.coverage:
+            if n == 0:
+                warnings.append(
+                    f"action {action} is never enabled in a reachable state: "
+                    "a property over it proves nothing"
+                )
+    stats = Stats(
+        run.states, run.transitions, run.depth, run.complete, run.limit, run.state_bits, run.elapsed
+    )
+    return ModelResult(
+        model.file,
+        model.name,
+        model.param_values,
+        "explicit",
+        stats,
+        tuple(results),
+        run.coverage,
+        tuple(warnings),
+        model.skipped,
+        model,
+    )

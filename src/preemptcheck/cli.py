@@ -1,0 +1,266 @@
+"""Typer app: options -> one core call -> render -> exit code. The only module that prints/exits."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from preemptcheck import __version__
+from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
+from preemptcheck.engines.explicit import Progress
+from preemptcheck.errors import Code, Diagnostic, InputError
+from preemptcheck.report import jsonout, text
+from preemptcheck.results import ModelResult, RunResult
+from preemptcheck.source import SourceCache
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A model checker for the Linux kernel's preemption machinery.",
+)
+
+EXIT_INTERNAL = 4
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Engine(StrEnum):
+    explicit = "explicit"
+    symbolic = "symbolic"
+    auto = "auto"
+
+
+class Traces(StrEnum):
+    violations = "violations"
+    all = "all"
+    none = "none"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"preemptcheck {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """preemptcheck: every property of a preemption model proved over all reachable states,
+    or broken by the shortest trace, in the kernel's own terms."""
+
+
+def _usage(message: str, code: Code = Code.BAD_OPTION) -> typer.Exit:
+    typer.echo(Diagnostic(code, message).headline().removeprefix("<none>: "), err=True)
+    return typer.Exit(2)
+
+
+def _overrides(sets: list[str], mode: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in sets:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise _usage(f"--set {item}: expected NAME=VALUE")
+        out[name.strip()] = value.strip()
+    if mode is not None:
+        out["mode"] = mode
+    return out
+
+
+class _ProgressLine:
+    """A progress line on stderr for runs longer than a second (states, frontier, states/s)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, path: str, p: Progress) -> None:
+        if p.elapsed < 1.0 or (not self.tty and p.elapsed - self.last < 10.0):
+            return
+        self.last = p.elapsed
+        rate = p.states / p.elapsed if p.elapsed else 0.0
+        line = (
+            f"{path}: {p.states:,} states, frontier {p.frontier:,}, depth {p.depth}, "
+            f"{rate:,.0f} states/s"
+        )
+        if self.tty:
+            sys.stderr.write("\r" + line[:150].ljust(100))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown and self.tty:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+
+def _write_atomic(path: Path, content: str) -> None:
+    """Write via a temporary file and rename: never a half-written output file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _trace_files(run: RunResult) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    used: set[str] = set()
+    for m in run.models:
+        if not isinstance(m, ModelResult):
+            continue
+        stem = Path(m.file).stem
+        for p in m.properties:
+            if p.trace is None:
+                continue
+            name = f"{stem}.{p.id}.itf.json"
+            k = 2
+            while name in used:
+                name = f"{stem}-{k}.{p.id}.itf.json"
+                k += 1
+            used.add(name)
+            out.append((name, jsonout.dumps(jsonout.itf_document(m.model, p, p.trace))))
+    return out
+
+
+@app.command()
+def verify(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Model files, folders (searched for *.yaml, skipping _partials) or globs."
+        ),
+    ],
+    mode: Annotated[
+        str | None,
+        typer.Option(help="Set the model's `mode` param (none, voluntary, full, lazy, rt)."),
+    ] = None,
+    all_modes: Annotated[
+        bool, typer.Option("--all-modes", help="Check every mode the model allows.")
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="explicit (BFS); auto picks explicit.")
+    ] = Engine.explicit,
+    property_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--property",
+            metavar="ID",
+            help="Check only this property (repeatable; built-ins always run).",
+        ),
+    ] = None,
+    max_states: Annotated[
+        int, typer.Option(help="Stop exploring after this many states (inconclusive, exit 3).")
+    ] = DEFAULT_MAX_STATES,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (inconclusive, exit 3).")
+    ] = None,
+    format_: Annotated[
+        Format,
+        typer.Option(
+            "--format", help="text for people, json for tools (schema preemptcheck/result v1)."
+        ),
+    ] = Format.text,
+    trace_dir: Annotated[
+        Path | None, typer.Option(help="Write every trace as ITF JSON here.")
+    ] = None,
+    traces: Annotated[
+        Traces, typer.Option(help="Which traces the text report prints.")
+    ] = Traces.violations,
+    junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report (not yet).")] = None,
+    sarif: Annotated[
+        Path | None, typer.Option(help="Write a SARIF 2.1.0 report (not yet).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Treat warnings (actions that never fire) as failures.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option(help="Show the Python traceback of internal errors.")
+    ] = False,
+) -> None:
+    """Check every property of each model; exit 0 when every verdict is as expected.
+
+    Exit codes: 0 as expected, 1 a verdict differs from its expectation, 2 bad input or
+    usage, 3 inconclusive (a limit was reached), 4 internal error.
+    """
+    if all_modes:
+        raise _usage(
+            "--all-modes is not supported yet: use --mode M per mode", Code.NOT_SUPPORTED_YET
+        )
+    if engine == Engine.symbolic:
+        raise _usage("--engine symbolic is not supported yet: use explicit", Code.NOT_SUPPORTED_YET)
+    if junit is not None or sarif is not None:
+        raise _usage("--junit and --sarif are not supported yet", Code.NOT_SUPPORTED_YET)
+    if max_states < 1:
+        raise _usage(f"--max-states must be at least 1, got {max_states}")
+    if timeout is not None and timeout <= 0:
+        raise _usage(f"--timeout must be positive, got {timeout:g}")
+    options = Options(
+        overrides=_overrides(set_ or [], mode),
+        properties=tuple(property_ or ()),
+        max_states=max_states,
+        timeout=timeout,
+        strict=strict,
+    )
+    sources = SourceCache()
+    progress = _ProgressLine()
+    t0 = time.monotonic()
+    try:
+        run = check_paths(paths, options, progress=progress, sources=sources)
+    except InputError as exc:
+        progress.done()
+        for d in exc.diagnostics:
+            typer.echo(d.render(sources), err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # a bug in preemptcheck, not in the model
+        progress.done()
+        if debug:
+            traceback.print_exc()
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}"
+            + ("" if debug else " (run with --debug for the traceback)"),
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+    progress.done()
+    if trace_dir is not None:
+        for name, content in _trace_files(run):
+            _write_atomic(trace_dir / name, content)
+    if format_ == Format.json:
+        typer.echo(jsonout.dumps(jsonout.run_document(run)), nl=False)
+    else:
+        typer.echo(text.render_run(run, sources, traces=traces.value), nl=False)
+    if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
+        typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
+    raise typer.Exit(run.exit_code)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,179 @@
+"""Explicit-state engine: breadth-first search over packed integer states, shortest traces."""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from preemptcheck.engines.codegen import ExpandFn, compile_expand
+from preemptcheck.engines.layout import Layout
+from preemptcheck.model.ir import Model, PropKind
+from preemptcheck.system import State, StepLabel, TransitionSystem
+from preemptcheck.trace import Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    states: int
+    frontier: int
+    transitions: int
+    depth: int
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The first (shortest) trace on which a property was decided: violated, or witnessed."""
+
+    prop_index: int
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class ExplicitRun:
+    states: int
+    transitions: int
+    depth: int  # the largest BFS depth reached
+    complete: bool  # every reachable state was expanded
+    limit: str | None  # why the search stopped early
+    findings: tuple[Finding, ...]
+    coverage: tuple[tuple[str, int], ...]  # action -> reachable states that enable it
+    elapsed: float
+    state_bits: int
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Explorer:
+    """Compiles a model's successor function once; `run` explores from the initial state."""
+
+    def __init__(self, model: Model) -> None:
+        self.ts = TransitionSystem(model)
+        self.layout = Layout(self.ts)
+        self.expand: ExpandFn
+        self.expand, self.source = compile_expand(self.ts, self.layout)
+
+    def initial(self) -> int:
+        from preemptcheck.semantics import Reference
+
+        return self.layout.pack(Reference(self.ts.model).initial())
+
+    def run(
+        self,
+        *,
+        max_states: int | None = None,
+        timeout: float | None = None,
+        progress: ProgressFn | None = None,
+        progress_every: int = 1 << 14,
+    ) -> ExplicitRun:
+        t0 = time.monotonic()
+        props = self.ts.properties
+        n_props = len(props)
+        active = (1 << n_props) - 1
+        deadlock_pi = next((i for i, p in enumerate(props) if p.kind == PropKind.DEADLOCK), None)
+        found: dict[int, tuple[int, int, int, str | None]] = {}  # pi -> (state, sid, cpu, msg)
+        cov = [0] * len(self.ts.model.actions)
+
+        init = self.initial()
+        index: dict[int, int] = {init: 0}
+        order: list[int] = [init]
+        parent = array("q", [-1])
+        via = array("l", [-1])
+        expand = self.expand
+        setdefault = index.setdefault
+        append = order.append
+        transitions = 0
+        depth = 0
+        level_end = 1
+        limit: str | None = None
+        i = 0
+        next_check = progress_every
+        while i < len(order):
+            if i == level_end:
+                depth += 1
+                level_end = len(order)
+            s = order[i]
+            out, ev, en = expand(s, active, cov)
+            if ev:
+                for pi, sid, cpu, msg in ev:
+                    if active >> pi & 1:
+                        found[pi] = (i, sid, cpu, msg)
+                        active &= ~(1 << pi)
+            if not en and deadlock_pi is not None and active >> deadlock_pi & 1:
+                found[deadlock_pi] = (i, -1, -1, None)
+                active &= ~(1 << deadlock_pi)
+            n = len(order)
+            for j in range(0, len(out), 2):
+                ns = out[j]
+                if setdefault(ns, n) == n:
+                    append(ns)
+                    parent.append(i)
+                    via.append(out[j + 1])
+                    n += 1
+            transitions += len(out) >> 1
+            i += 1
+            if max_states is not None and n >= max_states and i < n:
+                limit = f"state limit reached ({max_states:,} states)"
+                break
+            if i >= next_check:
+                next_check += progress_every
+                elapsed = time.monotonic() - t0
+                if progress is not None:
+                    progress(Progress(len(order), len(order) - i, transitions, depth, elapsed))
+                if timeout is not None and elapsed > timeout:
+                    limit = f"timeout after {timeout:g} s"
+                    break
+        if limit is None and max_states is not None and len(order) > max_states:
+            limit = f"state limit reached ({max_states:,} states)"
+        complete = limit is None
+        findings = tuple(
+            Finding(pi, self._trace(order, parent, via, *found[pi])) for pi in sorted(found)
+        )
+        coverage = tuple((a.name, cov[k]) for k, a in enumerate(self.ts.model.actions))
+        return ExplicitRun(
+            len(order),
+            transitions,
+            depth,
+            complete,
+            limit,
+            findings,
+            coverage,
+            time.monotonic() - t0,
+            self.layout.bits,
+        )
+
+    def _trace(
+        self,
+        order: list[int],
+        parent: array[int],
+        via: array[int],
+        i: int,
+        sid: int,
+        cpu: int,
+        msg: str | None,
+    ) -> Trace:
+        packed: list[int] = []
+        sids: list[int] = []
+        k = i
+        while k != -1:
+            packed.append(order[k])
+            if via[k] != -1:
+                sids.append(via[k])
+            k = parent[k]
+        packed.reverse()
+        sids.reverse()
+        failed = False
+        if sid != -1:
+            out, _, _ = self.expand(order[i], 0, [0] * len(self.ts.model.actions))
+            nxt = [out[j] for j in range(0, len(out), 2) if out[j + 1] == sid]
+            sids.append(sid)
+            if nxt:
+                packed.append(nxt[0])
+            else:
+                failed = True
+        labels: list[StepLabel] = [self.ts.label(x) for x in sids]
+        states: list[State] = [self.layout.unpack(x) for x in packed]
+        return Trace(tuple(states), tuple(labels), failed=failed, cpu=cpu, message=msg)

@@ -1,0 +1,169 @@
+"""YAML model files -> validated, frozen IR (one instantiation per choice of param values)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from preemptcheck.errors import Code, Collector, ModelError, UsageError
+from preemptcheck.expr.ast import EnumT
+from preemptcheck.expr.parse import ExprParser
+from preemptcheck.model import schema
+from preemptcheck.model.actions import build_action
+from preemptcheck.model.declarations import (
+    build_cpus,
+    build_defs,
+    build_enums,
+    build_params,
+    build_vars,
+    check_clashes,
+)
+from preemptcheck.model.ir import Action, Model, Param, Property
+from preemptcheck.model.merge import Entry, RawModel, load_check_files, load_raw
+from preemptcheck.model.props import Skip, build_property, builtin_properties
+from preemptcheck.model.scope import ModelScope
+from preemptcheck.source import SourceCache, Span
+
+__all__ = ["ModelError", "UsageError", "load_model", "model_params"]
+
+
+def _raw(path: str, sources: SourceCache) -> RawModel:
+    diags = Collector()
+    raw = load_raw(path, diags, sources)
+    diags.raise_if_any()
+    assert raw is not None
+    return raw
+
+
+def model_params(path: str, sources: SourceCache | None = None) -> dict[str, Param]:
+    """The params a model declares (to expand `--set N=2,3` and `--all-modes`)."""
+    sources = sources or SourceCache()
+    raw = _raw(path, sources)
+    diags = Collector()
+    params = build_params(raw, {}, diags, Collector())
+    diags.raise_if_any()
+    return params
+
+
+def load_model(
+    path: str, *, overrides: Mapping[str, str] | None = None, sources: SourceCache | None = None
+) -> Model:
+    """Read, merge and validate one model for one choice of params; raises InputError."""
+    sources = sources or SourceCache()
+    raw = _raw(path, sources)
+    diags = Collector()
+    usage = Collector()
+    name = _model_name(raw, diags)
+    doc_node = raw.scalars.get("doc")
+    doc = schema.string(doc_node, "doc", diags) or "" if doc_node is not None else ""
+    scope = ModelScope()
+    params = build_params(raw, overrides or {}, diags, usage)
+    diags.raise_if_any()
+    usage.raise_if_any(UsageError)
+    for p in params.values():
+        scope.params[p.name] = (p.default, p.type)
+        if isinstance(p.type, EnumT):
+            scope.anon_enums.append(p.type)
+    tasks = build_enums(raw, scope, diags)
+    cpus = build_cpus(raw, scope, diags)
+    variables = build_vars(raw, scope, diags)
+    check_defs, check_props = load_check_files(raw, diags, sources)
+    diags.raise_if_any()
+    defs = {**check_defs, **raw.sections["defs"]}
+    build_defs(defs, scope, diags)
+    check_clashes(_declared_entries(raw, defs), scope, diags)
+    diags.raise_if_any()
+
+    actions: dict[str, Action] = {}
+    for aname, entry in raw.sections["actions"].items():
+        action = build_action(aname, entry, scope, cpus, diags)
+        if action is not None:
+            actions[aname] = action
+    if not raw.sections["actions"]:
+        diags.error(
+            Code.MISSING_KEY,
+            "a model needs at least one action",
+            raw.scalars.get("model", doc_node).span if raw.scalars else Span(path, 1, 1),
+            "actions",
+        )
+    diags.raise_if_any()
+
+    mode = params["mode"].default if "mode" in params else None
+    mode_name = mode if isinstance(mode, str) else None
+    prop_entries: dict[str, Entry] = {
+        k: v for k, v in check_props.items() if k not in raw.removed_properties
+    }
+    prop_entries.update(raw.sections["properties"])
+    properties: list[Property] = []
+    skipped: list[tuple[str, str]] = []
+    for pid, entry in prop_entries.items():
+        try:
+            prop = build_property(pid, entry, scope, actions, mode_name, diags)
+        except Skip as skip:
+            skipped.append((pid, str(skip)))
+            continue
+        if prop is not None:
+            properties.append(prop)
+    for dname, src in scope.defs.items():
+        if dname not in scope.used_defs:  # report errors in defs nothing uses
+            ExprParser(scope, diags, self_type=scope.domains["cpus"].type).parse(src)
+    deadlock_allowed = _deadlock(raw, diags)
+    diags.raise_if_any()
+    properties.extend(builtin_properties(deadlock_allowed))
+    return Model(
+        name=name,
+        file=path,
+        doc=doc,
+        params=tuple(params.values()),
+        param_values=tuple((p.name, p.default) for p in params.values()),
+        cpus=cpus,
+        tasks=tasks,
+        enums=tuple(scope.enum_types[n] for n in scope.enum_types if n != "tasks"),
+        vars=tuple(variables),
+        actions=tuple(actions.values()),
+        properties=tuple(properties),
+        skipped=tuple(skipped),
+        deadlock_allowed=deadlock_allowed,
+        files=tuple(raw.files),
+    )
+
+
+def _model_name(raw: RawModel, diags: Collector) -> str:
+    node = raw.scalars.get("model")
+    if node is None:
+        diags.error(
+            Code.MISSING_KEY,
+            "missing required key 'model' (the model's name)",
+            Span(raw.file, 1, 1),
+            "model",
+        )
+        return "?"
+    name = schema.string(node, "model", diags)
+    return name or "?"
+
+
+def _deadlock(raw: RawModel, diags: Collector) -> bool:
+    node = raw.scalars.get("deadlock")
+    if node is None:
+        return False
+    if node.value not in ("error", "allowed"):
+        diags.error(
+            Code.INVALID_VALUE,
+            f"deadlock must be error or allowed, got '{node.value}'",
+            node.span,
+            "deadlock",
+        )
+        return False
+    return node.value == "allowed"
+
+
+def _declared_entries(raw: RawModel, defs: Mapping[str, Entry]) -> list[tuple[str, str, Entry]]:
+    return [
+        (n, kind, e)
+        for kind, section in (
+            ("param", raw.sections["params"]),
+            ("enum", raw.sections["enums"]),
+            ("variable", raw.sections["vars"]),
+            ("def", defs),
+        )
+        for n, e in section.items()
+    ]

@@ -1,0 +1,250 @@
+"""Actions -> IR: `on`, `for`, `when`, `do` / `steps`, `irq`, `event`, `tags`."""
+
+from __future__ import annotations
+
+from preemptcheck.errors import Code, Collector
+from preemptcheck.expr.ast import BOOL, INT, Domain, Expr, Target, Type, VarInfo
+from preemptcheck.expr.parse import ExprParser, Source, source_text
+from preemptcheck.model import schema
+from preemptcheck.model.declarations import domain_of
+from preemptcheck.model.ir import Action, Assign, Step
+from preemptcheck.model.merge import Entry
+from preemptcheck.model.scope import ModelScope, const_value
+from preemptcheck.model.yamlnodes import Node
+
+ACTION_KEYS = ("doc", "on", "for", "when", "do", "steps", "irq", "event", "tags")
+STEP_KEYS = ("doc", "when", "if", "do")
+
+
+def target_type(t: Target) -> Type:
+    if t.fld is not None:
+        return INT
+    return t.var.type
+
+
+def cpu_type() -> Type:
+    return INT
+
+
+def build_action(
+    name: str, entry: Entry, scope: ModelScope, cpus: int, diags: Collector
+) -> Action | None:
+    path = f"actions.{name}"
+    if not schema.ident(name, entry.key_span, path, diags, what="action"):
+        return None
+    fields = schema.keys(entry.node, ACTION_KEYS, path, diags)
+    if fields is None:
+        return None
+    ok = True
+    on_cpus = tuple(range(cpus))
+    if "on" in fields:
+        cpu = const_value(fields["on"], scope, diags, f"{path}.on", INT)
+        if not isinstance(cpu, int):
+            ok = False
+        elif not 0 <= cpu < cpus:
+            diags.error(
+                Code.INVALID_VALUE,
+                f"on: CPU {cpu} does not exist (cpus: {cpus})",
+                fields["on"].span,
+                f"{path}.on",
+            )
+            ok = False
+        else:
+            on_cpus = (cpu,)
+    bindings: list[tuple[str, Domain]] = []
+    if "for" in fields:
+        fnode = fields["for"]
+        if not fnode.is_map:
+            diags.error(Code.WRONG_TYPE, "for: expected {name: domain}", fnode.span, f"{path}.for")
+            ok = False
+        else:
+            for bname, dnode in fnode.value.items():
+                bpath = f"{path}.for.{bname}"
+                if not schema.ident(bname, fnode.key_spans[bname], bpath, diags, what="binding"):
+                    ok = False
+                    continue
+                owner = scope.declared().get(bname)
+                if owner is not None:
+                    diags.error(
+                        Code.NAME_CLASH,
+                        f"binding '{bname}' hides the {owner} '{bname}'",
+                        fnode.key_spans[bname],
+                        bpath,
+                    )
+                    ok = False
+                    continue
+                d = domain_of(dnode, scope, diags, bpath)
+                if d is None:
+                    ok = False
+                    continue
+                bindings.append((bname, d))
+    if not ok:
+        return None
+    parser = ExprParser(scope, diags, bound={b: d.type for b, d in bindings}, self_type=cpu_type())
+    when = _expr(parser, fields.get("when"), f"{path}.when", BOOL)
+    irq = False
+    if "irq" in fields:
+        irq = bool(schema.boolean(fields["irq"], f"{path}.irq", diags))
+    if ("do" in fields) == ("steps" in fields):
+        diags.error(
+            Code.MISSING_KEY, "an action needs exactly one of do: or steps:", entry.node.span, path
+        )
+        return None
+    steps: list[Step] = []
+    if "do" in fields:
+        assigns = build_assigns(parser, fields["do"], f"{path}.do", diags)
+        if assigns is None:
+            return None
+        steps.append(Step(None, None, assigns, fields["do"].span))
+    else:
+        snode = fields["steps"]
+        if irq:
+            diags.error(
+                Code.INVALID_VALUE,
+                "irq actions are atomic: use do:, not steps:",
+                fields["irq"].span,
+                f"{path}.irq",
+            )
+            return None
+        if not snode.is_list or not snode.value:
+            diags.error(
+                Code.WRONG_TYPE,
+                "steps: expected a non-empty list of {when, if, do}",
+                snode.span,
+                f"{path}.steps",
+            )
+            return None
+        for i, item in enumerate(snode.value):
+            step = _build_step(parser, item, f"{path}.steps[{i}]", diags)
+            if step is None:
+                return None
+            steps.append(step)
+    events = (name,)
+    if "event" in fields:
+        enode = fields["event"]
+        if enode.value is False:
+            events = ()
+        elif isinstance(enode.value, bool):
+            diags.error(
+                Code.INVALID_VALUE,
+                "event: give a name, a list of names, or false",
+                enode.span,
+                f"{path}.event",
+            )
+        else:
+            events = tuple(n for n, _ in schema.string_list(enode, f"{path}.event", diags))
+    tags: tuple[str, ...] = ()
+    if "tags" in fields:
+        tags = tuple(
+            n
+            for n, item in schema.string_list(fields["tags"], f"{path}.tags", diags)
+            if schema.ident(n, item.span, f"{path}.tags", diags, what="tag")
+        )
+    doc = fields["doc"].value if "doc" in fields and isinstance(fields["doc"].value, str) else ""
+    if "when" in fields and when is None:
+        return None
+    return Action(
+        name,
+        on_cpus,
+        tuple(bindings),
+        when,
+        tuple(steps),
+        "steps" in fields,
+        irq,
+        events,
+        tags,
+        doc,
+        entry.key_span,
+    )
+
+
+def _expr(parser: ExprParser, node: Node | None, path: str, typ: Type) -> Expr | None:
+    if node is None:
+        return None
+    if not node.is_scalar or node.value is None:
+        parser.diags.error(
+            Code.WRONG_TYPE,
+            f"expected an expression, got {schema.yaml_type(node)}",
+            node.span,
+            path,
+        )
+        return None
+    return parser.parse(Source(source_text(node.value), node.span, node.style, path), typ)
+
+
+def _build_step(parser: ExprParser, node: Node, path: str, diags: Collector) -> Step | None:
+    fields = schema.keys(node, STEP_KEYS, path, diags)
+    if fields is None:
+        return None
+    when = _expr(parser, fields.get("when"), f"{path}.when", BOOL)
+    cond = _expr(parser, fields.get("if"), f"{path}.if", BOOL)
+    if ("when" in fields and when is None) or ("if" in fields and cond is None):
+        return None
+    assigns: tuple[Assign, ...] = ()
+    if "do" in fields:
+        got = build_assigns(parser, fields["do"], f"{path}.do", diags)
+        if got is None:
+            return None
+        assigns = got
+    return Step(when, cond, assigns, node.span)
+
+
+def build_assigns(
+    parser: ExprParser, node: Node, path: str, diags: Collector
+) -> tuple[Assign, ...] | None:
+    if node.value is None:
+        return ()
+    if not node.is_map:
+        diags.error(
+            Code.WRONG_TYPE,
+            f"do: expected a mapping of targets to values, got {schema.yaml_type(node)}",
+            node.span,
+            path,
+        )
+        return None
+    out: list[Assign] = []
+    ok = True
+    for key, vnode in node.value.items():
+        kspan = node.key_spans[key]
+        target = parser.parse_target(Source(key, kspan, None, path))
+        if target is None:
+            ok = False
+            continue
+        if not vnode.is_scalar or vnode.value is None:
+            diags.error(
+                Code.WRONG_TYPE,
+                f"expected an expression, got {schema.yaml_type(vnode)}",
+                vnode.span,
+                f"{path}.{key}",
+            )
+            ok = False
+            continue
+        value = parser.parse(
+            Source(source_text(vnode.value), vnode.span, vnode.style, f"{path}.{key}"),
+            target_type(target),
+        )
+        if value is None:
+            ok = False
+            continue
+        for prev in out:
+            if overlap(prev.target, target):
+                diags.error(
+                    Code.CONFLICTING_ASSIGN,
+                    f"'{key}' is assigned twice in one step (also by '{prev.target.describe()}')",
+                    kspan,
+                    path,
+                )
+                ok = False
+        out.append(Assign(target, value, kspan))
+    return tuple(out) if ok else None
+
+
+def overlap(a: Target, b: Target) -> bool:
+    """Do two targets certainly write the same bits (same entry, overlapping fields)?"""
+    if a.var.name != b.var.name or a.index != b.index:
+        return False
+    return fields_overlap(a.var, a.fld, b.fld)
+
+
+def fields_overlap(var: VarInfo, fa: str | None, fb: str | None) -> bool:
+    return fa is None or fb is None or fa == fb

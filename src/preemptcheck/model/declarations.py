@@ -1,0 +1,571 @@
+"""Declarations -> IR: params (with `--set`), enums, tasks, cpus, variables, defs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.expr.ast import BOOL, INT, Domain, EnumT, IntT, Type, Value, VarInfo
+from preemptcheck.expr.parse import Source, source_text
+from preemptcheck.model import schema
+from preemptcheck.model.ir import MODES, ROLES, Param, Var
+from preemptcheck.model.merge import Entry, RawModel
+from preemptcheck.model.scope import ModelScope, const_value
+from preemptcheck.model.yamlnodes import Node
+from preemptcheck.source import NO_SPAN, Span
+
+MAX_CPUS = 64
+MAX_DOMAIN = 4096
+VAR_KEYS = ("type", "bits", "fields", "range", "values", "of", "index", "init", "role", "doc")
+VAR_TYPES = ("bool", "int", "enum", "word")
+
+
+def _param_type(values: list[Value]) -> Type | None:
+    if all(isinstance(v, bool) for v in values):
+        return BOOL
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return INT
+    if all(isinstance(v, str) for v in values):
+        return EnumT("?", ())
+    return None
+
+
+def _scalar_values(node: Node, path: str, diags: Collector) -> list[Value] | None:
+    items = node.value if node.is_list else [node]
+    out: list[Value] = []
+    for item in items:
+        if not isinstance(item.value, bool | int | str) or isinstance(item.value, float):
+            diags.error(
+                Code.WRONG_TYPE,
+                f"a param value must be an integer, a boolean or a name, "
+                f"got {schema.yaml_type(item)}",
+                item.span,
+                path,
+            )
+            return None
+        if isinstance(item.value, str) and not schema.ident(
+            item.value, item.span, path, diags, what="value"
+        ):
+            return None
+        out.append(item.value)
+    return out
+
+
+def build_params(
+    raw: RawModel, overrides: Mapping[str, str], diags: Collector, usage: Collector
+) -> dict[str, Param]:
+    params: dict[str, Param] = {}
+    for name, entry in raw.sections["params"].items():
+        path = f"params.{name}"
+        if not schema.ident(name, entry.key_span, path, diags, what="param"):
+            continue
+        p = _build_param(name, entry, path, diags)
+        if p is not None:
+            params[name] = p
+    for name, text in overrides.items():
+        if name not in params:
+            usage.error(
+                Code.UNKNOWN_PARAM,
+                f"unknown param '{name}' in --set",
+                key_path=f"--set {name}={text}",
+                hint=did_you_mean(name, params)
+                or (f"params: {', '.join(params)}" if params else "the model has no params"),
+            )
+            continue
+        p = params[name]
+        value = _parse_override(p, text)
+        if value is None:
+            shown = ", ".join(_show(v) for v in p.domain) if len(p.domain) < 20 else "…"
+            usage.error(
+                Code.BAD_PARAM_VALUE,
+                f"'{text}' is not a value of param '{name}'",
+                key_path=f"--set {name}={text}",
+                hint=f"values: {shown}" if p.domain else f"expected {p.type}",
+            )
+            continue
+        params[name] = Param(p.name, p.type, p.domain, p.values, value, p.span)
+    return params
+
+
+def _show(v: Value) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def _parse_override(p: Param, text: str) -> Value | None:
+    if p.type == BOOL:
+        return {"true": True, "false": False}.get(text)
+    if p.type == INT:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            return None
+        return value if not p.domain or len(p.domain) == 1 or value in p.domain else None
+    return text if text in p.domain else None
+
+
+def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param | None:
+    node = entry.node
+    default_node: Node | None = None
+    if node.is_map:
+        fields = schema.keys(node, ("values", "default", "doc"), path, diags, required=("values",))
+        if fields is None or "values" not in fields:
+            return None
+        values = _scalar_values(fields["values"], f"{path}.values", diags)
+        if values is None:
+            return None
+        if not values:
+            diags.error(Code.INVALID_VALUE, "values: needs at least one value", node.span, path)
+            return None
+        default_node = fields.get("default")
+        domain = list(values)
+    else:
+        single = _scalar_values(node, path, diags)
+        if single is None:
+            return None
+        values = single
+        base = entry.base.node if entry.base is not None else None
+        domain = list(values)
+        if base is not None and base.is_map and "values" in base.value:
+            inherited = _scalar_values(base.value["values"], path, Collector()) or []
+            if values[0] in inherited:
+                domain = inherited
+    typ = _param_type(domain)
+    if typ is None:
+        diags.error(
+            Code.TYPE_MISMATCH,
+            "a param's values must all be integers, all booleans or all names",
+            node.span,
+            path,
+        )
+        return None
+    if name == "mode":
+        bad = [v for v in domain if v not in MODES]
+        if bad or not isinstance(typ, EnumT):
+            diags.error(
+                Code.INVALID_VALUE,
+                f"mode values are {', '.join(MODES)}; got '{bad[0] if bad else domain[0]}'",
+                node.span,
+                path,
+                did_you_mean(str(bad[0]), MODES) if bad else None,
+            )
+            return None
+        typ = EnumT("mode", MODES)
+        domain = list(MODES)
+    elif isinstance(typ, EnumT):
+        typ = EnumT(name, tuple(str(v) for v in domain))
+    default: Value = values[0]
+    if default_node is not None:
+        if default_node.value not in values or isinstance(default_node.value, bool) != isinstance(
+            values[0], bool
+        ):
+            diags.error(
+                Code.INVALID_VALUE,
+                f"default '{default_node.value}' is not one of the values",
+                default_node.span,
+                f"{path}.default",
+            )
+            return None
+        default = default_node.value
+    if isinstance(typ, IntT) and len(domain) == 1:
+        domain = []  # a single int param may be set to any integer
+    return Param(name, typ, tuple(domain), tuple(values), default, entry.key_span)
+
+
+def build_enums(raw: RawModel, scope: ModelScope, diags: Collector) -> tuple[str, ...]:
+    tasks: tuple[str, ...] = ()
+    if "tasks" in raw.scalars:
+        node = raw.scalars["tasks"]
+        names = _name_list(node, "tasks", diags)
+        if names:
+            tasks = tuple(names)
+            scope.enum_types["tasks"] = EnumT("tasks", tasks)
+            scope.domains["tasks"] = Domain("tasks", scope.enum_types["tasks"], tasks)
+    for name, entry in raw.sections["enums"].items():
+        path = f"enums.{name}"
+        if not schema.ident(name, entry.key_span, path, diags, what="enum"):
+            continue
+        values = _name_list(entry.node, path, diags)
+        if values:
+            enum = EnumT(name, tuple(values))
+            scope.enum_types[name] = enum
+            scope.domains[name] = Domain(name, enum, enum.values)
+    return tasks
+
+
+def _name_list(node: Node, path: str, diags: Collector) -> list[str] | None:
+    if not node.is_list or not node.value:
+        diags.error(
+            Code.WRONG_TYPE,
+            f"expected a non-empty list of names, got {schema.yaml_type(node)}",
+            node.span,
+            path,
+        )
+        return None
+    out: list[str] = []
+    for item in node.value:
+        if not isinstance(item.value, str):
+            diags.error(
+                Code.WRONG_TYPE, f"expected a name, got {schema.yaml_type(item)}", item.span, path
+            )
+            return None
+        if not schema.ident(item.value, item.span, path, diags, what="value"):
+            return None
+        if item.value in out:
+            diags.error(Code.NAME_CLASH, f"'{item.value}' is listed twice", item.span, path)
+            return None
+        out.append(item.value)
+    return out
+
+
+def build_cpus(raw: RawModel, scope: ModelScope, diags: Collector) -> int:
+    node = raw.scalars.get("cpus")
+    n: Value | None = 1
+    if node is not None:
+        n = const_value(node, scope, diags, "cpus", INT)
+        if isinstance(n, int) and not 1 <= n <= MAX_CPUS:
+            diags.error(
+                Code.INVALID_VALUE,
+                f"cpus must be between 1 and {MAX_CPUS}, got {n}",
+                node.span,
+                "cpus",
+            )
+            n = None
+    cpus = n if isinstance(n, int) else 1
+    scope.domains["cpus"] = Domain("cpus", INT, tuple(range(cpus)))
+    return cpus
+
+
+def domain_of(node: Node, scope: ModelScope, diags: Collector, path: str) -> Domain | None:
+    """`cpus`, `tasks`, an enum's name, or [lo, hi]."""
+    if isinstance(node.value, str):
+        d = scope.domain(node.value)
+        if d is None:
+            diags.error(
+                Code.UNKNOWN_NAME,
+                f"unknown domain '{node.value}'",
+                node.span,
+                path,
+                did_you_mean(node.value, scope.domains),
+            )
+        return d
+    if node.is_list and len(node.value) == 2:
+        lo = const_value(node.value[0], scope, diags, path, INT)
+        hi = const_value(node.value[1], scope, diags, path, INT)
+        if not isinstance(lo, int) or not isinstance(hi, int):
+            return None
+        if lo > hi or hi - lo + 1 > MAX_DOMAIN:
+            diags.error(
+                Code.INVALID_VALUE,
+                f"[{lo}, {hi}] must have lo <= hi and at most {MAX_DOMAIN} values",
+                node.span,
+                path,
+            )
+            return None
+        return Domain(f"[{lo}, {hi}]", INT, tuple(range(lo, hi + 1)))
+    diags.error(Code.WRONG_TYPE, "expected cpus, tasks, an enum name or [lo, hi]", node.span, path)
+    return None
+
+
+def build_vars(raw: RawModel, scope: ModelScope, diags: Collector) -> list[Var]:
+    out: list[Var] = []
+    roles: dict[str, str] = {}
+    for name, entry in raw.sections["vars"].items():
+        path = f"vars.{name}"
+        if not schema.ident(name, entry.key_span, path, diags, what="variable"):
+            continue
+        var = _build_var(name, entry, scope, diags, path)
+        if var is None:
+            continue
+        if var.role is not None:
+            if var.role in roles:
+                diags.error(
+                    Code.NAME_CLASH,
+                    f"role {var.role} is already given to '{roles[var.role]}'",
+                    entry.node.value["role"].span,
+                    f"{path}.role",
+                )
+            roles[var.role] = name
+        scope.vars[name] = var.info
+        out.append(var)
+    return out
+
+
+def _build_var(
+    name: str, entry: Entry, scope: ModelScope, diags: Collector, path: str
+) -> Var | None:
+    fields = schema.keys(entry.node, VAR_KEYS, path, diags, required=("type",))
+    if fields is None or "type" not in fields:
+        return None
+    kind = schema.string(fields["type"], f"{path}.type", diags)
+    if kind is None:
+        return None
+    if kind not in VAR_TYPES:
+        diags.error(
+            Code.INVALID_VALUE,
+            f"unknown type '{kind}' (bool, int, enum, word)",
+            fields["type"].span,
+            f"{path}.type",
+            did_you_mean(kind, VAR_TYPES),
+        )
+        return None
+    allowed = {"bool": (), "int": ("range",), "enum": ("values", "of"), "word": ("bits", "fields")}
+    for key in ("bits", "fields", "range", "values", "of"):
+        if key in fields and key not in allowed[kind]:
+            diags.error(
+                Code.UNKNOWN_KEY,
+                f"'{key}' does not apply to a {kind} variable",
+                entry.node.key_spans[key],
+                path,
+            )
+            return None
+    index = None
+    if "index" in fields:
+        index = domain_of(fields["index"], scope, diags, f"{path}.index")
+        if index is None:
+            return None
+    info = _var_info(name, kind, fields, index, scope, diags, path)
+    if info is None:
+        return None
+    init = _init(info, fields.get("init"), scope, diags, path)
+    if init is None:
+        return None
+    role = None
+    if "role" in fields:
+        role = schema.string(fields["role"], f"{path}.role", diags)
+        if role is not None and not _role_ok(role, info, fields["role"], diags, f"{path}.role"):
+            return None
+    doc = fields["doc"].value if "doc" in fields and isinstance(fields["doc"].value, str) else ""
+    return Var(info, init, role, doc, entry.key_span)
+
+
+def _var_info(
+    name: str,
+    kind: str,
+    fields: dict[str, Node],
+    index: Domain | None,
+    scope: ModelScope,
+    diags: Collector,
+    path: str,
+) -> VarInfo | None:
+    if kind == "bool":
+        return VarInfo(name, BOOL, kind, index, (), 0, 1)
+    if kind == "int":
+        rng = fields.get("range")
+        if rng is None or not rng.is_list or len(rng.value) != 2:
+            diags.error(
+                Code.MISSING_KEY if rng is None else Code.WRONG_TYPE,
+                "an int variable needs range: [lo, hi]",
+                (rng or fields["type"]).span,
+                f"{path}.range",
+            )
+            return None
+        lo = const_value(rng.value[0], scope, diags, f"{path}.range", INT)
+        hi = const_value(rng.value[1], scope, diags, f"{path}.range", INT)
+        if not isinstance(lo, int) or not isinstance(hi, int):
+            return None
+        if lo > hi:
+            diags.error(
+                Code.INVALID_VALUE, f"range [{lo}, {hi}] is empty", rng.span, f"{path}.range"
+            )
+            return None
+        return VarInfo(name, INT, kind, index, (), lo, hi)
+    if kind == "enum":
+        if ("values" in fields) == ("of" in fields):
+            diags.error(
+                Code.MISSING_KEY,
+                "an enum variable needs exactly one of values: or of:",
+                fields["type"].span,
+                path,
+            )
+            return None
+        if "values" in fields:
+            values = _name_list(fields["values"], f"{path}.values", diags)
+            if values is None:
+                return None
+            enum = EnumT(name, tuple(values))
+            scope.anon_enums.append(enum)
+            return VarInfo(name, enum, kind, index, (), 0, len(values) - 1)
+        d = domain_of(fields["of"], scope, diags, f"{path}.of")
+        if d is None:
+            return None
+        if isinstance(d.type, IntT):
+            ints = [v for v in d.values if isinstance(v, int)]
+            return VarInfo(name, INT, "int", index, (), min(ints), max(ints))
+        assert isinstance(d.type, EnumT)
+        return VarInfo(name, d.type, kind, index, (), 0, len(d.values) - 1)
+    bits_node = fields.get("bits")
+    if bits_node is None:
+        diags.error(Code.MISSING_KEY, "a word variable needs bits:", fields["type"].span, path)
+        return None
+    bits = const_value(bits_node, scope, diags, f"{path}.bits", INT)
+    if not isinstance(bits, int):
+        return None
+    if not 1 <= bits <= 64:
+        diags.error(
+            Code.INVALID_VALUE,
+            f"bits must be between 1 and 64, got {bits}",
+            bits_node.span,
+            f"{path}.bits",
+        )
+        return None
+    flds = _fields(fields.get("fields"), bits, scope, diags, f"{path}.fields")
+    if flds is None:
+        return None
+    return VarInfo(name, INT, kind, index, flds, 0, (1 << bits) - 1)
+
+
+def _fields(
+    node: Node | None, bits: int, scope: ModelScope, diags: Collector, path: str
+) -> tuple[tuple[str, int, int], ...] | None:
+    if node is None:
+        return ()
+    if not node.is_map:
+        diags.error(Code.WRONG_TYPE, "fields: expected {name: [shift, width]}", node.span, path)
+        return None
+    out: list[tuple[str, int, int]] = []
+    used = 0
+    for fname, fnode in node.value.items():
+        fpath = f"{path}.{fname}"
+        if not schema.ident(
+            fname, node.key_spans[fname], fpath, diags, what="field", reserved=False
+        ):
+            return None
+        if not fnode.is_list or len(fnode.value) != 2:
+            diags.error(Code.WRONG_TYPE, "a field is [shift, width]", fnode.span, fpath)
+            return None
+        shift = const_value(fnode.value[0], scope, diags, fpath, INT)
+        width = const_value(fnode.value[1], scope, diags, fpath, INT)
+        if not isinstance(shift, int) or not isinstance(width, int):
+            return None
+        if shift < 0 or width < 1 or shift + width > bits:
+            diags.error(
+                Code.INVALID_VALUE,
+                f"field [{shift}, {width}] does not fit in {bits} bits",
+                fnode.span,
+                fpath,
+            )
+            return None
+        mask = ((1 << width) - 1) << shift
+        if used & mask:
+            diags.error(
+                Code.INVALID_VALUE, f"field '{fname}' overlaps another field", fnode.span, fpath
+            )
+            return None
+        used |= mask
+        out.append((fname, shift, width))
+    return tuple(out)
+
+
+def _init(
+    info: VarInfo, node: Node | None, scope: ModelScope, diags: Collector, path: str
+) -> tuple[Value, ...] | None:
+    n = 1 if info.index is None else len(info.index.values)
+    if node is None:
+        default: Value = (
+            False
+            if info.kind == "bool"
+            else (info.type.values[0] if isinstance(info.type, EnumT) else info.lo)
+        )
+        return (default,) * n
+    items = [node] * n
+    if node.is_list:
+        if info.index is None or len(node.value) != n:
+            want = (
+                "one value"
+                if info.index is None
+                else f"{n} values (one per {info.index.name} entry)"
+            )
+            diags.error(
+                Code.INVALID_VALUE,
+                f"init: expected {want}, got a list of {len(node.value)}",
+                node.span,
+                f"{path}.init",
+            )
+            return None
+        items = node.value
+    out: list[Value] = []
+    for item in items:
+        v = const_value(item, scope, diags, f"{path}.init", info.type)
+        if v is None:
+            return None
+        if isinstance(v, int) and not isinstance(v, bool) and not info.lo <= v <= info.hi:
+            what = (
+                f"range [{info.lo}, {info.hi}]"
+                if info.kind == "int"
+                else f"{info.hi.bit_length()} bits"
+            )
+            diags.error(
+                Code.INVALID_VALUE, f"init {v} does not fit {what}", item.span, f"{path}.init"
+            )
+            return None
+        out.append(v)
+    return tuple(out)
+
+
+def _role_ok(role: str, info: VarInfo, node: Node, diags: Collector, path: str) -> bool:
+    if role not in ROLES:
+        diags.error(
+            Code.INVALID_VALUE,
+            f"unknown role '{role}' ({', '.join(ROLES)})",
+            node.span,
+            path,
+            did_you_mean(role, ROLES),
+        )
+        return False
+    need = {
+        "preempt_count": "word",
+        "irqs_disabled": "bool",
+        "need_resched": "bool",
+        "need_resched_lazy": "bool",
+        "current_task": "enum",
+    }[role]
+    if info.kind != need:
+        diags.error(Code.TYPE_MISMATCH, f"role {role} needs a {need} variable", node.span, path)
+        return False
+    return True
+
+
+def build_defs(entries: Mapping[str, Entry], scope: ModelScope, diags: Collector) -> None:
+    for name, entry in entries.items():
+        path = f"defs.{name}"
+        if not schema.ident(name, entry.key_span, path, diags, what="def"):
+            continue
+        node = entry.node
+        if not node.is_scalar or node.value is None:
+            diags.error(
+                Code.WRONG_TYPE,
+                f"a def is one expression, got {schema.yaml_type(node)}",
+                node.span,
+                path,
+            )
+            continue
+        scope.defs[name] = Source(source_text(node.value), node.span, node.style, path)
+
+
+def check_clashes(
+    declared: list[tuple[str, str, Entry]], scope: ModelScope, diags: Collector
+) -> None:
+    """Declared names must be distinct, and enum values must not hide a declared name."""
+    seen: dict[str, str] = {}
+    spans: dict[str, Span] = {}
+    for name, kind, entry in declared:
+        if name in seen:
+            diags.error(
+                Code.NAME_CLASH,
+                f"'{name}' is declared as a {seen[name]} and as a {kind}",
+                entry.key_span,
+                f"{kind}s.{name}",
+            )
+            continue
+        seen[name] = kind
+        spans[name] = entry.key_span
+    for enum in (*scope.enum_types.values(), *scope.anon_enums):
+        for value in enum.values:
+            owner = seen.get(value)
+            if owner is not None and not (owner == "param" and enum.name == value):
+                diags.error(
+                    Code.NAME_CLASH,
+                    f"enum value '{value}' of {enum.name} has the name of a {owner}",
+                    spans.get(value, NO_SPAN),
+                    enum.name,
+                )

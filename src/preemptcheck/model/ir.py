@@ -1,0 +1,144 @@
+"""The validated, frozen model IR: one instantiation of a model (every param has its value)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from preemptcheck.expr.ast import Domain, EnumT, Expr, Target, Type, Value, VarInfo
+from preemptcheck.source import NO_SPAN, Span
+
+MODES = ("none", "voluntary", "full", "lazy", "rt")
+ROLES = ("preempt_count", "irqs_disabled", "need_resched", "need_resched_lazy", "current_task")
+BUILTIN_PROPERTIES = ("range", "deadlock")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: Type
+    domain: tuple[Value, ...]  # every value the type admits (`--set` may pick any)
+    values: tuple[Value, ...]  # the values this model is meant to be checked with
+    default: Value
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    info: VarInfo
+    init: tuple[Value, ...]  # one per entry, in index order (one entry when not indexed)
+    role: str | None = None
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def entries(self) -> tuple[Value | None, ...]:
+        """The index values of this variable's entries (None for a scalar)."""
+        return (None,) if self.info.index is None else self.info.index.values
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    target: Target
+    value: Expr
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    when: Expr | None  # the step waits until this holds
+    cond: Expr | None  # `if`: when false the step does nothing
+    assigns: tuple[Assign, ...]
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    name: str
+    cpus: tuple[int, ...]  # the CPUs it has instances on (`on:` pins one)
+    bindings: tuple[tuple[str, Domain], ...]
+    when: Expr | None  # guards the first step
+    steps: tuple[Step, ...]
+    is_sequence: bool  # written with `steps:` (non-atomic)
+    irq: bool
+    events: tuple[str, ...]
+    tags: tuple[str, ...]
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+class PropKind(Enum):
+    INVARIANT = "invariant"
+    NEVER = "never"
+    REACHABLE = "reachable"  # a state predicate is reachable
+    REACHABLE_ACTION = "reachable-action"  # some step of a selected action can fire
+    RANGE = "range"  # built-in: every assignment fits, every index exists
+    DEADLOCK = "deadlock"  # built-in: every reachable state has a successor
+
+
+class Expect(Enum):
+    HOLDS = "holds"
+    VIOLATED = "violated"
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    id: str
+    kind: PropKind
+    expect: Expect
+    expr: Expr | None = None  # invariant / reachable
+    actions: tuple[tuple[str, Expr | None], ...] = ()  # never / reachable-action
+    selector: str = ""
+    per_cpu: bool = False
+    doc: str = ""
+    source: str = ""  # the expression as written
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    @property
+    def builtin(self) -> bool:
+        return self.kind in (PropKind.RANGE, PropKind.DEADLOCK)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    file: str
+    doc: str
+    params: tuple[Param, ...]
+    param_values: tuple[tuple[str, Value], ...]
+    cpus: int
+    tasks: tuple[str, ...]
+    enums: tuple[EnumT, ...]
+    vars: tuple[Var, ...]
+    actions: tuple[Action, ...]
+    properties: tuple[Property, ...]
+    skipped: tuple[tuple[str, str], ...] = ()  # (property id, reason)
+    deadlock_allowed: bool = False
+    files: tuple[str, ...] = ()  # every file read, for caching
+
+    @property
+    def mode(self) -> str | None:
+        v = dict(self.param_values).get("mode")
+        return v if isinstance(v, str) else None
+
+    def var(self, name: str) -> Var:
+        for v in self.vars:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def action(self, name: str) -> Action:
+        for a in self.actions:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    def role(self, role: str) -> Var | None:
+        for v in self.vars:
+            if v.role == role:
+                return v
+        return None

@@ -1,0 +1,311 @@
+"""Properties -> IR: invariant, never, reachable (state or action), expect, modes, built-ins."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.expr.ast import BOOL, INT, Expr
+from preemptcheck.expr.parse import ExprParser, Source, source_text
+from preemptcheck.model import schema
+from preemptcheck.model.ir import BUILTIN_PROPERTIES, MODES, Action, Expect, Property, PropKind
+from preemptcheck.model.merge import Entry
+from preemptcheck.model.scope import ModelScope
+from preemptcheck.model.yamlnodes import Node
+
+PROPERTY_KEYS = (
+    "doc",
+    "invariant",
+    "never",
+    "reachable",
+    "when",
+    "expect",
+    "modes",
+    "leads_to",
+    "within",
+    "fair",
+    "monitor",
+    "events",
+)
+KINDS = ("invariant", "never", "reachable", "leads_to", "monitor")
+
+
+class Skip(Exception):
+    """The property does not apply to this instantiation (its `modes` exclude the mode)."""
+
+
+def build_property(
+    pid: str,
+    entry: Entry,
+    scope: ModelScope,
+    actions: Mapping[str, Action],
+    mode: str | None,
+    diags: Collector,
+) -> Property | None:
+    path = f"properties.{pid}"
+    if not schema.prop_id_ok(pid):
+        diags.error(
+            Code.INVALID_VALUE,
+            f"property id '{pid}' may use letters, digits, '_', '.', '-' only",
+            entry.key_span,
+            path,
+        )
+        return None
+    if pid in BUILTIN_PROPERTIES:
+        diags.error(Code.NAME_CLASH, f"'{pid}' is a built-in property", entry.key_span, path)
+        return None
+    fields = schema.keys(entry.node, PROPERTY_KEYS, path, diags)
+    if fields is None:
+        return None
+    kinds = [k for k in KINDS if k in fields]
+    if len(kinds) != 1:
+        diags.error(
+            Code.MISSING_KEY if not kinds else Code.INVALID_VALUE,
+            "a property needs exactly one of "
+            + ", ".join(KINDS)
+            + (f" (got {', '.join(kinds)})" if kinds else ""),
+            entry.node.span,
+            path,
+        )
+        return None
+    kind = kinds[0]
+    skip: str | None = None
+    if kind in ("leads_to", "monitor"):
+        what = "leads_to (liveness)" if kind == "leads_to" else "monitor (RV automata)"
+        diags.error(
+            Code.NOT_SUPPORTED_YET,
+            f"{what} properties are not supported yet",
+            entry.node.key_spans[kind],
+            f"{path}.{kind}",
+        )
+        return None
+    for extra in ("within", "fair", "events"):
+        if extra in fields:
+            diags.error(
+                Code.UNKNOWN_KEY,
+                f"'{extra}' belongs to leads_to/monitor properties",
+                entry.node.key_spans[extra],
+                path,
+            )
+            return None
+    if "modes" in fields:
+        modes = _modes(fields["modes"], mode, diags, f"{path}.modes")
+        if modes is None:
+            return None
+        if mode not in modes:
+            skip = f"mode {mode} is not in modes [{', '.join(modes)}]"
+    expect = _expect(fields.get("expect"), mode, diags, f"{path}.expect")
+    if expect is None:
+        return None
+    doc = fields["doc"].value if "doc" in fields and isinstance(fields["doc"].value, str) else ""
+    body = fields[kind]
+    if not body.is_scalar and not (kind == "never" and body.is_list):
+        diags.error(
+            Code.WRONG_TYPE,
+            f"{kind}: expected an expression, got {schema.yaml_type(body)}",
+            body.span,
+            f"{path}.{kind}",
+        )
+        return None
+    text = source_text(body.value) if body.is_scalar else ""
+    action_form = kind == "never" or (kind == "reachable" and _names_action(text, scope, actions))
+    if not action_form:
+        if "when" in fields:
+            diags.error(
+                Code.UNKNOWN_KEY,
+                f"'when' applies to never and to reachable over an "
+                f"action; {kind} takes one expression",
+                entry.node.key_spans["when"],
+                path,
+            )
+            return None
+        parser = ExprParser(scope, diags, self_type=INT)
+        e = parser.parse(Source(text, body.span, body.style, f"{path}.{kind}"), BOOL)
+        if e is None:
+            return None
+        pkind = PropKind.INVARIANT if kind == "invariant" else PropKind.REACHABLE
+        return _done(
+            Property(
+                pid,
+                pkind,
+                expect,
+                expr=e,
+                per_cpu=parser.used_self,
+                doc=doc,
+                source=text,
+                span=entry.key_span,
+            ),
+            skip,
+        )
+    selected = _select(body, actions, diags, f"{path}.{kind}")
+    if selected is None:
+        return None
+    whens: list[tuple[str, Expr | None]] = []
+    wnode = fields.get("when")
+    for action in selected:
+        cond: Expr | None = None
+        if wnode is not None:
+            if not wnode.is_scalar or wnode.value is None:
+                diags.error(
+                    Code.WRONG_TYPE, "when: expected an expression", wnode.span, f"{path}.when"
+                )
+                return None
+            parser = ExprParser(
+                scope, diags, bound={b: d.type for b, d in action.bindings}, self_type=INT
+            )
+            wpath = f"{path}.when" + (f" (for action {action.name})" if len(selected) > 1 else "")
+            cond = parser.parse(
+                Source(source_text(wnode.value), wnode.span, wnode.style, wpath), BOOL
+            )
+            if cond is None:
+                return None
+        whens.append((action.name, cond))
+    pkind = PropKind.NEVER if kind == "never" else PropKind.REACHABLE_ACTION
+    when_text = source_text(wnode.value) if wnode is not None and wnode.is_scalar else ""
+    selector = text if body.is_scalar else ", ".join(str(i.value) for i in body.value)
+    return _done(
+        Property(
+            pid,
+            pkind,
+            expect,
+            actions=tuple(whens),
+            selector=selector,
+            doc=doc,
+            source=when_text,
+            span=entry.key_span,
+        ),
+        skip,
+    )
+
+
+def _done(prop: Property, skip: str | None) -> Property:
+    """Properties excluded by `modes` are still checked for errors, then skipped."""
+    if skip is not None:
+        raise Skip(skip)
+    return prop
+
+
+def _names_action(text: str, scope: ModelScope, actions: Mapping[str, Action]) -> bool:
+    t = text.strip()
+    if t.startswith("tag:"):
+        return True
+    return t in actions and scope.var(t) is None and t not in scope.defs and scope.param(t) is None
+
+
+def _select(
+    node: Node, actions: Mapping[str, Action], diags: Collector, path: str
+) -> list[Action] | None:
+    out: list[Action] = []
+    tags = sorted({t for a in actions.values() for t in a.tags})
+    for name, item in schema.string_list(node, path, diags):
+        name = name.strip()
+        if name.startswith("tag:"):
+            tag = name[4:].strip()
+            hit = [a for a in actions.values() if tag in a.tags]
+            if not hit:
+                diags.error(
+                    Code.UNKNOWN_NAME,
+                    f"no action has tag '{tag}'",
+                    item.span,
+                    path,
+                    did_you_mean(tag, tags),
+                )
+                return None
+            out.extend(a for a in hit if a not in out)
+        elif name in actions:
+            if actions[name] not in out:
+                out.append(actions[name])
+        else:
+            diags.error(
+                Code.UNKNOWN_NAME,
+                f"unknown action '{name}'",
+                item.span,
+                path,
+                did_you_mean(name, [*actions, *(f"tag:{t}" for t in tags)]),
+            )
+            return None
+    if not out:
+        diags.error(Code.MISSING_KEY, "select at least one action or tag:TAG", node.span, path)
+        return None
+    order = list(actions)
+    return sorted(out, key=lambda a: order.index(a.name))
+
+
+def _modes(node: Node, mode: str | None, diags: Collector, path: str) -> list[str] | None:
+    if mode is None:
+        diags.error(Code.UNKNOWN_NAME, "modes: needs a `mode` param in the model", node.span, path)
+        return None
+    out = []
+    for name, item in schema.string_list(node, path, diags):
+        if name not in MODES:
+            diags.error(
+                Code.INVALID_VALUE,
+                f"unknown mode '{name}' ({', '.join(MODES)})",
+                item.span,
+                path,
+                did_you_mean(name, MODES),
+            )
+            return None
+        out.append(name)
+    return out
+
+
+def _expect(node: Node | None, mode: str | None, diags: Collector, path: str) -> Expect | None:
+    if node is None:
+        return Expect.HOLDS
+    choices = [e.value for e in Expect]
+    if node.is_map:
+        if mode is None:
+            diags.error(
+                Code.UNKNOWN_NAME,
+                "a per-mode expect needs a `mode` param in the model",
+                node.span,
+                path,
+            )
+            return None
+        for key, kspan in node.key_spans.items():
+            if key != "default" and key not in MODES:
+                diags.error(
+                    Code.UNKNOWN_KEY,
+                    f"unknown mode '{key}' in expect",
+                    kspan,
+                    path,
+                    did_you_mean(key, [*MODES, "default"]),
+                )
+                return None
+        chosen = node.value.get(mode, node.value.get("default"))
+        if chosen is None:
+            return Expect.HOLDS
+        node = chosen
+    if node.value not in choices:
+        diags.error(
+            Code.INVALID_VALUE,
+            f"expect must be one of {', '.join(choices)}, got '{node.value}'",
+            node.span,
+            path,
+            did_you_mean(str(node.value), choices),
+        )
+        return None
+    return Expect(node.value)
+
+
+def builtin_properties(deadlock_allowed: bool) -> list[Property]:
+    out = [
+        Property(
+            "range",
+            PropKind.RANGE,
+            Expect.HOLDS,
+            doc="every assignment fits its variable, every index exists, "
+            "every expression evaluates",
+        )
+    ]
+    if not deadlock_allowed:
+        out.append(
+            Property(
+                "deadlock",
+                PropKind.DEADLOCK,
+                Expect.HOLDS,
+                doc="every reachable state has an enabled action",
+            )
+        )
+    return out

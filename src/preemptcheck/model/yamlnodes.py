@@ -1,0 +1,153 @@
+"""YAML 1.2 (core schema) text -> located raw nodes; `on`, `off`, `yes`, `no` stay strings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from preemptcheck.errors import Code, Collector
+from preemptcheck.source import Span
+
+# YAML 1.2 core schema: only these plain scalars are not strings.
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_FLOAT = re.compile(
+    r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
+    r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+_T = "tag:yaml.org,2002:"
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """A SafeLoader whose implicit resolvers are those of the YAML 1.2 core schema."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {}
+for _tag, _rx, _first in (
+    ("bool", _BOOL, "tTfF"),
+    ("int", _INT16, "0"),
+    ("int", _INT8, "0"),
+    ("int", _INT10, "-+0123456789"),
+    ("float", _FLOAT, "-+.0123456789"),
+    ("null", _NULL, "~nN"),
+):
+    _Yaml12Loader.add_implicit_resolver(_T + _tag, _rx, list(_first))
+_Yaml12Loader.add_implicit_resolver(_T + "null", _NULL, [""])
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A located YAML value: `value` is a dict[str, Node], a list[Node] or a scalar."""
+
+    value: Any
+    span: Span
+    style: str | None = None  # scalar style: None (plain), "'", '"', '|', '>'
+    key_spans: dict[str, Span] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+    @property
+    def is_list(self) -> bool:
+        return isinstance(self.value, list)
+
+    @property
+    def is_scalar(self) -> bool:
+        return not isinstance(self.value, dict | list)
+
+
+def _span(file: str, node: yaml.Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    length = end.column - start.column if end.line == start.line else 1
+    return Span(file, start.line + 1, start.column + 1, max(1, length))
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    text = node.value
+    tag = node.tag
+    if tag == _T + "bool":
+        return text.lower() == "true"
+    if tag == _T + "int":
+        if text.startswith("0x"):
+            return int(text, 16)
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        return int(text, 10)
+    if tag == _T + "float":
+        return float(
+            text.replace("inf", "Infinity")
+            .replace("Inf", "Infinity")
+            .replace("INF", "Infinity")
+            .replace(".Infinity", "Infinity")
+        )
+    if tag == _T + "null":
+        return None
+    return text
+
+
+_MAX_NODES = 200_000
+
+
+def _convert(
+    file: str, node: yaml.Node, diags: Collector, budget: list[int], depth: int = 0
+) -> Node:
+    span = _span(file, node)
+    budget[0] -= 1
+    if depth > 200 or budget[0] < 0:
+        if budget[0] >= -1 or depth > 200:
+            diags.error(
+                Code.YAML_SYNTAX,
+                "the document is too deep or too large (are aliases expanding without end?)",
+                span,
+            )
+        return Node(None, span)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Node] = {}
+        keys: dict[str, Span] = {}
+        for knode, vnode in node.value:
+            kspan = _span(file, knode)
+            if not isinstance(knode, yaml.ScalarNode):
+                diags.error(Code.WRONG_TYPE, "a mapping key must be a plain scalar", kspan)
+                continue
+            key = str(knode.value)
+            if key in out:
+                diags.error(
+                    Code.DUPLICATE_KEY,
+                    f"duplicate key '{key}'",
+                    kspan,
+                    hint=f"first given at line {keys[key].line}",
+                )
+                continue
+            keys[key] = kspan
+            out[key] = _convert(file, vnode, diags, budget, depth + 1)
+        return Node(out, span, None, keys)
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_convert(file, v, diags, budget, depth + 1) for v in node.value], span)
+    assert isinstance(node, yaml.ScalarNode)
+    return Node(_scalar(node), span, node.style)
+
+
+def parse_yaml(file: str, text: str, diags: Collector) -> Node | None:
+    """Parse one YAML document into located nodes; syntax errors become diagnostics."""
+    try:
+        root = yaml.compose(text, Loader=_Yaml12Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
+        problem = exc.problem or exc.context or "malformed YAML"
+        diags.error(Code.YAML_SYNTAX, f"malformed YAML: {problem}", span)
+        return None
+    except yaml.YAMLError as exc:  # e.g. a second document
+        diags.error(Code.YAML_SYNTAX, f"malformed YAML: {exc}", Span(file, 1, 1))
+        return None
+    if root is None:
+        return Node(None, Span(file, 1, 1))
+    return _convert(file, root, diags, [_MAX_NODES])

@@ -1,0 +1,208 @@
+"""JSON renderings: the versioned result document (`--format json`) and ITF traces."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from preemptcheck import __version__
+from preemptcheck.errors import Diagnostic
+from preemptcheck.model.ir import Model, Var
+from preemptcheck.report.kernel import bug_lines
+from preemptcheck.results import ModelFailure, ModelResult, PropertyResult, RunResult
+from preemptcheck.system import State, StepLabel
+from preemptcheck.trace import Trace
+
+RESULT_SCHEMA = "preemptcheck/result"
+RESULT_VERSION = 1
+ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def run_document(run: RunResult) -> dict[str, Any]:
+    c = run.counts()
+    return {
+        "schema": RESULT_SCHEMA,
+        "version": RESULT_VERSION,
+        "tool": {"name": "preemptcheck", "version": __version__},
+        "exit_code": run.exit_code,
+        "summary": {
+            "models": len(run.models),
+            "as_expected": c["as-expected"],
+            "unexpected": c["unexpected"],
+            "inconclusive": c["inconclusive"],
+            "errors": c["errors"],
+            "warnings": c["warnings"],
+        },
+        "models": [_model(m) for m in run.models],
+    }
+
+
+def diagnostic(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "code": d.code.value,
+        "message": d.message,
+        "file": d.span.file,
+        "line": d.span.line,
+        "column": d.span.col,
+        "key_path": d.key_path,
+        "hint": d.hint,
+    }
+
+
+def _model(m: ModelResult | ModelFailure) -> dict[str, Any]:
+    if isinstance(m, ModelFailure):
+        return {
+            "file": m.file,
+            "status": "error",
+            "diagnostics": [diagnostic(d) for d in m.diagnostics],
+        }
+    s = m.stats
+    return {
+        "file": m.file,
+        "status": "checked",
+        "model": m.name,
+        "params": dict(m.params),
+        "engine": m.engine,
+        "stats": {
+            "states": s.states,
+            "transitions": s.transitions,
+            "depth": s.depth,
+            "complete": s.complete,
+            "limit": s.limit,
+            "state_bits": s.state_bits,
+        },
+        "coverage": dict(m.coverage),
+        "warnings": list(m.warnings),
+        "skipped": [{"id": pid, "reason": why} for pid, why in m.skipped],
+        "properties": [_prop(m.model, p) for p in m.properties],
+    }
+
+
+def _prop(model: Model, p: PropertyResult) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "kind": p.kind.value,
+        "verdict": p.verdict.value,
+        "strength": p.strength.value,
+        "expect": p.expect.value,
+        "outcome": p.outcome.value,
+        "reason": p.reason,
+        "doc": p.doc,
+        "location": {"file": p.span.file, "line": p.span.line, "column": p.span.col}
+        if p.span.line
+        else None,
+        "trace": _trace(model, p, p.trace) if p.trace is not None else None,
+    }
+
+
+def plain(var: Var, value: Any) -> Any:
+    """A variable's value as JSON: scalars as they are, indexed variables as objects."""
+    if var.info.index is None:
+        return value
+    return {str(k): v for k, v in zip(var.info.index.values, value, strict=True)}
+
+
+def _state(model: Model, st: State) -> dict[str, Any]:
+    return {v.name: plain(v, x) for v, x in zip(model.vars, st.values, strict=True)}
+
+
+def _diff(model: Model, a: State, b: State) -> dict[str, Any]:
+    return {
+        v.name: plain(v, y)
+        for v, x, y in zip(model.vars, a.values, b.values, strict=True)
+        if x != y
+    }
+
+
+def _label(model: Model, label: StepLabel) -> dict[str, Any]:
+    return {
+        "action": label.action,
+        "cpu": label.cpu,
+        "bindings": dict(label.bindings),
+        "step": label.step + 1,
+        "of": label.nsteps,
+        "irq": model.action(label.action).irq,
+        "label": str(label),
+    }
+
+
+def _trace(model: Model, p: PropertyResult, trace: Trace) -> dict[str, Any]:
+    steps = []
+    for k, label in enumerate(trace.steps):
+        row = {"step": k + 1, **_label(model, label)}
+        if k + 1 < len(trace.states):
+            row["changes"] = _diff(model, trace.states[k], trace.states[k + 1])
+        else:
+            row["error"] = trace.message
+        steps.append(row)
+    prop = next(x for x in model.properties if x.id == p.id)
+    bug = (
+        bug_lines(model, prop, trace.steps[-1], trace.states[trace.length - 1])
+        if trace.steps
+        else []
+    )
+    return {
+        "length": trace.length,
+        "failed": trace.failed,
+        "cpu": trace.cpu if trace.cpu >= 0 else None,
+        "message": trace.message,
+        "initial": _state(model, trace.states[0]),
+        "steps": steps,
+        "bug": bug,
+    }
+
+
+# ---------------------------------------------------------------- ITF (Apalache ADR-015)
+
+
+def _itf_value(v: Any) -> Any:
+    if isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return {"#bigint": str(v)}
+    raise AssertionError(type(v))
+
+
+def _itf_var(var: Var, value: Any) -> Any:
+    if var.info.index is None:
+        return _itf_value(value)
+    return {
+        "#map": [
+            [_itf_value(k), _itf_value(v)]
+            for k, v in zip(var.info.index.values, value, strict=True)
+        ]
+    }
+
+
+def itf_document(model: Model, prop: PropertyResult, trace: Trace) -> dict[str, Any]:
+    vars_ = [v.name for v in model.vars] + ["mbt::actionTaken", "mbt::nondetPicks"]
+    states = []
+    for k, st in enumerate(trace.states):
+        row: dict[str, Any] = {"#meta": {"index": k}}
+        for var, value in zip(model.vars, st.values, strict=True):
+            row[var.name] = _itf_var(var, value)
+        label = trace.steps[k - 1] if k > 0 else None
+        row["mbt::actionTaken"] = str(label) if label else "init"
+        picks: dict[str, Any] = {}
+        if label is not None:
+            picks = {"cpu": _itf_value(label.cpu), **{n: _itf_value(v) for n, v in label.bindings}}
+        row["mbt::nondetPicks"] = picks
+        states.append(row)
+    meta: dict[str, Any] = {
+        "format": "ITF",
+        "format-description": ITF_DESCRIPTION,
+        "source": model.file,
+        "description": f"preemptcheck {__version__}: {prop.verdict.value} {prop.kind.value} "
+        f"property {prop.id} of model {model.name}",
+        "property": prop.id,
+        "verdict": prop.verdict.value,
+        "params": {k: v for k, v in model.param_values},
+    }
+    if trace.failed:
+        meta["failedStep"] = str(trace.steps[-1])
+        meta["error"] = trace.message
+    return {"#meta": meta, "vars": vars_, "states": states}

@@ -1,0 +1,191 @@
+"""Text report for people: per model its verdicts, counterexample tables and kernel BUG lines."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from preemptcheck.model.ir import Model, PropKind, Var
+from preemptcheck.report.kernel import bug_lines, show_scalar
+from preemptcheck.results import (
+    ModelFailure,
+    ModelResult,
+    Outcome,
+    PropertyResult,
+    RunResult,
+    Verdict,
+)
+from preemptcheck.source import SourceCache
+from preemptcheck.trace import Trace
+
+WIDTH = 100
+MARK = {Outcome.AS_EXPECTED: "ok", Outcome.UNEXPECTED: "FAIL", Outcome.INCONCLUSIVE: "??"}
+
+
+def render_run(
+    run: RunResult, sources: SourceCache | None = None, *, traces: str = "violations"
+) -> str:
+    parts = [render_model(m, sources, traces=traces) for m in run.models]
+    c = run.counts()
+    props = c["as-expected"] + c["unexpected"] + c["inconclusive"]
+    models = len(run.models)
+    summary = (
+        f"{models} model{'s' * (models != 1)}, {props} properties: {c['as-expected']} as "
+        f"expected, {c['unexpected']} unexpected, {c['inconclusive']} inconclusive"
+    )
+    if c["errors"]:
+        summary += f"; {c['errors']} with errors"
+    if c["warnings"]:
+        summary += f"; {c['warnings']} warning{'s' * (c['warnings'] != 1)}"
+    return "\n".join([*parts, summary]) + "\n"
+
+
+def render_model(
+    m: ModelResult | ModelFailure, sources: SourceCache | None = None, *, traces: str = "violations"
+) -> str:
+    if isinstance(m, ModelFailure):
+        lines = [f"{m.file}: cannot be checked"]
+        lines += ["  " + line for d in m.diagnostics for line in d.render(sources).splitlines()]
+        return "\n".join(lines) + "\n"
+    params = ", ".join(f"{k}={_v(v)}" for k, v in m.params)
+    lines = [f"{m.file}: {m.name}" + (f" ({params})" if params else "")]
+    s = m.stats
+    how = "exhaustive" if s.complete else f"incomplete: {s.limit}"
+    lines.append(f"  {s.states:,} states, {s.transitions:,} transitions, depth {s.depth} ({how})")
+    width = max((len(p.id) for p in m.properties), default=10) + 2
+    for p in m.properties:
+        lines.append(f"  {MARK[p.outcome]:<5} {p.id:<{width}} {verdict_text(p)}")
+        show = p.trace is not None and (
+            traces == "all"
+            or (traces == "violations" and p.verdict == Verdict.VIOLATED)
+            or (traces != "none" and p.outcome == Outcome.UNEXPECTED)
+        )
+        if show:
+            assert p.trace is not None
+            lines.extend(
+                textwrap.indent(render_trace(m.model, p, p.trace), "        ").splitlines()
+            )
+    for pid, reason in m.skipped:
+        lines.append(f"  -     {pid:<{width}} skipped: {reason}")
+    for w in m.warnings:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines) + "\n"
+
+
+def verdict_text(p: PropertyResult) -> str:
+    steps = f"{p.trace.length} step{'s' * (p.trace.length != 1)}" if p.trace else ""
+    if p.verdict == Verdict.UNKNOWN:
+        return f"unknown: {p.reason}"
+    detail = (
+        p.strength.value
+        if not p.trace
+        else (f"{p.strength.value}, {steps}" if p.strength.value == "witness" else steps)
+    )
+    if p.verdict == Verdict.VIOLATED and p.reason and not p.trace:
+        detail = p.reason
+    text = f"{p.verdict.value} ({detail})"
+    if p.outcome == Outcome.UNEXPECTED:
+        text += f", expected {p.expect.value}"
+    elif p.verdict == Verdict.VIOLATED:
+        text += ", as expected"
+    return text
+
+
+def _v(v: object) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+# ---------------------------------------------------------------- traces
+
+
+def var_entries(model: Model, var: Var, value: Any) -> list[tuple[str, Any]]:
+    """(display name, value) per entry; CPU-indexed names drop `[0]` on one-CPU models."""
+    info = var.info
+    if info.index is None:
+        return [(var.name, value)]
+    if info.index.is_cpus and model.cpus == 1:
+        return [(var.name, value[0])]
+    return [(f"{var.name}[{_v(k)}]", v) for k, v in zip(info.index.values, value, strict=True)]
+
+
+def changes(model: Model, before: Any, after: Any) -> list[str]:
+    out: list[str] = []
+    for var, a, b in zip(model.vars, before.values, after.values, strict=True):
+        if a == b:
+            continue
+        for (name, va), (_, vb) in zip(
+            var_entries(model, var, a), var_entries(model, var, b), strict=True
+        ):
+            if va != vb:
+                out.append(f"{name}={show_scalar(var, vb)}")
+    return out
+
+
+def full_state(model: Model, st: Any) -> list[str]:
+    return [
+        f"{name}={show_scalar(var, v)}"
+        for var, value in zip(model.vars, st.values, strict=True)
+        for name, v in var_entries(model, var, value)
+    ]
+
+
+def render_trace(model: Model, prop: PropertyResult, trace: Trace) -> str:
+    rows: list[tuple[str, str, str, list[str]]] = [
+        ("0", "", "initial state", full_state(model, trace.states[0]))
+    ]
+    for k, label in enumerate(trace.steps):
+        action = model.action(label.action)
+        cpu = f"{label.cpu}" + (" irq" if action.irq else "")
+        name = str(label).replace(f"@cpu{label.cpu}", "")
+        if k + 1 < len(trace.states):
+            ch = changes(model, trace.states[k], trace.states[k + 1]) or ["(no change)"]
+        else:
+            ch = [f"error: {trace.message}"]
+        rows.append((str(k + 1), cpu, name, ch))
+    aw = min(max(len(r[2]) for r in rows), 44)
+    cw = max(len(r[1]) for r in [*rows, ("", "cpu", "", [])])
+    head = f"{'step':>4}  {'cpu':<{cw}}  {'action':<{aw}}  changes"
+    lines = [head]
+    indent = 4 + 2 + cw + 2 + aw + 2
+    for step, cpu, name, ch in rows:
+        wrapped = _wrap_items(ch, max(WIDTH - indent, 30))
+        lines.append(f"{step:>4}  {cpu:<{cw}}  {name:<{aw}}  {wrapped[0]}")
+        lines.extend(" " * indent + w for w in wrapped[1:])
+    lines.extend(_epilogue(model, prop, trace))
+    return "\n".join(lines) + "\n"
+
+
+def _wrap_items(items: list[str], width: int) -> list[str]:
+    """Join `a=1, b=2` items into lines of at most `width`, never splitting an item."""
+    lines: list[str] = []
+    cur = ""
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if cur and len(cur) + 1 + len(piece) > width:
+            lines.append(cur)
+            cur = piece
+        else:
+            cur = f"{cur} {piece}" if cur else piece
+    lines.append(cur)
+    return lines
+
+
+def _epilogue(model: Model, prop: PropertyResult, trace: Trace) -> list[str]:
+    p = next((x for x in model.properties if x.id == prop.id), None)
+    if p is None:
+        return []
+    cpu = f" on cpu{trace.cpu}" if trace.cpu >= 0 and model.cpus > 1 else ""
+    if p.kind == PropKind.INVARIANT:
+        return [f"invariant {p.source!r} is false in the last state{cpu}"]
+    if p.kind == PropKind.REACHABLE:
+        return [f"{p.source!r} holds in the last state{cpu}"]
+    if p.kind == PropKind.DEADLOCK:
+        return ["no action is enabled in the last state (deadlock: allowed permits this)"]
+    if p.kind == PropKind.RANGE:
+        return [f"range: {trace.message}"] if trace.message else []
+    last = trace.steps[-1]
+    cond = f" with {p.source}" if p.source else ""
+    verb = "fires" if p.kind == PropKind.NEVER else "can fire"
+    lines = [f"{last.action} ({p.selector}){cond}: {verb} at step {trace.length}"]
+    lines += bug_lines(model, p, last, trace.states[trace.length - 1])
+    return lines

@@ -1,0 +1,116 @@
+"""Frozen results of a run: verdicts with their strength, per property, per model, per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from preemptcheck.errors import Diagnostic
+from preemptcheck.expr.ast import Value
+from preemptcheck.model.ir import Expect, Model, PropKind
+from preemptcheck.source import NO_SPAN, Span
+from preemptcheck.trace import Trace
+
+
+class Verdict(Enum):
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    UNKNOWN = "unknown"
+
+
+class Strength(Enum):
+    EXHAUSTIVE = "exhaustive"  # every reachable state was explored
+    WITNESS = "witness"  # a reachable property's witness trace
+    COUNTEREXAMPLE = "counterexample"  # a violation, with its (shortest) trace
+    NONE = "none"  # unknown: nothing was established
+
+
+class Outcome(Enum):
+    AS_EXPECTED = "as-expected"
+    UNEXPECTED = "unexpected"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyResult:
+    id: str
+    kind: PropKind
+    verdict: Verdict
+    strength: Strength
+    expect: Expect
+    reason: str = ""
+    trace: Trace | None = None
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False)
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.verdict == Verdict.UNKNOWN:
+            return Outcome.INCONCLUSIVE
+        if self.verdict.value == self.expect.value:
+            return Outcome.AS_EXPECTED
+        return Outcome.UNEXPECTED
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    states: int
+    transitions: int
+    depth: int
+    complete: bool
+    limit: str | None
+    state_bits: int
+    elapsed: float = field(default=0.0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResult:
+    file: str
+    name: str
+    params: tuple[tuple[str, Value], ...]
+    engine: str
+    stats: Stats
+    properties: tuple[PropertyResult, ...]
+    coverage: tuple[tuple[str, int], ...]
+    warnings: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+    model: Model = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFailure:
+    """A file that could not be checked: bad input."""
+
+    file: str
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    models: tuple[ModelResult | ModelFailure, ...]
+    strict: bool = False
+
+    def counts(self) -> dict[str, int]:
+        out = {o.value: 0 for o in Outcome}
+        out["errors"] = 0
+        out["warnings"] = 0
+        for m in self.models:
+            if isinstance(m, ModelFailure):
+                out["errors"] += 1
+                continue
+            out["warnings"] += len(m.warnings)
+            for p in m.properties:
+                out[p.outcome.value] += 1
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        """0 all as expected, 1 a verdict differs, 2 bad input, 3 inconclusive (DESIGN §2)."""
+        c = self.counts()
+        if c["errors"]:
+            return 2
+        if c[Outcome.UNEXPECTED.value] or (self.strict and c["warnings"]):
+            return 1
+        if c[Outcome.INCONCLUSIVE.value]:
+            return 3
+        return 0
