@@ -24,7 +24,7 @@ from preemptcheck.source import SourceCache, Span
 from preemptcheck.trace import replay
 
 MODEL_SUFFIXES = (".yaml", ".yml")
-DEFAULT_MAX_STATES = 10_000_000
+DEFAULT_MAX_STATES = 2_000_000
 
 
 def find_models(paths: Iterable[str]) -> list[str]:
@@ -64,6 +64,7 @@ class Options:
     max_states: int | None = DEFAULT_MAX_STATES
     timeout: float | None = None
     strict: bool = False
+    fail_fast: bool = False
 
 
 def check_paths(
@@ -94,7 +95,8 @@ def check_file(
     model = _select(model, options.properties)
     explorer = Explorer(model)
     cb = (lambda p: progress(path, p)) if progress is not None else None
-    run = explorer.run(max_states=options.max_states, timeout=options.timeout, progress=cb)
+    run = explorer.run(max_states=options.max_states, timeout=options.timeout,
+                       fail_fast=options.fail_fast, progress=cb)
     return judge(model, run)
 
 

@@ -201,6 +201,9 @@ def verify(
     strict: Annotated[
         bool, typer.Option(help="Treat warnings (actions that never fire) as failures.")
     ] = False,
+    fail_fast: Annotated[
+        bool, typer.Option(help="Stop a model's search at its first unexpected verdict.")
+    ] = False,
     debug: Annotated[
         bool, typer.Option(help="Show the Python traceback of internal errors.")
     ] = False,
@@ -228,6 +231,7 @@ def verify(
         max_states=max_states,
         timeout=timeout,
         strict=strict,
+        fail_fast=fail_fast,
     )
     sources = SourceCache()
     progress = _ProgressLine()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from preemptcheck.engines.codegen import ExpandFn, compile_expand
 from preemptcheck.engines.layout import Layout
-from preemptcheck.model.ir import Model, PropKind
+from preemptcheck.model.ir import Expect, Model, PropKind
 from preemptcheck.system import State, StepLabel, TransitionSystem
 from preemptcheck.trace import Trace
 
@@ -66,9 +66,11 @@ class Explorer:
         *,
         max_states: int | None = None,
         timeout: float | None = None,
+        fail_fast: bool = False,
         progress: ProgressFn | None = None,
         progress_every: int = 1 << 14,
     ) -> ExplicitRun:
+        """Explore breadth-first; `fail_fast` stops at the first verdict that is not expected."""
         t0 = time.monotonic()
         props = self.ts.properties
         n_props = len(props)
@@ -76,6 +78,12 @@ class Explorer:
         deadlock_pi = next((i for i, p in enumerate(props) if p.kind == PropKind.DEADLOCK), None)
         found: dict[int, tuple[int, int, int, str | None]] = {}  # pi -> (state, sid, cpu, msg)
         cov = [0] * len(self.ts.model.actions)
+        # a finding decides `witness` properties as holding and the others as violated
+        unexpected = 0
+        for pi, p in enumerate(props):
+            witness = p.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
+            if witness == (p.expect == Expect.VIOLATED):
+                unexpected |= 1 << pi
 
         init = self.initial()
         index: dict[int, int] = {init: 0}
@@ -105,6 +113,9 @@ class Explorer:
             if not en and deadlock_pi is not None and active >> deadlock_pi & 1:
                 found[deadlock_pi] = (i, -1, -1, None)
                 active &= ~(1 << deadlock_pi)
+            if fail_fast and any(unexpected >> pi & 1 for pi in found):
+                limit = "stopped at the first unexpected verdict (--fail-fast)"
+                break
             n = len(order)
             for j in range(0, len(out), 2):
                 ns = out[j]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def read_text(
 
 
 def _rel(base_file: str, target: str) -> str:
-    return str(Path(base_file).parent / target) if not Path(target).is_absolute() else target
+    if Path(target).is_absolute():
+        return target
+    return os.path.normpath(Path(base_file).parent / target)
 
 
 def _path_list(node: Node, key: str, diags: Collector) -> list[tuple[str, Span]]:

@@ -62,7 +62,11 @@ def entry(model: Model, var: Var, st: State, cpu: int) -> Any:
 
 
 def bug_lines(model: Model, prop: Property, label: StepLabel, pre: State) -> list[str]:
-    """The kernel's splat for a `never` violation, when the action's tags name one."""
+    """The kernel's own splat for a `never` violation, when the action's tags name a check.
+
+    The line is printed only when the kernel's check would fire in the state before the
+    step; when it would not, that is said instead: the model caught what the kernel misses.
+    """
     if prop.kind != PropKind.NEVER:
         return []
     action = model.action(label.action)
@@ -76,18 +80,28 @@ def bug_lines(model: Model, prop: Property, label: StepLabel, pre: State) -> lis
         return []
     count = preempt_count(pcv, raw)
     irqs = model.role("irqs_disabled")
-    irq_off = entry(model, irqs, pre, label.cpu) if irqs is not None else False
+    irq_off = bool(entry(model, irqs, pre, label.cpu)) if irqs is not None else False
     name, pid = _current(model, pre, label.cpu)
     if kinds[0] == "sleep":
+        # __might_resched() (kernel-facts §3.6): silent when the count is the expected 0 and
+        # interrupts are enabled
+        if count == 0 and not irq_off:
+            return ["no kernel splat: __might_resched() sees preempt_count() 0 with interrupts "
+                    "enabled, so the kernel's own check misses this"]
         return [
             f"BUG: sleeping function called from invalid context at {action.span.file}:"
             f"{action.span.line}",
-            f"in_atomic(): {int(count != 0)}, irqs_disabled(): {int(bool(irq_off))}, "
+            f"in_atomic(): {int(count != 0)}, irqs_disabled(): {int(irq_off)}, "
             f"non_block: 0, pid: {pid}, name: {name}",
             f"preempt_count: {count:x}, expected: 0",
         ]
-    # __schedule() runs after schedule()'s own preempt_disable(): the kernel prints that count.
-    return [f"BUG: scheduling while atomic: {name}/{pid}/0x{count + 1:08x}"]
+    # schedule_debug() (§3.3) runs after schedule()'s own preempt_disable(): in_atomic_preempt_off()
+    # fires when preempt_count() is then not PREEMPT_DISABLE_OFFSET (1), and prints it.
+    seen = preempt_count(pcv, (raw + 1) & pcv.info.hi)
+    if seen == 1:
+        return ["no kernel splat: schedule_debug() sees preempt_count() at the expected "
+                "offset, so the kernel's own check misses this"]
+    return [f"BUG: scheduling while atomic: {name}/{pid}/0x{seen:08x}"]
 
 
 def _current(model: Model, st: State, cpu: int) -> tuple[str, int]:

@@ -186,6 +186,7 @@ def _epilogue(model: Model, prop: PropertyResult, trace: Trace) -> list[str]:
     last = trace.steps[-1]
     cond = f" with {p.source}" if p.source else ""
     verb = "fires" if p.kind == PropKind.NEVER else "can fire"
-    lines = [f"{last.action} ({p.selector}){cond}: {verb} at step {trace.length}"]
+    sel = f" ({p.selector})" if p.selector != last.action else ""
+    lines = [f"{last.action}{sel}{cond}: {verb} at step {trace.length}"]
     lines += bug_lines(model, p, last, trace.states[trace.length - 1])
     return lines
