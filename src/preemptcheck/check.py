@@ -109,7 +109,8 @@ def _select(model: Model, ids: tuple[str, ...]) -> Model:
         if pid not in known:
             diags.error(
                 Code.BAD_OPTION,
-                f"--property {pid}: no such property in {model.file}",
+                f"--property {pid}: no such property in this model",
+                Span(model.file, 0, 0),
                 hint=did_you_mean(pid, known),
             )
     diags.raise_if_any(UsageError)
@@ -137,7 +138,7 @@ def judge(model: Model, run: ExplicitRun) -> ModelResult:
                 (
                     "no reachable state satisfies it"
                     if prop.kind == PropKind.REACHABLE
-                    else "no step of it can fire"
+                    else "no reachable step matches it"
                 )
                 if witness
                 else ""

@@ -67,7 +67,7 @@ def root(
 
 
 def _usage(message: str, code: Code = Code.BAD_OPTION) -> typer.Exit:
-    typer.echo(Diagnostic(code, message).headline().removeprefix("<none>: "), err=True)
+    typer.echo(Diagnostic(code, message).headline(), err=True)
     return typer.Exit(2)
 
 

@@ -77,9 +77,10 @@ class Diagnostic:
 
     def headline(self) -> str:
         where = str(self.span) if self.span.line else self.span.file
+        prefix = f"{where}: " if self.span != NO_SPAN else ""
         path = f"{self.key_path}: " if self.key_path else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}: error[{self.code.value}]: {path}{self.message}{hint}"
+        return f"{prefix}error[{self.code.value}]: {path}{self.message}{hint}"
 
     def render(self, sources: SourceCache | None = None) -> str:
         text = self.headline()
@@ -91,7 +92,8 @@ class Diagnostic:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    pool = sorted({c for c in candidates if c != name})
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
 

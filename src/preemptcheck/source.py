@@ -56,3 +56,52 @@ def render_caret(span: Span, source_line: str) -> str:
     width = max(1, min(span.length, max(1, len(source_line) - col + 1)))
     gutter = f"{span.line:>4} | "
     return f"{gutter}{source_line}\n{' ' * (len(gutter) + col - 1)}{'^' * width}"
+
+
+def align(value: str, raw: str, style: str | None) -> list[int] | None:
+    """For each character of a YAML scalar's value, its index in the scalar's source text.
+
+    YAML folds line breaks and drops indentation (plain, folded and quoted scalars) or keeps
+    them (literal blocks); every non-blank character of the value appears in the source in
+    order, so a greedy walk that lets blanks absorb blank runs aligns them. None when the
+    walk fails (escapes in quoted scalars).
+    """
+    j = 0
+    if style in ("|", ">"):
+        j = raw.find("\n") + 1
+        if j == 0:
+            return None
+    elif style in ("'", '"'):
+        j = 1
+    n = len(raw)
+    out: list[int] = []
+    for c in value:
+        if c in " \t\n\r":
+            out.append(min(j, max(n - 1, 0)))
+            while j < n and raw[j] in " \t\r\n":
+                j += 1
+            continue
+        while j < n and raw[j] != c and raw[j] in " \t\r\n":
+            j += 1
+        if j >= n or raw[j] != c:
+            return None
+        out.append(j)
+        j += 1
+    return out
+
+
+def locate(span: Span, raw: str, style: str | None, value: str, index: int,
+           length: int = 1) -> Span:
+    """The file position of `value[index]`, for a scalar that starts at `span`."""
+    positions = align(value, raw, style) if raw else None
+    if positions is None or not positions:
+        if "\n" in value or style in ("|", ">"):
+            return span.shifted(length=1)
+        quote = 1 if style in ("'", '"') else 0
+        return span.shifted(cols=quote + index, length=length)
+    i = positions[min(max(index, 0), len(positions) - 1)]
+    before = raw[:i]
+    lines = before.count("\n")
+    if lines == 0:
+        return Span(span.file, span.line, span.col + i, length)
+    return Span(span.file, span.line + lines, i - before.rfind("\n"), length)

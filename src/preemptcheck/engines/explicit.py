@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from array import array
 from collections.abc import Callable
@@ -98,6 +99,7 @@ class Explorer:
         level_end = 1
         limit: str | None = None
         i = 0
+        cap = max_states if max_states is not None else sys.maxsize
         next_check = progress_every
         while i < len(order):
             if i == level_end:
@@ -120,14 +122,17 @@ class Explorer:
             for j in range(0, len(out), 2):
                 ns = out[j]
                 if setdefault(ns, n) == n:
+                    if n >= cap:  # one state more than allowed: stop, inconclusive
+                        del index[ns]
+                        limit = f"state limit reached ({cap:,} states)"
+                        break
                     append(ns)
                     parent.append(i)
                     via.append(out[j + 1])
                     n += 1
             transitions += len(out) >> 1
             i += 1
-            if max_states is not None and n >= max_states and i < n:
-                limit = f"state limit reached ({max_states:,} states)"
+            if limit is not None:
                 break
             if i >= next_check:
                 next_check += progress_every
@@ -137,8 +142,6 @@ class Explorer:
                 if timeout is not None and elapsed > timeout:
                     limit = f"timeout after {timeout:g} s"
                     break
-        if limit is None and max_states is not None and len(order) > max_states:
-            limit = f"state limit reached ({max_states:,} states)"
         complete = limit is None
         findings = tuple(
             Finding(pi, self._trace(order, parent, via, *found[pi])) for pi in sorted(found)

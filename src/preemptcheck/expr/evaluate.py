@@ -242,14 +242,17 @@ def _expand(e: Agg) -> Expr:
         if not terms:
             return Const(e.fn == "all", BOOL, e.span)
         return BoolOp("or" if e.fn == "any" else "and", tuple(terms), BOOL, e.span)
-    total: Expr = Const(0, INT, e.span)
-    for t in terms:
-        total = (
-            t
-            if isinstance(total, Const) and total.value == 0
-            else Binary("+", total, t, INT, e.span)
-        )
-    return total
+    return _balanced_sum(terms, e)
+
+
+def _balanced_sum(terms: list[Expr], e: Agg) -> Expr:
+    """t0 + t1 + ... as a balanced tree, so its depth grows with log(len(terms))."""
+    if not terms:
+        return Const(0, INT, e.span)
+    if len(terms) == 1:
+        return terms[0]
+    mid = len(terms) // 2
+    return Binary("+", _balanced_sum(terms[:mid], e), _balanced_sum(terms[mid:], e), INT, e.span)
 
 
 def can_fail(e: Expr) -> bool:

@@ -30,8 +30,9 @@ from preemptcheck.expr.ast import (
     Value,
     VarInfo,
     VarRef,
+    children,
 )
-from preemptcheck.source import Span
+from preemptcheck.source import Span, locate
 
 _ARITH = {
     ast.Add: "+",
@@ -66,6 +67,7 @@ class Source:
     span: Span
     style: str | None = None  # YAML scalar style, to map columns inside the text
     key_path: str = ""
+    raw: str = ""  # the scalar's source text (quotes, folding), to locate tokens in it
 
 
 class Scope(Protocol):
@@ -81,6 +83,25 @@ class Scope(Protocol):
 
 class _Abort(Exception):
     pass
+
+
+# Deeper expressions (after defs are expanded) are rejected: nobody writes them, and the
+# compiled successor function must stay within Python's own nesting limits.
+MAX_DEPTH = 100
+
+
+def depth(e: Expr) -> int:
+    best = 0
+    stack = [(e, 1)]
+    while stack:
+        node, d = stack.pop()
+        best = max(best, d)
+        stack.extend((c, d + 1) for c in children(node))
+    return best
+
+
+# a parsed expression with what locating its tokens needs: (tree, source, lead, flat text)
+_Parsed = tuple[ast.expr, Source, int, str]
 
 
 def source_text(value: object) -> str:
@@ -107,79 +128,91 @@ class ExprParser:
         if self_type is not None:
             self.bound["self"] = self_type
         self._src: Source | None = None
+        self._lead = 0
+        self._flat = ""
         self._def_stack: list[str] = []
         self.used_self = False
 
     # ------------------------------------------------------------ entry points
 
     def parse(self, src: Source, expected: Type | None = None) -> Expr | None:
-        tree = self._parse_tree(src)
-        if tree is None:
+        parsed = self._parse_tree(src)
+        if parsed is None:
             return None
         try:
-            return self._with_source(src, lambda: self._expect(tree, expected))
+            e = self._with_source(parsed, lambda: self._expect(parsed[0], expected))
         except _Abort:
             return None
+        except RecursionError:
+            e = None
+        if e is not None and depth(e) <= MAX_DEPTH:
+            return e  # type: ignore[no-any-return]
+        self.diags.error(Code.EXPR_UNSUPPORTED, f"the expression is nested too deeply "
+                         f"(more than {MAX_DEPTH} levels, counting the defs it uses)",
+                         src.span, src.key_path)
+        return None
 
     def parse_target(self, src: Source) -> Target | None:
-        tree = self._parse_tree(src)
-        if tree is None:
+        parsed = self._parse_tree(src)
+        if parsed is None:
             return None
         try:
-            return self._with_source(src, lambda: self._target(tree))
+            return self._with_source(parsed, lambda: self._target(parsed[0]))
         except _Abort:
             return None
 
     # ------------------------------------------------------------ plumbing
 
-    def _with_source(self, src: Source, fn):  # type: ignore[no-untyped-def]
-        saved = self._src
-        self._src = src
+    def _with_source(self, parsed: _Parsed, fn):  # type: ignore[no-untyped-def]
+        saved = self._src, self._lead, self._flat
+        _, self._src, self._lead, self._flat = parsed
         try:
             return fn()
         finally:
-            self._src = saved
+            self._src, self._lead, self._flat = saved
 
-    def _parse_tree(self, src: Source) -> ast.expr | None:
+    def _parse_tree(self, src: Source) -> _Parsed | None:
         text = src.text
         if not text.strip():
             self.diags.error(Code.EXPR_SYNTAX, "empty expression", src.span, src.key_path)
             return None
+        # One line of the same length: positions in it are positions in `text`.
+        flat = text.replace("\r", " ").replace("\n", " ")
+        body = flat.lstrip()
+        lead = len(flat) - len(body)
         try:
-            tree = ast.parse("(" + text + "\n)", mode="eval")
+            tree = ast.parse(body, mode="eval")
         except SyntaxError as exc:
-            line = exc.lineno or 1
-            col = (exc.offset or 2) - (1 if line == 1 else 0)
-            span = self._map(src, line, max(col - 1, 0), 1)
-            msg = exc.msg.replace("'(' was never closed", "unbalanced parenthesis")
-            self.diags.error(
-                Code.EXPR_SYNTAX, f"invalid expression '{text.strip()}': {msg}", span, src.key_path
-            )
+            col = (exc.offset or 1) - 1 if (exc.lineno or 1) == 1 else len(body) - 1
+            col = min(max(col, 0), max(len(body) - 1, 0))
+            msg = exc.msg
+            if "was never closed" in msg:
+                msg = "unbalanced parenthesis: this one is never closed"
+            elif msg.startswith("unmatched"):
+                msg = f"{msg}: no parenthesis opens it"
+            elif body[col:col + 1] == "=" and body[col + 1:col + 2] != "=":
+                msg = "'=' assigns: compare with '==' (assignments belong in do:)"
+            span = locate(src.span, src.raw, src.style, text, lead + col)
+            self.diags.error(Code.EXPR_SYNTAX, f"invalid expression '{text.strip()}': {msg}",
+                             span, src.key_path)
             return None
-        return tree.body
-
-    @staticmethod
-    def _map(src: Source, lineno: int, col0: int, length: int) -> Span:
-        """Map a position inside the expression text (1-based line, 0-based col) to the file."""
-        if lineno == 1:
-            col0 -= 1  # the '(' wrapper
-        quote = 1 if src.style in ("'", '"') else 0
-        if src.style in ("|", ">"):
-            # content starts on the next line; its indentation is not known here
-            return Span(src.span.file, src.span.line + lineno, src.span.col + 2 + col0, length)
-        if lineno == 1:
-            return src.span.shifted(cols=col0 + quote, length=length)
-        return Span(src.span.file, src.span.line + lineno - 1, col0 + 1, length)
+        except (RecursionError, MemoryError):
+            self.diags.error(Code.EXPR_UNSUPPORTED, "the expression is nested too deeply",
+                             src.span, src.key_path)
+            return None
+        return tree.body, src, lead, body
 
     def _span(self, node: ast.AST) -> Span:
         src = self._src
         assert src is not None
-        lineno = getattr(node, "lineno", 1)
-        col = getattr(node, "col_offset", 1)
-        end_line = getattr(node, "end_lineno", lineno)
+        col = getattr(node, "col_offset", 0)
         end_col = getattr(node, "end_col_offset", col + 1)
-        length = end_col - col if end_line == lineno else 1
-        return self._map(src, lineno, col, max(length, 1))
+        # ast columns count UTF-8 bytes
+        encoded = self._flat.encode()
+        start = len(encoded[:col].decode("utf-8", "ignore"))
+        end = len(encoded[:end_col].decode("utf-8", "ignore"))
+        return locate(src.span, src.raw, src.style, src.text, self._lead + start,
+                      max(end - start, 1))
 
     def _err(self, code: Code, node: ast.AST, message: str, hint: str | None = None) -> _Abort:
         assert self._src is not None
@@ -241,7 +274,7 @@ class ExprParser:
             raise self._err(
                 Code.EXPR_UNSUPPORTED,
                 node,
-                f"{kind} literal '{self._text(node)}' is outside the expression subset",
+                f"{kind} literal {self._text(node)} is outside the expression subset",
                 "enum values are bare names; numbers are integers",
             )
         if isinstance(node, ast.Name):
@@ -483,6 +516,10 @@ class ExprParser:
                 f"'{name}' is a value of several enums "
                 f"({', '.join(e.name for e in enums)}); compare it with a typed expression",
             )
+        if self.scope.domain(name) is not None:
+            raise self._err(Code.UNKNOWN_NAME, node,
+                            f"'{name}' names a domain, not a value: iterate over it in an "
+                            f"aggregate (any(... for x in {name})), or use a param for a count")
         hint = did_you_mean(name, [*self.scope.names(), *self.bound])
         raise self._err(Code.UNKNOWN_NAME, node, f"unknown name '{name}'", hint)
 
@@ -490,12 +527,12 @@ class ExprParser:
         if name in self._def_stack:
             cycle = " -> ".join([*self._def_stack[self._def_stack.index(name) :], name])
             raise self._err(Code.DEF_CYCLE, node, f"defs refer to each other in a cycle: {cycle}")
-        tree = self._parse_tree(src)
-        if tree is None:
+        parsed = self._parse_tree(src)
+        if parsed is None:
             raise _Abort()
         self._def_stack.append(name)
         try:
-            return self._with_source(src, lambda: self._expr(tree, expected))
+            return self._with_source(parsed, lambda: self._expr(parsed[0], expected))
         finally:
             self._def_stack.pop()
 

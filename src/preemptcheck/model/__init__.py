@@ -131,9 +131,9 @@ def _model_name(raw: RawModel, diags: Collector) -> str:
     node = raw.scalars.get("model")
     if node is None:
         diags.error(
-            Code.MISSING_KEY,
-            "missing required key 'model' (the model's name)",
-            Span(raw.file, 1, 1),
+            Code.NOT_A_MODEL,
+            "not a model: the required key 'model' (the model's name) is missing",
+            raw.root_span or Span(raw.file, 1, 1),
             "model",
         )
         return "?"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from preemptcheck.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT, Domain, Expr, Target, Type, VarInfo
-from preemptcheck.expr.parse import ExprParser, Source, source_text
+from preemptcheck.expr.parse import ExprParser, Source
 from preemptcheck.model import schema
 from preemptcheck.model.declarations import domain_of
 from preemptcheck.model.ir import Action, Assign, Step
 from preemptcheck.model.merge import Entry
-from preemptcheck.model.scope import ModelScope, const_value
+from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.yamlnodes import Node
 
 ACTION_KEYS = ("doc", "on", "for", "when", "do", "steps", "irq", "event", "tags")
@@ -169,7 +169,7 @@ def _expr(parser: ExprParser, node: Node | None, path: str, typ: Type) -> Expr |
             path,
         )
         return None
-    return parser.parse(Source(source_text(node.value), node.span, node.style, path), typ)
+    return parser.parse(source_of(node, path), typ)
 
 
 def _build_step(parser: ExprParser, node: Node, path: str, diags: Collector) -> Step | None:
@@ -203,6 +203,7 @@ def build_assigns(
         )
         return None
     out: list[Assign] = []
+    keys_seen: list[str] = []
     ok = True
     for key, vnode in node.value.items():
         kspan = node.key_spans[key]
@@ -220,22 +221,23 @@ def build_assigns(
             ok = False
             continue
         value = parser.parse(
-            Source(source_text(vnode.value), vnode.span, vnode.style, f"{path}.{key}"),
+            source_of(vnode, f"{path}.{key}"),
             target_type(target),
         )
         if value is None:
             ok = False
             continue
-        for prev in out:
+        for prev, prev_key in zip(out, keys_seen, strict=True):
             if overlap(prev.target, target):
                 diags.error(
                     Code.CONFLICTING_ASSIGN,
-                    f"'{key}' is assigned twice in one step (also by '{prev.target.describe()}')",
+                    f"'{key}' is assigned twice in one step (also by '{prev_key}')",
                     kspan,
                     path,
                 )
                 ok = False
         out.append(Assign(target, value, kspan))
+        keys_seen.append(key)
     return tuple(out) if ok else None
 
 

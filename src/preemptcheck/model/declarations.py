@@ -6,11 +6,10 @@ from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, did_you_mean
 from preemptcheck.expr.ast import BOOL, INT, Domain, EnumT, IntT, Type, Value, VarInfo
-from preemptcheck.expr.parse import Source, source_text
 from preemptcheck.model import schema
 from preemptcheck.model.ir import MODES, ROLES, Param, Var
 from preemptcheck.model.merge import Entry, RawModel
-from preemptcheck.model.scope import ModelScope, const_value
+from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.yamlnodes import Node
 from preemptcheck.source import NO_SPAN, Span
 
@@ -67,6 +66,7 @@ def build_params(
             usage.error(
                 Code.UNKNOWN_PARAM,
                 f"unknown param '{name}' in --set",
+                Span(raw.file, 0, 0),
                 key_path=f"--set {name}={text}",
                 hint=did_you_mean(name, params)
                 or (f"params: {', '.join(params)}" if params else "the model has no params"),
@@ -79,6 +79,7 @@ def build_params(
             usage.error(
                 Code.BAD_PARAM_VALUE,
                 f"'{text}' is not a value of param '{name}'",
+                Span(raw.file, 0, 0),
                 key_path=f"--set {name}={text}",
                 hint=f"values: {shown}" if p.domain else f"expected {p.type}",
             )
@@ -141,12 +142,16 @@ def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param 
     if name == "mode":
         bad = [v for v in domain if v not in MODES]
         if bad or not isinstance(typ, EnumT):
+            culprit = str(bad[0] if bad else domain[0])
+            items = node.value["values"] if node.is_map else node
+            where = next((i for i in (items.value if items.is_list else [items])
+                          if str(i.value) == culprit), items)
             diags.error(
                 Code.INVALID_VALUE,
-                f"mode values are {', '.join(MODES)}; got '{bad[0] if bad else domain[0]}'",
-                node.span,
-                path,
-                did_you_mean(str(bad[0]), MODES) if bad else None,
+                f"mode values are {', '.join(MODES)}; got '{culprit}'",
+                where.span,
+                f"{path}.values" if node.is_map else path,
+                did_you_mean(culprit, MODES),
             )
             return None
         typ = EnumT("mode", MODES)
@@ -494,8 +499,9 @@ def _init(
                 if info.kind == "int"
                 else f"{info.hi.bit_length()} bits"
             )
+            shown = hex(v) if info.kind == "word" else str(v)
             diags.error(
-                Code.INVALID_VALUE, f"init {v} does not fit {what}", item.span, f"{path}.init"
+                Code.INVALID_VALUE, f"init {shown} does not fit {what}", item.span, f"{path}.init"
             )
             return None
         out.append(v)
@@ -539,13 +545,14 @@ def build_defs(entries: Mapping[str, Entry], scope: ModelScope, diags: Collector
                 path,
             )
             continue
-        scope.defs[name] = Source(source_text(node.value), node.span, node.style, path)
+        scope.defs[name] = source_of(node, path)
 
 
 def check_clashes(
     declared: list[tuple[str, str, Entry]], scope: ModelScope, diags: Collector
 ) -> None:
     """Declared names must be distinct, and enum values must not hide a declared name."""
+    section = {"param": "params", "enum": "enums", "variable": "vars", "def": "defs"}
     seen: dict[str, str] = {}
     spans: dict[str, Span] = {}
     for name, kind, entry in declared:
@@ -554,7 +561,7 @@ def check_clashes(
                 Code.NAME_CLASH,
                 f"'{name}' is declared as a {seen[name]} and as a {kind}",
                 entry.key_span,
-                f"{kind}s.{name}",
+                f"{section[kind]}.{name}",
             )
             continue
         seen[name] = kind
@@ -565,7 +572,8 @@ def check_clashes(
             if owner is not None and not (owner == "param" and enum.name == value):
                 diags.error(
                     Code.NAME_CLASH,
-                    f"enum value '{value}' of {enum.name} has the name of a {owner}",
+                    f"the {owner} '{value}' has the name of a value of enum {enum.name}: "
+                    f"a bare '{value}' would be ambiguous",
                     spans.get(value, NO_SPAN),
-                    enum.name,
+                    f"{section[owner]}.{value}",
                 )

@@ -34,6 +34,7 @@ class RawModel:
     checks: list[tuple[str, Span]] = field(default_factory=list)
     removed_properties: dict[str, Span] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    root_span: Span | None = None  # where the top-level mapping starts
 
 
 def read_text(
@@ -98,7 +99,7 @@ def load_raw(
             Code.NOT_A_MODEL, "a model file must be a YAML mapping with a `model` key", root.span
         )
         return None
-    raw = RawModel(path)
+    raw = RawModel(path, root_span=root.span)
     raw.files.append(path)
     for key, kspan in root.key_spans.items():
         if key not in MODEL_KEYS:

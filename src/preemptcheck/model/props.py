@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, did_you_mean
 from preemptcheck.expr.ast import BOOL, INT, Expr
-from preemptcheck.expr.parse import ExprParser, Source, source_text
+from preemptcheck.expr.parse import ExprParser, source_text
 from preemptcheck.model import schema
 from preemptcheck.model.ir import BUILTIN_PROPERTIES, MODES, Action, Expect, Property, PropKind
 from preemptcheck.model.merge import Entry
-from preemptcheck.model.scope import ModelScope
+from preemptcheck.model.scope import ModelScope, source_of
 from preemptcheck.model.yamlnodes import Node
 
 PROPERTY_KEYS = (
@@ -120,7 +120,7 @@ def build_property(
             )
             return None
         parser = ExprParser(scope, diags, self_type=INT)
-        e = parser.parse(Source(text, body.span, body.style, f"{path}.{kind}"), BOOL)
+        e = parser.parse(source_of(body, f"{path}.{kind}", text), BOOL)
         if e is None:
             return None
         pkind = PropKind.INVARIANT if kind == "invariant" else PropKind.REACHABLE
@@ -155,7 +155,7 @@ def build_property(
             )
             wpath = f"{path}.when" + (f" (for action {action.name})" if len(selected) > 1 else "")
             cond = parser.parse(
-                Source(source_text(wnode.value), wnode.span, wnode.style, wpath), BOOL
+                source_of(wnode, wpath), BOOL
             )
             if cond is None:
                 return None

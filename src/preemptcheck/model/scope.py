@@ -67,6 +67,12 @@ class ModelScope:
         return out
 
 
+def source_of(node: Node, path: str, text: str | None = None) -> Source:
+    """The expression written in a YAML scalar, with what is needed to locate its tokens."""
+    return Source(source_text(node.value) if text is None else text, node.span, node.style,
+                  path, node.raw)
+
+
 def const_value(
     node: Node, scope: ModelScope, diags: Collector, path: str, expected: Type
 ) -> Value | None:
@@ -79,7 +85,7 @@ def const_value(
         )
         return None
     parser = ExprParser(scope, diags)
-    e = parser.parse(Source(source_text(node.value), node.span, node.style, path), expected)
+    e = parser.parse(source_of(node, path), expected)
     if e is None:
         return None
     return const_of(e, node, diags, path)

@@ -50,6 +50,7 @@ class Node:
     span: Span
     style: str | None = None  # scalar style: None (plain), "'", '"', '|', '>'
     key_spans: dict[str, Span] = field(default_factory=dict, compare=False)
+    raw: str = field(default="", compare=False)  # a scalar's source text, to locate within it
 
     @property
     def is_map(self) -> bool:
@@ -96,43 +97,60 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 _MAX_NODES = 200_000
 
 
-def _convert(
-    file: str, node: yaml.Node, diags: Collector, budget: list[int], depth: int = 0
-) -> Node:
-    span = _span(file, node)
-    budget[0] -= 1
-    if depth > 200 or budget[0] < 0:
-        if budget[0] >= -1 or depth > 200:
-            diags.error(
-                Code.YAML_SYNTAX,
-                "the document is too deep or too large (are aliases expanding without end?)",
-                span,
-            )
-        return Node(None, span)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Node] = {}
-        keys: dict[str, Span] = {}
-        for knode, vnode in node.value:
-            kspan = _span(file, knode)
-            if not isinstance(knode, yaml.ScalarNode):
-                diags.error(Code.WRONG_TYPE, "a mapping key must be a plain scalar", kspan)
-                continue
-            key = str(knode.value)
-            if key in out:
-                diags.error(
-                    Code.DUPLICATE_KEY,
-                    f"duplicate key '{key}'",
-                    kspan,
-                    hint=f"first given at line {keys[key].line}",
-                )
-                continue
-            keys[key] = kspan
-            out[key] = _convert(file, vnode, diags, budget, depth + 1)
-        return Node(out, span, None, keys)
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_convert(file, v, diags, budget, depth + 1) for v in node.value], span)
-    assert isinstance(node, yaml.ScalarNode)
-    return Node(_scalar(node), span, node.style)
+class _Converter:
+    def __init__(self, file: str, text: str, diags: Collector) -> None:
+        self.file = file
+        self.text = text
+        self.diags = diags
+        self.budget = _MAX_NODES
+
+    def convert(self, node: yaml.Node, path: str = "", depth: int = 0) -> Node:
+        span = _span(self.file, node)
+        self.budget -= 1
+        if depth > 200 or self.budget < 0:
+            if self.budget == -1 or depth == 201:
+                self.diags.error(Code.YAML_SYNTAX, "the document is too deep or too large "
+                                 "(are aliases expanding without end?)", span, path)
+            return Node(None, span)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Node] = {}
+            keys: dict[str, Span] = {}
+            for knode, vnode in node.value:
+                kspan = _span(self.file, knode)
+                if not isinstance(knode, yaml.ScalarNode):
+                    self.diags.error(Code.WRONG_TYPE, "a mapping key must be a plain scalar",
+                                     kspan, path)
+                    continue
+                key = str(knode.value)
+                kpath = f"{path}.{key}" if path else key
+                if key in out:
+                    self.diags.error(Code.DUPLICATE_KEY, f"duplicate key '{key}'", kspan, kpath,
+                                     hint=f"first given at line {keys[key].line}")
+                    continue
+                keys[key] = kspan
+                out[key] = self.convert(vnode, kpath, depth + 1)
+            return Node(out, span, None, keys)
+        if isinstance(node, yaml.SequenceNode):
+            return Node([self.convert(v, f"{path}[{i}]", depth + 1)
+                         for i, v in enumerate(node.value)], span)
+        assert isinstance(node, yaml.ScalarNode)
+        raw = self.text[node.start_mark.index:node.end_mark.index]
+        return Node(_scalar(node), span, node.style, raw=raw)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> tuple[str, str | None]:
+    problem = exc.problem or exc.context or "malformed YAML"
+    hint = None
+    if exc.context and exc.context_mark is not None and exc.problem:
+        problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+    if exc.context and "flow mapping" in exc.context and "'['" in (exc.problem or ""):
+        hint = ("YAML forbids [ ] in keys inside { }: write this mapping in block style, "
+                "one `key: value` per line")
+    elif "mapping values are not allowed" in problem:
+        hint = "quote a value that contains ': '"
+    elif "found character '\\t'" in problem or "\\t" in problem:
+        hint = "indent with spaces, not tabs"
+    return problem, hint
 
 
 def parse_yaml(file: str, text: str, diags: Collector) -> Node | None:
@@ -142,12 +160,15 @@ def parse_yaml(file: str, text: str, diags: Collector) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
-        problem = exc.problem or exc.context or "malformed YAML"
-        diags.error(Code.YAML_SYNTAX, f"malformed YAML: {problem}", span)
+        problem, hint = _yaml_message(exc)
+        diags.error(Code.YAML_SYNTAX, f"malformed YAML: {problem}", span, hint=hint)
         return None
     except yaml.YAMLError as exc:  # e.g. a second document
         diags.error(Code.YAML_SYNTAX, f"malformed YAML: {exc}", Span(file, 1, 1))
         return None
+    except RecursionError:
+        diags.error(Code.YAML_SYNTAX, "malformed YAML: nested too deeply", Span(file, 1, 1))
+        return None
     if root is None:
         return Node(None, Span(file, 1, 1))
-    return _convert(file, root, diags, [_MAX_NODES])
+    return _Converter(file, text, diags).convert(root)

@@ -65,8 +65,12 @@ def render_model(
             lines.extend(
                 textwrap.indent(render_trace(m.model, p, p.trace), "        ").splitlines()
             )
-    for pid, reason in m.skipped:
-        lines.append(f"  -     {pid:<{width}} skipped: {reason}")
+    if m.skipped:
+        mode = dict(m.params).get("mode", "?")
+        ids = [pid for pid, _ in m.skipped]
+        head = f"  skipped, not for mode {mode}: "
+        for k, line in enumerate(_wrap_items(ids, WIDTH - len(head))):
+            lines.append((head if k == 0 else " " * len(head)) + line)
     for w in m.warnings:
         lines.append(f"  warning: {w}")
     return "\n".join(lines) + "\n"
