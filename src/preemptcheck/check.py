@@ -95,8 +95,12 @@ def check_file(
     model = _select(model, options.properties)
     explorer = Explorer(model)
     cb = (lambda p: progress(path, p)) if progress is not None else None
-    run = explorer.run(max_states=options.max_states, timeout=options.timeout,
-                       fail_fast=options.fail_fast, progress=cb)
+    run = explorer.run(
+        max_states=options.max_states,
+        timeout=options.timeout,
+        fail_fast=options.fail_fast,
+        progress=cb,
+    )
     return judge(model, run)
 
 
@@ -131,6 +135,12 @@ def judge(model: Model, run: ExplicitRun) -> ModelResult:
             verdict = Verdict.HOLDS if witness else Verdict.VIOLATED
             strength = Strength.WITNESS if witness else Strength.COUNTEREXAMPLE
             reason = trace.message or ""
+        elif run.complete and pi in run.eval_errors:
+            verdict, strength = Verdict.UNKNOWN, Strength.NONE
+            reason = (
+                "no witness, and it cannot be evaluated in some reachable states "
+                "(see the range property)"
+            )
         elif run.complete:
             verdict = Verdict.VIOLATED if witness else Verdict.HOLDS
             strength = Strength.EXHAUSTIVE
@@ -161,7 +171,7 @@ def judge(model: Model, run: ExplicitRun) -> ModelResult:
     warnings: list[str] = []
     if run.complete:
         for action, n in run.coverage:
-            if n == 0:
+            if n == 0 and action not in run.disabled:
                 warnings.append(
                     f"action {action} is never enabled in a reachable state: "
                     "a property over it proves nothing"
@@ -179,5 +189,6 @@ def judge(model: Model, run: ExplicitRun) -> ModelResult:
         run.coverage,
         tuple(warnings),
         model.skipped,
+        tuple(a.name for a in model.actions if a.name in run.disabled),
         model,
     )

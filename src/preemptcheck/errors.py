@@ -40,7 +40,9 @@ class Code(Enum):
 
 
 CODE_TITLES: dict[Code, str] = {
-    Code.CANNOT_READ: "a path cannot be read (missing, a directory where a file is needed, not UTF-8)",
+    Code.CANNOT_READ: (
+        "a path cannot be read (missing, a directory where a file is needed, not UTF-8)"
+    ),
     Code.YAML_SYNTAX: "malformed YAML",
     Code.DUPLICATE_KEY: "a key appears twice in one mapping",
     Code.NOT_A_MODEL: "the file is not a model (top level is not a mapping, or lacks `model`)",

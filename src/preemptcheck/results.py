@@ -74,6 +74,7 @@ class ModelResult:
     coverage: tuple[tuple[str, int], ...]
     warnings: tuple[str, ...]
     skipped: tuple[tuple[str, str], ...]
+    disabled: tuple[str, ...]  # actions whose guards the params make false
     model: Model = field(compare=False, repr=False)
 
 

@@ -26,7 +26,8 @@ class Outcome:
     next: State | None
     error: str | None = None  # range: the step could not be evaluated
     hits: tuple[int, ...] = ()  # never / reachable-action properties it fires
-    prop_errors: tuple[str, ...] = ()  # errors evaluating those properties' `when`
+    # (property index, message) for each selecting property whose `when` cannot be evaluated
+    prop_errors: tuple[tuple[int, str], ...] = ()
     first: bool = False  # the first step of its action (coverage)
 
 
@@ -39,6 +40,8 @@ class Exploration:
     complete: bool = True
     depth: dict[str, int] = field(default_factory=dict)  # property id -> shortest trace length
     coverage: dict[str, int] = field(default_factory=dict)
+    # reachable properties that could not be evaluated somewhere (no witness -> unknown)
+    eval_errors: set[str] = field(default_factory=set)
 
 
 class Reference:
@@ -102,7 +105,7 @@ class Reference:
         except EvalError as exc:
             return Outcome(label, False, None, error=str(exc))
         hits: list[int] = []
-        perrs: list[str] = []
+        perrs: list[tuple[int, str]] = []
         for pi, prop in enumerate(self.props):
             for name, when in prop.actions:
                 if name != action.name:
@@ -111,7 +114,7 @@ class Reference:
                     if when is None or self.eval(when, st, env):
                         hits.append(pi)
                 except EvalError as exc:
-                    perrs.append(f"evaluating property {prop.id}: {exc}")
+                    perrs.append((pi, f"evaluating property {prop.id}: {exc}"))
         first = k == 0
         try:
             nxt = self._effect(st, action, cpu, b, k, env)
@@ -182,8 +185,18 @@ class Reference:
         kinds = {p.id: p.kind for p in self.props}
 
         def found(pid: str, d: int) -> None:
-            if pid in kinds and pid not in res.depth:
+            if pid in kinds and d < res.depth.get(pid, d + 1):
                 res.depth[pid] = d
+
+        def cannot_evaluate(pi: int, d: int) -> None:
+            # an invariant or never that cannot be evaluated is not established: violated;
+            # a reachable one is not witnessed there
+            found("range", d)
+            prop = self.props[pi]
+            if prop.kind in (PropKind.INVARIANT, PropKind.NEVER):
+                found(prop.id, d)
+            else:
+                res.eval_errors.add(prop.id)
 
         while queue:
             st = queue.popleft()
@@ -191,14 +204,16 @@ class Reference:
             for pi, _cpu, val in self.state_checks(st):
                 prop = self.props[pi]
                 if isinstance(val, str):
-                    found("range", d)
+                    cannot_evaluate(pi, d)
                 elif (prop.kind == PropKind.INVARIANT) != val:
                     found(prop.id, d)
             any_enabled = False
             covered: set[str] = set()
             for o in self.outcomes(st):
-                if o.error is not None or o.prop_errors:
+                if o.error is not None:
                     found("range", d + 1)
+                for pi, _ in o.prop_errors:
+                    cannot_evaluate(pi, d + 1)
                 if not o.enabled:
                     continue
                 any_enabled = True

@@ -90,8 +90,9 @@ def align(value: str, raw: str, style: str | None) -> list[int] | None:
     return out
 
 
-def locate(span: Span, raw: str, style: str | None, value: str, index: int,
-           length: int = 1) -> Span:
+def locate(
+    span: Span, raw: str, style: str | None, value: str, index: int, length: int = 1
+) -> Span:
     """The file position of `value[index]`, for a scalar that starts at `span`."""
     positions = align(value, raw, style) if raw else None
     if positions is None or not positions:

@@ -1,4 +1,4 @@
-"""IR -> transition system: states, step labels, and action instances specialized per CPU/binding."""
+"""IR -> transition system: states, step labels, action instances specialized per CPU/binding."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from preemptcheck.expr.ast import BOOL, BoolOp, Expr, Target, Value
+from preemptcheck.expr.ast import BOOL, BoolOp, Const, Expr, Target, Value
 from preemptcheck.expr.evaluate import fold
 from preemptcheck.model.ir import Action, Model, Property, PropKind
 
@@ -24,7 +24,7 @@ class SeqPos:
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """A state in plain values: per variable a value (or a tuple over its index), per CPU a SeqPos."""
+    """Plain values: per variable a value (or a tuple over its index); per CPU a SeqPos."""
 
     values: tuple[Any, ...]
     seq: tuple[SeqPos | None, ...]
@@ -129,7 +129,8 @@ class TransitionSystem:
         for k, step in enumerate(action.steps):
             guard = _conj(action.when, step.when) if k == 0 else step.when
             label = StepLabel(action.name, cpu, b, k, n)
-            never, reach = [], []
+            never: list[tuple[int, Expr | None]] = []
+            reach: list[tuple[int, Expr | None]] = []
             for pi, prop in enumerate(self.properties):
                 for name, when in prop.actions:
                     if name != action.name:
@@ -162,3 +163,12 @@ class TransitionSystem:
 
     def label(self, sid: int) -> StepLabel:
         return self.steps[sid].label
+
+    def disabled_actions(self) -> frozenset[str]:
+        """Actions whose every first step has a guard that the params fold to false."""
+        live = {
+            i.action.name
+            for i in self.instances
+            if not (isinstance(i.steps[0].guard, Const) and i.steps[0].guard.value is False)
+        }
+        return frozenset(a.name for a in self.model.actions if a.name not in live)

@@ -31,7 +31,7 @@ from preemptcheck.expr.ast import (
     VarInfo,
     VarRef,
 )
-from preemptcheck.expr.evaluate import MAX_SHIFT
+from preemptcheck.expr.evaluate import MAX_SHIFT, can_fail
 from preemptcheck.model.ir import PropKind
 from preemptcheck.system import SpecStep, TransitionSystem
 
@@ -92,6 +92,7 @@ class Codegen:
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
         self.dyn: set[str] = set()
+        self.temps = 0
         self.props = ts.properties
         self.range_pi = next(i for i, p in enumerate(self.props) if p.kind == PropKind.RANGE)
 
@@ -152,8 +153,17 @@ class Codegen:
         if isinstance(e, BoolOp):
             return "(" + f" {e.op} ".join(self.ex(a) for a in e.args) + ")"
         if isinstance(e, Member):
-            opts = ", ".join(self.ex(o) for o in e.options)
-            return f"({self.ex(e.arg)} {'not in' if e.negate else 'in'} ({opts},))"
+            if not any(can_fail(o) for o in e.options):
+                opts = ", ".join(self.ex(o) for o in e.options)
+                return f"({self.ex(e.arg)} {'not in' if e.negate else 'in'} ({opts},))"
+            # `x in [a, b]` is `x == a or x == b`, left to right: a later option that
+            # cannot be evaluated is not evaluated once an earlier one matched
+            self.temps += 1
+            tmp = f"_w{self.temps}"
+            tests = [f"({tmp} := {self.ex(e.arg)}) == {self.ex(e.options[0])}"]
+            tests += [f"{tmp} == {self.ex(o)}" for o in e.options[1:]]
+            chain = "(" + " or ".join(tests) + ")"
+            return f"(not {chain})" if e.negate else chain
         if isinstance(e, IfExp):
             return f"({self.ex(e.then)} if {self.ex(e.cond)} else {self.ex(e.orelse)})"
         if isinstance(e, Call):
@@ -208,13 +218,14 @@ class Codegen:
         test = f"active & {1 << pi}" if cond is None else f"{cond} and active & {1 << pi}"
         self.emit(depth, f"if {test}: ev.append(({pi}, {sid}, {cpu}, None))")
 
-    def _catch(self, depth: int, sid: int, cpu: int, prefix: str) -> None:
+    def _catch(self, depth: int, sid: int, cpu: int, prefix: str, pi: int | None = None) -> None:
+        """An evaluation error is a `range` event, and an event of the property being evaluated
+        (whose verdict cannot then be `holds`)."""
         self.emit(depth, "except _ERRS as x:")
-        self.emit(
-            depth + 1,
-            f"if active & {1 << self.range_pi}: "
-            f"ev.append(({self.range_pi}, {sid}, {cpu}, _msg({prefix!r}, x)))",
-        )
+        self.emit(depth + 1, f"m = _msg({prefix!r}, x)")
+        for p in (self.range_pi, pi):
+            if p is not None:
+                self.emit(depth + 1, f"if active & {1 << p}: ev.append(({p}, {sid}, {cpu}, m))")
 
     def _state_props(self) -> None:
         for sp in self.ts.state_props:
@@ -224,7 +235,7 @@ class Codegen:
                 cond = f"(not {cond})"
             self.emit(1, "try:")
             self._record(2, sp.prop_index, -1, sp.cpu, cond)
-            self._catch(1, -1, sp.cpu, f"evaluating property {prop.id}: ")
+            self._catch(1, -1, sp.cpu, f"evaluating property {prop.id}: ", sp.prop_index)
 
     def _steps(self) -> None:
         for inst in self.ts.instances:
@@ -262,7 +273,7 @@ class Codegen:
             else:
                 self.emit(3, "try:")
                 self._record(4, pi, step.sid, cpu, f"({self.ex(when)})")
-                self._catch(3, step.sid, cpu, f"evaluating property {self.props[pi].id}: ")
+                self._catch(3, step.sid, cpu, f"evaluating property {self.props[pi].id}: ", pi)
         self.emit(3, "ns = s")
         depth = 3
         if step.cond is not None:

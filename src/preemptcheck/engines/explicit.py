@@ -43,6 +43,8 @@ class ExplicitRun:
     coverage: tuple[tuple[str, int], ...]  # action -> reachable states that enable it
     elapsed: float
     state_bits: int
+    disabled: frozenset[str] = frozenset()  # actions the params switch off entirely
+    eval_errors: frozenset[int] = frozenset()  # reachable properties not evaluable somewhere
 
 
 ProgressFn = Callable[[Progress], None]
@@ -81,10 +83,18 @@ class Explorer:
         cov = [0] * len(self.ts.model.actions)
         # a finding decides `witness` properties as holding and the others as violated
         unexpected = 0
+        witnesses = 0
         for pi, p in enumerate(props):
             witness = p.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
+            if witness:
+                witnesses |= 1 << pi
             if witness == (p.expect == Expect.VIOLATED):
                 unexpected |= 1 << pi
+        best: dict[int, int] = {}  # property index -> length of the trace found so far
+        # Found by a step out of the current level (length depth + 1): a state of this same
+        # level may still give a shorter trace (length depth), so they stay open to the end.
+        pending = 0
+        eval_errors = 0  # reachable properties that could not be evaluated somewhere
 
         init = self.initial()
         index: dict[int, int] = {init: 0}
@@ -105,13 +115,27 @@ class Explorer:
             if i == level_end:
                 depth += 1
                 level_end = len(order)
+                active &= ~pending
+                pending = 0
             s = order[i]
             out, ev, en = expand(s, active, cov)
             if ev:
                 for pi, sid, cpu, msg in ev:
-                    if active >> pi & 1:
-                        found[pi] = (i, sid, cpu, msg)
+                    if not active >> pi & 1:
+                        continue
+                    if msg is not None and witnesses >> pi & 1:
+                        eval_errors |= 1 << pi  # not a witness, and not decided either
+                        continue
+                    length = depth + (sid != -1)
+                    if best.get(pi, length + 1) <= length:
+                        continue
+                    found[pi] = (i, sid, cpu, msg)
+                    best[pi] = length
+                    if sid == -1:
                         active &= ~(1 << pi)
+                        pending &= ~(1 << pi)
+                    else:
+                        pending |= 1 << pi
             if not en and deadlock_pi is not None and active >> deadlock_pi & 1:
                 found[deadlock_pi] = (i, -1, -1, None)
                 active &= ~(1 << deadlock_pi)
@@ -157,6 +181,8 @@ class Explorer:
             coverage,
             time.monotonic() - t0,
             self.layout.bits,
+            self.ts.disabled_actions(),
+            frozenset(pi for pi in range(n_props) if eval_errors >> pi & 1),
         )
 
     def _trace(

@@ -1,4 +1,4 @@
-"""Packing states into one integer: a bit slot per variable entry and per CPU's sequence position."""
+"""Packing states into one integer: a bit slot per variable entry, per CPU sequence position."""
 
 from __future__ import annotations
 

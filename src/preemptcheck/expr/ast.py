@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Union
 
 from preemptcheck.source import NO_SPAN, Span
 
@@ -39,7 +38,7 @@ Type = BoolT | IntT | EnumT
 BOOL = BoolT()
 INT = IntT()
 
-Value = Union[bool, int, str]
+Value = bool | int | str
 
 
 def value_type_ok(value: Value, typ: Type) -> bool:

@@ -1,4 +1,4 @@
-"""The plain semantics of expressions: a tree-walking evaluator, and constant folding built on it."""
+"""The plain semantics of expressions: a tree-walking evaluator, and constant folding on it."""
 
 from __future__ import annotations
 

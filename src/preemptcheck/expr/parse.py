@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from preemptcheck.errors import Code, Collector, did_you_mean
 from preemptcheck.expr.ast import (
@@ -102,6 +102,7 @@ def depth(e: Expr) -> int:
 
 # a parsed expression with what locating its tokens needs: (tree, source, lead, flat text)
 _Parsed = tuple[ast.expr, Source, int, str]
+_T = TypeVar("_T")
 
 
 def source_text(value: object) -> str:
@@ -146,10 +147,14 @@ class ExprParser:
         except RecursionError:
             e = None
         if e is not None and depth(e) <= MAX_DEPTH:
-            return e  # type: ignore[no-any-return]
-        self.diags.error(Code.EXPR_UNSUPPORTED, f"the expression is nested too deeply "
-                         f"(more than {MAX_DEPTH} levels, counting the defs it uses)",
-                         src.span, src.key_path)
+            return e
+        self.diags.error(
+            Code.EXPR_UNSUPPORTED,
+            f"the expression is nested too deeply "
+            f"(more than {MAX_DEPTH} levels, counting the defs it uses)",
+            src.span,
+            src.key_path,
+        )
         return None
 
     def parse_target(self, src: Source) -> Target | None:
@@ -163,7 +168,7 @@ class ExprParser:
 
     # ------------------------------------------------------------ plumbing
 
-    def _with_source(self, parsed: _Parsed, fn):  # type: ignore[no-untyped-def]
+    def _with_source(self, parsed: _Parsed, fn: Callable[[], _T]) -> _T:
         saved = self._src, self._lead, self._flat
         _, self._src, self._lead, self._flat = parsed
         try:
@@ -190,15 +195,17 @@ class ExprParser:
                 msg = "unbalanced parenthesis: this one is never closed"
             elif msg.startswith("unmatched"):
                 msg = f"{msg}: no parenthesis opens it"
-            elif body[col:col + 1] == "=" and body[col + 1:col + 2] != "=":
+            elif body[col : col + 1] == "=" and body[col + 1 : col + 2] != "=":
                 msg = "'=' assigns: compare with '==' (assignments belong in do:)"
             span = locate(src.span, src.raw, src.style, text, lead + col)
-            self.diags.error(Code.EXPR_SYNTAX, f"invalid expression '{text.strip()}': {msg}",
-                             span, src.key_path)
+            self.diags.error(
+                Code.EXPR_SYNTAX, f"invalid expression '{text.strip()}': {msg}", span, src.key_path
+            )
             return None
         except (RecursionError, MemoryError):
-            self.diags.error(Code.EXPR_UNSUPPORTED, "the expression is nested too deeply",
-                             src.span, src.key_path)
+            self.diags.error(
+                Code.EXPR_UNSUPPORTED, "the expression is nested too deeply", src.span, src.key_path
+            )
             return None
         return tree.body, src, lead, body
 
@@ -211,8 +218,9 @@ class ExprParser:
         encoded = self._flat.encode()
         start = len(encoded[:col].decode("utf-8", "ignore"))
         end = len(encoded[:end_col].decode("utf-8", "ignore"))
-        return locate(src.span, src.raw, src.style, src.text, self._lead + start,
-                      max(end - start, 1))
+        return locate(
+            src.span, src.raw, src.style, src.text, self._lead + start, max(end - start, 1)
+        )
 
     def _err(self, code: Code, node: ast.AST, message: str, hint: str | None = None) -> _Abort:
         assert self._src is not None
@@ -517,9 +525,12 @@ class ExprParser:
                 f"({', '.join(e.name for e in enums)}); compare it with a typed expression",
             )
         if self.scope.domain(name) is not None:
-            raise self._err(Code.UNKNOWN_NAME, node,
-                            f"'{name}' names a domain, not a value: iterate over it in an "
-                            f"aggregate (any(... for x in {name})), or use a param for a count")
+            raise self._err(
+                Code.UNKNOWN_NAME,
+                node,
+                f"'{name}' names a domain, not a value: iterate over it in an "
+                f"aggregate (any(... for x in {name})), or use a param for a count",
+            )
         hint = did_you_mean(name, [*self.scope.names(), *self.bound])
         raise self._err(Code.UNKNOWN_NAME, node, f"unknown name '{name}'", hint)
 

@@ -82,7 +82,7 @@ def load_model(
         diags.error(
             Code.MISSING_KEY,
             "a model needs at least one action",
-            raw.scalars.get("model", doc_node).span if raw.scalars else Span(path, 1, 1),
+            raw.root_span or Span(path, 1, 1),
             "actions",
         )
     diags.raise_if_any()
@@ -153,7 +153,7 @@ def _deadlock(raw: RawModel, diags: Collector) -> bool:
             "deadlock",
         )
         return False
-    return node.value == "allowed"
+    return bool(node.value == "allowed")
 
 
 def _declared_entries(raw: RawModel, defs: Mapping[str, Entry]) -> list[tuple[str, str, Entry]]:

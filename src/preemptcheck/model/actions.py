@@ -119,7 +119,7 @@ def build_action(
             if step is None:
                 return None
             steps.append(step)
-    events = (name,)
+    events: tuple[str, ...] = (name,)
     if "event" in fields:
         enode = fields["event"]
         if enode.value is False:

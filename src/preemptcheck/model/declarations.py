@@ -144,8 +144,10 @@ def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param 
         if bad or not isinstance(typ, EnumT):
             culprit = str(bad[0] if bad else domain[0])
             items = node.value["values"] if node.is_map else node
-            where = next((i for i in (items.value if items.is_list else [items])
-                          if str(i.value) == culprit), items)
+            where = next(
+                (i for i in (items.value if items.is_list else [items]) if str(i.value) == culprit),
+                items,
+            )
             diags.error(
                 Code.INVALID_VALUE,
                 f"mode values are {', '.join(MODES)}; got '{culprit}'",

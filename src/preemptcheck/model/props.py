@@ -154,9 +154,7 @@ def build_property(
                 scope, diags, bound={b: d.type for b, d in action.bindings}, self_type=INT
             )
             wpath = f"{path}.when" + (f" (for action {action.name})" if len(selected) > 1 else "")
-            cond = parser.parse(
-                source_of(wnode, wpath), BOOL
-            )
+            cond = parser.parse(source_of(wnode, wpath), BOOL)
             if cond is None:
                 return None
         whens.append((action.name, cond))

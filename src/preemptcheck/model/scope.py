@@ -69,8 +69,9 @@ class ModelScope:
 
 def source_of(node: Node, path: str, text: str | None = None) -> Source:
     """The expression written in a YAML scalar, with what is needed to locate its tokens."""
-    return Source(source_text(node.value) if text is None else text, node.span, node.style,
-                  path, node.raw)
+    return Source(
+        source_text(node.value) if text is None else text, node.span, node.style, path, node.raw
+    )
 
 
 def const_value(

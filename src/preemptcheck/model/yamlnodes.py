@@ -25,7 +25,7 @@ _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _T = "tag:yaml.org,2002:"
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+class _Yaml12Loader(yaml.SafeLoader):  # type: ignore[misc]
     """A SafeLoader whose implicit resolvers are those of the YAML 1.2 core schema."""
 
 
@@ -109,8 +109,12 @@ class _Converter:
         self.budget -= 1
         if depth > 200 or self.budget < 0:
             if self.budget == -1 or depth == 201:
-                self.diags.error(Code.YAML_SYNTAX, "the document is too deep or too large "
-                                 "(are aliases expanding without end?)", span, path)
+                self.diags.error(
+                    Code.YAML_SYNTAX,
+                    "the document is too deep or too large (are aliases expanding without end?)",
+                    span,
+                    path,
+                )
             return Node(None, span)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Node] = {}
@@ -118,23 +122,30 @@ class _Converter:
             for knode, vnode in node.value:
                 kspan = _span(self.file, knode)
                 if not isinstance(knode, yaml.ScalarNode):
-                    self.diags.error(Code.WRONG_TYPE, "a mapping key must be a plain scalar",
-                                     kspan, path)
+                    self.diags.error(
+                        Code.WRONG_TYPE, "a mapping key must be a plain scalar", kspan, path
+                    )
                     continue
                 key = str(knode.value)
                 kpath = f"{path}.{key}" if path else key
                 if key in out:
-                    self.diags.error(Code.DUPLICATE_KEY, f"duplicate key '{key}'", kspan, kpath,
-                                     hint=f"first given at line {keys[key].line}")
+                    self.diags.error(
+                        Code.DUPLICATE_KEY,
+                        f"duplicate key '{key}'",
+                        kspan,
+                        kpath,
+                        hint=f"first given at line {keys[key].line}",
+                    )
                     continue
                 keys[key] = kspan
                 out[key] = self.convert(vnode, kpath, depth + 1)
             return Node(out, span, None, keys)
         if isinstance(node, yaml.SequenceNode):
-            return Node([self.convert(v, f"{path}[{i}]", depth + 1)
-                         for i, v in enumerate(node.value)], span)
+            return Node(
+                [self.convert(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node.value)], span
+            )
         assert isinstance(node, yaml.ScalarNode)
-        raw = self.text[node.start_mark.index:node.end_mark.index]
+        raw = self.text[node.start_mark.index : node.end_mark.index]
         return Node(_scalar(node), span, node.style, raw=raw)
 
 
@@ -144,8 +155,10 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> tuple[str, str | None]:
     if exc.context and exc.context_mark is not None and exc.problem:
         problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
     if exc.context and "flow mapping" in exc.context and "'['" in (exc.problem or ""):
-        hint = ("YAML forbids [ ] in keys inside { }: write this mapping in block style, "
-                "one `key: value` per line")
+        hint = (
+            "YAML forbids [ ] in keys inside { }: write this mapping in block style, "
+            "one `key: value` per line"
+        )
     elif "mapping values are not allowed" in problem:
         hint = "quote a value that contains ': '"
     elif "found character '\\t'" in problem or "\\t" in problem:

@@ -76,6 +76,7 @@ def _model(m: ModelResult | ModelFailure) -> dict[str, Any]:
             "state_bits": s.state_bits,
         },
         "coverage": dict(m.coverage),
+        "disabled_actions": list(m.disabled),
         "warnings": list(m.warnings),
         "skipped": [{"id": pid, "reason": why} for pid, why in m.skipped],
         "properties": [_prop(m.model, p) for p in m.properties],

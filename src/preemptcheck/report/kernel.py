@@ -86,8 +86,10 @@ def bug_lines(model: Model, prop: Property, label: StepLabel, pre: State) -> lis
         # __might_resched() (kernel-facts §3.6): silent when the count is the expected 0 and
         # interrupts are enabled
         if count == 0 and not irq_off:
-            return ["no kernel splat: __might_resched() sees preempt_count() 0 with interrupts "
-                    "enabled, so the kernel's own check misses this"]
+            return [
+                "no kernel splat: __might_resched() sees preempt_count() 0 with interrupts "
+                "enabled, so the kernel's own check misses this"
+            ]
         return [
             f"BUG: sleeping function called from invalid context at {action.span.file}:"
             f"{action.span.line}",
@@ -99,8 +101,10 @@ def bug_lines(model: Model, prop: Property, label: StepLabel, pre: State) -> lis
     # fires when preempt_count() is then not PREEMPT_DISABLE_OFFSET (1), and prints it.
     seen = preempt_count(pcv, (raw + 1) & pcv.info.hi)
     if seen == 1:
-        return ["no kernel splat: schedule_debug() sees preempt_count() at the expected "
-                "offset, so the kernel's own check misses this"]
+        return [
+            "no kernel splat: schedule_debug() sees preempt_count() at the expected "
+            "offset, so the kernel's own check misses this"
+        ]
     return [f"BUG: scheduling while atomic: {name}/{pid}/0x{seen:08x}"]
 
 

@@ -65,6 +65,10 @@ def render_model(
             lines.extend(
                 textwrap.indent(render_trace(m.model, p, p.trace), "        ").splitlines()
             )
+    if m.disabled:
+        head = "  actions off for these params: "
+        for k, line in enumerate(_wrap_items(list(m.disabled), WIDTH - len(head))):
+            lines.append((head if k == 0 else " " * len(head)) + line)
     if m.skipped:
         mode = dict(m.params).get("mode", "?")
         ids = [pid for pid, _ in m.skipped]

@@ -1,0 +1,67 @@
+"""Times preemptcheck on the bundled models and the throughput models; prints a Markdown table.
+
+Run from the repository root:  .venv/bin/python benchmarks/run.py [--repeat 5]
+Each case runs in a fresh `preemptcheck verify` process (load, compile, explore, report);
+the table gives the median wall time, the states explored and the peak RSS of the child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = str(Path(sys.executable).with_name("preemptcheck"))
+
+CASES: list[tuple[str, list[str]]] = [
+    *[(f"models/{m}.yaml", [f"models/{m}.yaml"]) for m in ("none", "voluntary", "full", "lazy", "rt")],
+    ("models/ (all five)", ["models/"]),
+    ("lost-update NCPU=2", ["benchmarks/models/lost-update.yaml"]),
+    ("lost-update NCPU=3, 1M states", ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3",
+                                      "--max-states", "1000000"]),
+    ("lost-update NCPU=3, 5M states", ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3",
+                                      "--max-states", "5000000"]),
+]
+
+
+def one(args: list[str]) -> tuple[float, int, int]:
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen([EXE, "verify", *args, "--format", "json"], cwd=ROOT,
+                                stdout=out, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)   # this child's own peak RSS
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        doc = json.loads(out.read())
+    rss_kib = usage.ru_maxrss
+    states = sum(m["stats"]["states"] for m in doc["models"] if m["status"] == "checked")
+    return wall, states, rss_kib
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    opts = ap.parse_args()
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print()
+    print("| case | states | median wall s | states/s | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, args in CASES:
+        runs = [one(args) for _ in range(opts.repeat)]
+        wall = statistics.median(r[0] for r in runs)
+        states = runs[0][1]
+        rss = max(r[2] for r in runs) / 1024
+        print(f"| {name} | {states:,} | {wall:.2f} | {states / wall:,.0f} | {rss:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

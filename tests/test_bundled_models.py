@@ -1,0 +1,146 @@
+"""The bundled kernel models: every verdict as designed, and the engine against the reference."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from preemptcheck.check import Options, check_file
+from preemptcheck.engines.explicit import Explorer
+from preemptcheck.model import load_model
+from preemptcheck.results import Outcome
+from preemptcheck.semantics import Reference
+
+ROOT = Path(__file__).resolve().parents[1]
+MODES = ("none", "voluntary", "full", "lazy", "rt")
+MODEL_FILES = [ROOT / "models" / f"{m}.yaml" for m in MODES]
+
+
+def _verdicts(path: Path, **overrides: str) -> dict[str, tuple[str, int | None]]:
+    result = check_file(str(path), Options(overrides=overrides))
+    assert result.stats.complete
+    return {p.id: (p.verdict.value, p.trace.length if p.trace else None)
+            for p in result.properties}
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=MODES)
+def test_every_verdict_as_expected_and_every_action_fires(path: Path) -> None:
+    result = check_file(str(path), Options())
+    assert result.stats.complete
+    unexpected = [(p.id, p.verdict.value) for p in result.properties
+                  if p.outcome != Outcome.AS_EXPECTED]
+    assert unexpected == []
+    assert result.warnings == ()   # every action is enabled in some reachable state ...
+    off = set(result.disabled)     # ... except those the mode switches off entirely
+    assert off == (set() if path.stem == "rt" else {"rtlock_slowpath", "rt_spin_unlock_wake"})
+    assert all(n > 0 for a, n in result.coverage if a not in off)
+
+
+# Verdicts pinned independently of the models' own `expect:` lines, so that editing an
+# expectation cannot silently flip what the bundled models claim (kernel-facts §4.3, §8).
+SAFETY = ("no-sleep-in-atomic", "no-schedule-while-atomic", "no-preemption-inside-atomic-section",
+          "preempt-count-balanced", "preempt-count-never-underflows",
+          "preemption-only-where-the-mode-allows", "kernel-preemption-needs-need-resched",
+          "need-resched-folded-in-step", "raw-zero-means-preempt-now", "lazy-bit-never-folded",
+          "range", "deadlock")
+WITNESSES = {
+    "none": ("preempts-at-cond-resched", "reschedules-at-return-to-user",
+             "need-resched-pending-in-kernel"),
+    "voluntary": ("preempts-at-cond-resched", "preempts-at-might-resched",
+                  "reschedules-at-return-to-user", "need-resched-pending-in-kernel"),
+    "full": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user"),
+    "lazy": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
+             "lazy-request-waits-for-tick", "lazy-promoted-at-tick",
+             "lazy-preempted-at-irq-exit-after-tick"),
+    "rt": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
+           "rt-preempts-spinlock-holder", "rt-sleeps-on-contended-spinlock"),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pinned_verdicts(mode: str) -> None:
+    v = _verdicts(ROOT / "models" / f"{mode}.yaml")
+    for pid in SAFETY:
+        assert v[pid] == ("holds", None), pid
+    for pid in WITNESSES[mode]:
+        assert v[pid][0] == "holds", pid
+        assert v[pid][1] is not None, pid
+    # the folklore reading breaks in every mode, at IRQ exit before irqentry_exit() acts
+    assert v["need-resched-implies-atomic"][0] == "violated"
+    expected_props = set(SAFETY) | set(WITNESSES[mode]) | {"need-resched-implies-atomic"}
+    assert set(v) == expected_props
+
+
+def test_literal_invariant_breaks_at_irq_exit() -> None:
+    result = check_file(str(ROOT / "models" / "full.yaml"), Options())
+    prop = next(p for p in result.properties if p.id == "need-resched-implies-atomic")
+    assert prop.trace is not None
+    assert [s.action for s in prop.trace.steps] == ["irq_enter", "sched_tick", "irq_exit"]
+    last = prop.trace.states[-1]
+    model = result.model
+    pc = last.values[[v.name for v in model.vars].index("pc")][0]
+    assert pc == 0   # count 0 and NEED_RESCHED folded: "preempt now"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_base_model_in_each_mode_equals_the_mode_file(mode: str) -> None:
+    a = check_file(str(ROOT / "models" / "_base.yaml"), Options(overrides={"mode": mode}))
+    b = check_file(str(ROOT / "models" / f"{mode}.yaml"), Options())
+    assert (a.stats.states, a.stats.transitions) == (b.stats.states, b.stats.transitions)
+    assert {p.id: p.verdict for p in a.properties if p.id in {q.id for q in b.properties}} == \
+        {p.id: p.verdict for p in b.properties if p.id in {q.id for q in a.properties}}
+
+
+@pytest.mark.parametrize("path", [*MODEL_FILES, ROOT / "models" / "_base.yaml"],
+                         ids=[*MODES, "base"])
+def test_engine_agrees_with_reference_interpreter(path: Path) -> None:
+    model = load_model(str(path))
+    run = Explorer(model).run()
+    ref = Reference(model).explore()
+    assert ref.complete
+    assert run.complete
+    assert (run.states, run.transitions) == (ref.states, ref.transitions)
+    assert dict(run.coverage) == {a.name: ref.coverage.get(a.name, 0) for a in model.actions}
+    engine_depths = {model.properties[f.prop_index].id: f.trace.length for f in run.findings}
+    assert engine_depths == ref.depth
+
+
+def _planted(tmp_path: Path) -> Path:
+    """A copy of the bundled full model whose spin_lock forgets PREEMPT_LOCK_OFFSET."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "properties").mkdir()
+    shutil.copy(ROOT / "properties" / "core.yaml", tmp_path / "properties" / "core.yaml")
+    shutil.copy(ROOT / "models" / "full.yaml", tmp_path / "models" / "full.yaml")
+    base = (ROOT / "models" / "_base.yaml").read_text()
+    buggy = base.replace("      holds[curr]: true\n      pc: pc + lock_offset\n",
+                         "      holds[curr]: true\n      pc: pc\n")
+    assert buggy != base
+    (tmp_path / "models" / "_base.yaml").write_text(buggy)
+    return tmp_path / "models" / "full.yaml"
+
+
+def test_planted_bug_is_found_with_shortest_trace_and_bug_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from preemptcheck.cli import app
+
+    path = _planted(tmp_path)
+    result = CliRunner().invoke(app, ["verify", str(path), "--max-states", "40000"])
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "FAIL  no-sleep-in-atomic" in out
+    assert "BUG: sleeping function called from invalid context" in out
+    assert "in_atomic(): 1, irqs_disabled(): 0" in out
+    # the preemption with the lock held is invisible to the kernel's own check
+    assert "no kernel splat: schedule_debug() sees preempt_count() at the expected offset" in out
+    # shortest, by the independent reference: the same lengths
+    model = load_model(str(path))
+    ref = Reference(model).explore(max_states=40000)
+    run = Explorer(model).run(max_states=40000)
+    lengths = {model.properties[f.prop_index].id: f.trace.length for f in run.findings}
+    for pid in ("no-sleep-in-atomic", "no-preemption-inside-atomic-section",
+                "preempt-count-balanced", "preempt-count-never-underflows"):
+        assert lengths[pid] == ref.depth[pid], pid
+    assert lengths["no-sleep-in-atomic"] == 4   # syscall_enter, spin_lock, spin_unlock, might_sleep

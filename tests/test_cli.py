@@ -1,0 +1,252 @@
+"""The command line: exit codes, formats, trace files, determinism, the installed command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_model
+from preemptcheck.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
+FULL = str(ROOT / "models" / "full.yaml")
+
+PASSING = """
+    model: passing
+    vars:
+      x: {type: int, range: [0, 3]}
+    actions:
+      inc:
+        when: x < 3
+        do: {x: x + 1}
+      reset:
+        when: x == 3
+        do: {x: 0}
+    properties:
+      bounded:
+        invariant: x <= 3
+      reaches-top:
+        reachable: x == 3
+"""
+
+FAILING = """
+    model: failing
+    vars:
+      x: {type: int, range: [0, 3]}
+    actions:
+      inc:
+        when: x < 3
+        do: {x: x + 1}
+      reset:
+        when: x == 3
+        do: {x: 0}
+    properties:
+      below-two:
+        invariant: x < 2
+"""
+
+BROKEN = """
+    model: broken
+    vars:
+      x: {type: int, range: [0, 3]}
+    actions:
+      inc:
+        do: {x: y + 1}
+"""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    return {name: write_model(tmp_path, text, f"{name}.yaml")
+            for name, text in (("passing", PASSING), ("failing", FAILING), ("broken", BROKEN))}
+
+
+# ---------------------------------------------------------------- exit codes (DESIGN §2)
+
+@pytest.mark.parametrize(
+    ("names", "extra", "code"),
+    [
+        (["passing"], [], 0),
+        (["failing"], [], 1),
+        (["broken"], [], 2),
+        (["passing"], ["--max-states", "2"], 3),
+        (["failing", "passing"], [], 1),
+        (["failing", "broken"], [], 2),          # bad input wins over a failed check
+        (["failing"], ["--max-states", "2"], 3),  # x < 2 is not violated within 2 states
+        (["broken", "passing"], ["--max-states", "2"], 2),
+        (["failing", "passing"], ["--max-states", "3"], 1),  # unexpected wins over inconclusive
+    ],
+)
+def test_exit_codes(files: dict[str, str], names: list[str], extra: list[str], code: int) -> None:
+    got, out = run("verify", *[files[n] for n in names], *extra)
+    assert got == code, out
+
+
+def test_bad_input_in_a_folder_still_checks_the_rest(files: dict[str, str]) -> None:
+    code, out = run("verify", str(Path(files["passing"]).parent))
+    assert code == 2
+    assert "broken.yaml:6:13: error[PC103]: actions.inc.do.x: unknown name 'y'" in out
+    assert "passing.yaml: passing" in out
+    assert "failing.yaml: failing" in out
+
+
+def test_verify_models_folder_lists_every_bundled_model() -> None:
+    code, out = run("verify", str(ROOT / "models"), "--traces", "none")
+    assert code == 0, out
+    for mode in ("none", "voluntary", "full", "lazy", "rt"):
+        assert f"models/{mode}.yaml: preempt-{mode} (mode={mode}, MAXNEST=2)" in out
+    assert "_base.yaml" not in out          # a partial: skipped when a folder is given
+    assert out.rstrip().endswith("5 models, 86 properties: 86 as expected, 0 unexpected, "
+                                 "0 inconclusive")
+
+
+def test_glob_selects_models() -> None:
+    code, out = run("verify", str(ROOT / "models" / "[fl]*.yaml"), "--traces", "none")
+    assert code == 0, out
+    assert "2 models" in out
+
+
+def test_internal_error_is_exit_4_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import preemptcheck.cli as cli
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(cli, "check_paths", boom)
+    result = CliRunner().invoke(app, ["verify", FULL])
+    assert result.exit_code == 4
+    assert "internal error: RuntimeError: engine exploded" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["verify", FULL, "--debug"])
+    assert result.exit_code == 4
+    assert "Traceback" in result.output
+
+
+@pytest.mark.parametrize("option", [["--engine", "symbolic"], ["--all-modes"],
+                                    ["--junit", "x.xml"], ["--sarif", "x.sarif"]])
+def test_later_features_say_not_supported_yet(option: list[str]) -> None:
+    code, out = run("verify", FULL, *option)
+    assert code == 2
+    assert "error[PC113]" in out
+    assert "not supported yet" in out
+
+
+def test_unsupported_property_kinds_are_rejected_with_location(tmp_path: Path) -> None:
+    path = write_model(tmp_path, """
+        model: live
+        vars:
+          x: {type: bool}
+        actions:
+          flip:
+            do: {x: not x}
+        properties:
+          eventually:
+            leads_to: {from: x, to: flip}
+    """)
+    code, out = run("verify", path)
+    assert code == 2
+    assert "model.yaml:9:5: error[PC113]: properties.eventually.leads_to" in out
+
+
+# ---------------------------------------------------------------- options
+
+def test_mode_and_set_choose_params() -> None:
+    base = str(ROOT / "models" / "_base.yaml")
+    code, out = run("verify", base, "--mode", "lazy", "--set", "MAXNEST=1", "--traces", "none")
+    assert code == 0, out
+    assert "(mode=lazy, MAXNEST=1)" in out
+
+
+def test_property_filter_keeps_builtins(files: dict[str, str]) -> None:
+    code, out = run("verify", files["passing"], "--property", "bounded")
+    assert code == 0
+    assert "bounded" in out
+    assert "reaches-top" not in out
+    assert "range" in out
+    assert "deadlock" in out
+
+
+def test_fail_fast_stops_at_first_unexpected(files: dict[str, str]) -> None:
+    code, out = run("verify", files["failing"], "--fail-fast")
+    assert code == 1
+    assert "stopped at the first unexpected verdict" in out
+
+
+def test_version() -> None:
+    code, out = run("--version")
+    assert code == 0
+    assert out.startswith("preemptcheck ")
+
+
+# ---------------------------------------------------------------- output formats
+
+def test_json_output_matches_the_documented_schema(files: dict[str, str]) -> None:
+    for names in (["passing"], ["failing"], ["broken"], list(files)):
+        code, out = run("verify", *[files[n] for n in names], "--format", "json")
+        doc = json.loads(out)
+        jsonschema.validate(doc, SCHEMA)
+        assert doc["exit_code"] == code
+
+
+def test_json_output_of_bundled_models_matches_schema() -> None:
+    code, out = run("verify", str(ROOT / "models"), "--format", "json")
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    assert code == 0
+    assert doc["summary"]["as_expected"] == 86
+    full = next(m for m in doc["models"] if m["file"].endswith("full.yaml"))
+    lit = next(p for p in full["properties"] if p["id"] == "need-resched-implies-atomic")
+    assert lit["verdict"] == "violated"
+    assert lit["outcome"] == "as-expected"
+    assert [s["action"] for s in lit["trace"]["steps"]] == ["irq_enter", "sched_tick", "irq_exit"]
+    assert lit["trace"]["steps"][-1]["changes"]["pc"] == {"0": 0}
+    assert lit["location"]["file"].endswith("properties/core.yaml")
+
+
+def test_output_is_deterministic(files: dict[str, str]) -> None:
+    for fmt in ("text", "json"):
+        first = run("verify", str(ROOT / "models"), files["failing"], "--format", fmt)
+        second = run("verify", str(ROOT / "models"), files["failing"], "--format", fmt)
+        assert first == second
+
+
+def test_trace_dir_writes_itf(files: dict[str, str], tmp_path: Path) -> None:
+    out_dir = tmp_path / "traces"
+    code, _ = run("verify", files["failing"], FULL, "--trace-dir", str(out_dir))
+    assert code == 1
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert "failing.below-two.itf.json" in names
+    assert "full.need-resched-implies-atomic.itf.json" in names
+    assert not [n for n in names if n.endswith(".tmp")]
+    doc = json.loads((out_dir / "failing.below-two.itf.json").read_text())
+    assert doc["#meta"]["format"] == "ITF"
+    assert doc["vars"][:1] == ["x"]
+    assert [s["x"] for s in doc["states"]] == [{"#bigint": str(i)} for i in range(3)]
+    assert [s["mbt::actionTaken"] for s in doc["states"]] == ["init", "inc@cpu0", "inc@cpu0"]
+    full = json.loads((out_dir / "full.need-resched-implies-atomic.itf.json").read_text())
+    last = full["states"][-1]
+    assert last["pc"] == {"#map": [[{"#bigint": "0"}, {"#bigint": "0"}]]}
+    assert last["tif_nr"] == {"#map": [["A", True], ["B", False]]}
+
+
+def test_installed_command_runs_as_a_subprocess() -> None:
+    exe = Path(sys.executable).with_name("preemptcheck")
+    assert exe.exists(), f"the console script is not installed next to {sys.executable}"
+    proc = subprocess.run([str(exe), "verify", str(ROOT / "models" / "lazy.yaml")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "19 properties: 19 as expected" in proc.stdout
+    assert "Traceback" not in proc.stderr
