@@ -9,12 +9,11 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
 from preemptcheck.expr.ast import Expr, Value, VarInfo
 from preemptcheck.expr.evaluate import EvalError, evaluate
 from preemptcheck.model.ir import Action, Model, PropKind
-from preemptcheck.system import Bindings, SeqPos, State, StepLabel
+from preemptcheck.system import Bindings, SeqPos, State, StepLabel, initial_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +52,7 @@ class Reference:
     # ------------------------------------------------------------ states
 
     def initial(self) -> State:
-        values: list[Any] = []
-        for v in self.model.vars:
-            values.append(v.init[0] if v.info.index is None else tuple(v.init))
-        return State(tuple(values), (None,) * self.model.cpus)
+        return initial_state(self.model)
 
     def reader(self, st: State):  # type: ignore[no-untyped-def]
         def read(var: VarInfo, idx: Value | None) -> Value:

@@ -79,6 +79,12 @@ class Instance:
     steps: tuple[SpecStep, ...]
 
 
+def initial_state(model: Model) -> State:
+    """Every variable at its `init`, no sequence in progress."""
+    values = [v.init[0] if v.info.index is None else tuple(v.init) for v in model.vars]
+    return State(tuple(values), (None,) * model.cpus)
+
+
 def binding_product(action: Action) -> list[Bindings]:
     names = [n for n, _ in action.bindings]
     domains = [d.values for _, d in action.bindings]

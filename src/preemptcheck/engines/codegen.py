@@ -253,6 +253,8 @@ class Codegen:
     def _step(
         self, cpu: int, ai: int, irq: bool, ii: int, k: int, step: SpecStep, seq: bool
     ) -> None:
+        if isinstance(step.guard, Const) and step.guard.value is False:
+            return  # the params switch this step off: no code, no cost per state
         codes = self.layout.seq_codes[cpu]
         tests: list[str] = []
         if k > 0:

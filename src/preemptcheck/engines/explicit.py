@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from preemptcheck.engines.codegen import ExpandFn, compile_expand
 from preemptcheck.engines.layout import Layout
 from preemptcheck.model.ir import Expect, Model, PropKind
-from preemptcheck.system import State, StepLabel, TransitionSystem
+from preemptcheck.system import State, StepLabel, TransitionSystem, initial_state
 from preemptcheck.trace import Trace
 
 
@@ -60,9 +60,7 @@ class Explorer:
         self.expand, self.source = compile_expand(self.ts, self.layout)
 
     def initial(self) -> int:
-        from preemptcheck.semantics import Reference
-
-        return self.layout.pack(Reference(self.ts.model).initial())
+        return self.layout.pack(initial_state(self.ts.model))
 
     def run(
         self,

@@ -1,4 +1,9 @@
-"""Python `ast` (whitelisted subset) -> typed expression AST, with names resolved and checked."""
+"""Python `ast` (whitelisted subset) -> typed expression AST, with names resolved and checked.
+
+One recursive checker over Python's expression nodes, kept in one module on purpose: each
+form's typing rule sits next to the rules it defers to (enum literals take their type from
+the other operand, defs expand in the caller's scope, `self` is implicit for CPU arrays).
+"""
 
 from __future__ import annotations
 

@@ -13,12 +13,12 @@ from preemptcheck.model.declarations import (
     build_cpus,
     build_defs,
     build_enums,
-    build_params,
     build_vars,
     check_clashes,
 )
 from preemptcheck.model.ir import Action, Model, Param, Property
 from preemptcheck.model.merge import Entry, RawModel, load_check_files, load_raw
+from preemptcheck.model.params import build_params
 from preemptcheck.model.props import Skip, build_property, builtin_properties
 from preemptcheck.model.scope import ModelScope
 from preemptcheck.source import SourceCache, Span

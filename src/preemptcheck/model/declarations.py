@@ -1,13 +1,13 @@
-"""Declarations -> IR: params (with `--set`), enums, tasks, cpus, variables, defs."""
+"""Declarations -> IR: enums, tasks, cpus, variables, defs; name clashes between them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, did_you_mean
-from preemptcheck.expr.ast import BOOL, INT, Domain, EnumT, IntT, Type, Value, VarInfo
+from preemptcheck.expr.ast import BOOL, INT, Domain, EnumT, IntT, Value, VarInfo
 from preemptcheck.model import schema
-from preemptcheck.model.ir import MODES, ROLES, Param, Var
+from preemptcheck.model.ir import ROLES, Var
 from preemptcheck.model.merge import Entry, RawModel
 from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.yamlnodes import Node
@@ -17,165 +17,6 @@ MAX_CPUS = 64
 MAX_DOMAIN = 4096
 VAR_KEYS = ("type", "bits", "fields", "range", "values", "of", "index", "init", "role", "doc")
 VAR_TYPES = ("bool", "int", "enum", "word")
-
-
-def _param_type(values: list[Value]) -> Type | None:
-    if all(isinstance(v, bool) for v in values):
-        return BOOL
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return INT
-    if all(isinstance(v, str) for v in values):
-        return EnumT("?", ())
-    return None
-
-
-def _scalar_values(node: Node, path: str, diags: Collector) -> list[Value] | None:
-    items = node.value if node.is_list else [node]
-    out: list[Value] = []
-    for item in items:
-        if not isinstance(item.value, bool | int | str) or isinstance(item.value, float):
-            diags.error(
-                Code.WRONG_TYPE,
-                f"a param value must be an integer, a boolean or a name, "
-                f"got {schema.yaml_type(item)}",
-                item.span,
-                path,
-            )
-            return None
-        if isinstance(item.value, str) and not schema.ident(
-            item.value, item.span, path, diags, what="value"
-        ):
-            return None
-        out.append(item.value)
-    return out
-
-
-def build_params(
-    raw: RawModel, overrides: Mapping[str, str], diags: Collector, usage: Collector
-) -> dict[str, Param]:
-    params: dict[str, Param] = {}
-    for name, entry in raw.sections["params"].items():
-        path = f"params.{name}"
-        if not schema.ident(name, entry.key_span, path, diags, what="param"):
-            continue
-        p = _build_param(name, entry, path, diags)
-        if p is not None:
-            params[name] = p
-    for name, text in overrides.items():
-        if name not in params:
-            usage.error(
-                Code.UNKNOWN_PARAM,
-                f"unknown param '{name}' in --set",
-                Span(raw.file, 0, 0),
-                key_path=f"--set {name}={text}",
-                hint=did_you_mean(name, params)
-                or (f"params: {', '.join(params)}" if params else "the model has no params"),
-            )
-            continue
-        p = params[name]
-        value = _parse_override(p, text)
-        if value is None:
-            shown = ", ".join(_show(v) for v in p.domain) if len(p.domain) < 20 else "…"
-            usage.error(
-                Code.BAD_PARAM_VALUE,
-                f"'{text}' is not a value of param '{name}'",
-                Span(raw.file, 0, 0),
-                key_path=f"--set {name}={text}",
-                hint=f"values: {shown}" if p.domain else f"expected {p.type}",
-            )
-            continue
-        params[name] = Param(p.name, p.type, p.domain, p.values, value, p.span)
-    return params
-
-
-def _show(v: Value) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else str(v)
-
-
-def _parse_override(p: Param, text: str) -> Value | None:
-    if p.type == BOOL:
-        return {"true": True, "false": False}.get(text)
-    if p.type == INT:
-        try:
-            value = int(text, 0)
-        except ValueError:
-            return None
-        return value if not p.domain or len(p.domain) == 1 or value in p.domain else None
-    return text if text in p.domain else None
-
-
-def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param | None:
-    node = entry.node
-    default_node: Node | None = None
-    if node.is_map:
-        fields = schema.keys(node, ("values", "default", "doc"), path, diags, required=("values",))
-        if fields is None or "values" not in fields:
-            return None
-        values = _scalar_values(fields["values"], f"{path}.values", diags)
-        if values is None:
-            return None
-        if not values:
-            diags.error(Code.INVALID_VALUE, "values: needs at least one value", node.span, path)
-            return None
-        default_node = fields.get("default")
-        domain = list(values)
-    else:
-        single = _scalar_values(node, path, diags)
-        if single is None:
-            return None
-        values = single
-        base = entry.base.node if entry.base is not None else None
-        domain = list(values)
-        if base is not None and base.is_map and "values" in base.value:
-            inherited = _scalar_values(base.value["values"], path, Collector()) or []
-            if values[0] in inherited:
-                domain = inherited
-    typ = _param_type(domain)
-    if typ is None:
-        diags.error(
-            Code.TYPE_MISMATCH,
-            "a param's values must all be integers, all booleans or all names",
-            node.span,
-            path,
-        )
-        return None
-    if name == "mode":
-        bad = [v for v in domain if v not in MODES]
-        if bad or not isinstance(typ, EnumT):
-            culprit = str(bad[0] if bad else domain[0])
-            items = node.value["values"] if node.is_map else node
-            where = next(
-                (i for i in (items.value if items.is_list else [items]) if str(i.value) == culprit),
-                items,
-            )
-            diags.error(
-                Code.INVALID_VALUE,
-                f"mode values are {', '.join(MODES)}; got '{culprit}'",
-                where.span,
-                f"{path}.values" if node.is_map else path,
-                did_you_mean(culprit, MODES),
-            )
-            return None
-        typ = EnumT("mode", MODES)
-        domain = list(MODES)
-    elif isinstance(typ, EnumT):
-        typ = EnumT(name, tuple(str(v) for v in domain))
-    default: Value = values[0]
-    if default_node is not None:
-        if default_node.value not in values or isinstance(default_node.value, bool) != isinstance(
-            values[0], bool
-        ):
-            diags.error(
-                Code.INVALID_VALUE,
-                f"default '{default_node.value}' is not one of the values",
-                default_node.span,
-                f"{path}.default",
-            )
-            return None
-        default = default_node.value
-    if isinstance(typ, IntT) and len(domain) == 1:
-        domain = []  # a single int param may be set to any integer
-    return Param(name, typ, tuple(domain), tuple(values), default, entry.key_span)
 
 
 def build_enums(raw: RawModel, scope: ModelScope, diags: Collector) -> tuple[str, ...]:
