@@ -43,33 +43,45 @@ def test_every_verdict_as_expected_and_every_action_fires(path: Path) -> None:
 SAFETY = ("no-sleep-in-atomic", "no-schedule-while-atomic", "no-preemption-inside-atomic-section",
           "preempt-count-balanced", "preempt-count-never-underflows",
           "preemption-only-where-the-mode-allows", "kernel-preemption-needs-need-resched",
-          "need-resched-folded-in-step", "raw-zero-means-preempt-now", "lazy-bit-never-folded",
+          "need-resched-folded-in-step", "raw-zero-means-preempt-now",
+          "user-space-runs-without-requests", "switched-out-tasks-have-no-requests",
           "range", "deadlock")
+SAFETY_BY_MODE = {
+    "none": (),
+    "voluntary": (),
+    "full": ("preempt-now-is-taken",),
+    "lazy": ("preempt-now-is-taken", "lazy-bit-never-folded", "lazy-promoted-by-the-next-tick"),
+    "rt": ("preempt-now-is-taken",),
+}
 WITNESSES = {
     "none": ("preempts-at-cond-resched", "reschedules-at-return-to-user",
              "need-resched-pending-in-kernel"),
     "voluntary": ("preempts-at-cond-resched", "preempts-at-might-resched",
                   "reschedules-at-return-to-user", "need-resched-pending-in-kernel"),
-    "full": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user"),
+    "full": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
+             "local-irq-enable-defers-resched"),
     "lazy": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
              "lazy-request-waits-for-tick", "lazy-promoted-at-tick",
-             "lazy-preempted-at-irq-exit-after-tick"),
+             "lazy-preempted-at-irq-exit-after-tick", "reschedules-at-return-to-user-on-lazy-alone",
+             "local-irq-enable-defers-resched"),
     "rt": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
-           "rt-preempts-spinlock-holder", "rt-sleeps-on-contended-spinlock"),
+           "rt-preempts-spinlock-holder", "rt-sleeps-on-contended-spinlock",
+           "local-irq-enable-defers-resched"),
 }
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_pinned_verdicts(mode: str) -> None:
     v = _verdicts(ROOT / "models" / f"{mode}.yaml")
-    for pid in SAFETY:
+    safety = SAFETY + SAFETY_BY_MODE[mode]
+    for pid in safety:
         assert v[pid] == ("holds", None), pid
     for pid in WITNESSES[mode]:
         assert v[pid][0] == "holds", pid
         assert v[pid][1] is not None, pid
     # the folklore reading breaks in every mode, at IRQ exit before irqentry_exit() acts
     assert v["need-resched-implies-atomic"][0] == "violated"
-    expected_props = set(SAFETY) | set(WITNESSES[mode]) | {"need-resched-implies-atomic"}
+    expected_props = set(safety) | set(WITNESSES[mode]) | {"need-resched-implies-atomic"}
     assert set(v) == expected_props
 
 

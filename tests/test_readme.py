@@ -73,10 +73,29 @@ def test_bundled_model_table_has_the_real_state_counts() -> None:
 def test_sample_output_is_what_verify_prints(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
     sample = _blocks(_section("What you get"), "")[0]
-    result = CliRunner().invoke(app, ["verify", "models/lazy.yaml"])
+    result = CliRunner().invoke(app, ["verify", "models/full.yaml"])
     lines = [line for line in sample.splitlines()[1:] if line.strip() not in ("...", "")]
     actual = result.output
     for line in lines:
         if line.endswith("..."):
             line = line[:-3].rstrip(", ")
         assert line in actual, line
+
+
+def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    sample = _blocks(_section("What you get"), "")[1]
+    shutil.copytree(ROOT / "models", tmp_path / "models")
+    shutil.copytree(ROOT / "properties", tmp_path / "properties")
+    base = tmp_path / "models" / "_base.yaml"
+    base.write_text(base.read_text().replace("      holds[curr]: true\n      pc: pc + lock_offset",
+                                             "      holds[curr]: true\n      pc: pc"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["verify", "models/full.yaml", "--max-states", "50000"])
+    assert result.exit_code == 1
+    actual = " ".join(result.output.split())
+    for line in sample.splitlines():
+        text = line.strip()
+        if text and text != "...":
+            assert " ".join(text.split()) in actual, line
