@@ -212,6 +212,9 @@ def test_json_output_of_bundled_models_matches_schema() -> None:
     assert lit["verdict"] == "violated"
     assert lit["outcome"] == "as-expected"
     assert [s["action"] for s in lit["trace"]["steps"]] == ["irq_enter", "sched_tick", "irq_exit"]
+    # events are tracepoint names where the model gives them
+    assert [s["events"] for s in lit["trace"]["steps"]] == [
+        ["irq_handler_entry"], ["sched_tick"], ["irq_handler_exit"]]
     assert lit["trace"]["steps"][-1]["changes"]["pc"] == {"0": 0}
     assert lit["location"]["file"].endswith("properties/core.yaml")
 
@@ -250,3 +253,33 @@ def test_installed_command_runs_as_a_subprocess() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "25 properties: 25 as expected" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_timeout_is_inconclusive() -> None:
+    model = str(ROOT / "benchmarks" / "models" / "lost-update.yaml")
+    code, out = run("verify", model, "--set", "NCPU=3", "--timeout", "0.000001")
+    assert code == 3, out
+    assert "unknown: timeout after 1e-06 s" in out
+
+
+def test_progress_line_for_long_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from preemptcheck.cli import _ProgressLine
+    from preemptcheck.engines.explicit import Progress
+
+    line = _ProgressLine()
+    line("m.yaml", Progress(states=10, frontier=5, transitions=20, depth=2, elapsed=0.5))
+    assert capsys.readouterr().err == ""            # quiet during the first second
+    line("m.yaml", Progress(states=300_000, frontier=1_234, transitions=9, depth=7, elapsed=2.0))
+    err = capsys.readouterr().err
+    assert "m.yaml: 300,000 states, frontier 1,234, depth 7, 150,000 states/s" in err
+
+
+def test_engine_reports_progress() -> None:
+    from preemptcheck.engines.explicit import Explorer
+    from preemptcheck.model import load_model
+
+    seen = []
+    run_ = Explorer(load_model(FULL)).run(progress=seen.append, progress_every=100)
+    assert seen
+    assert all(p.states <= run_.states for p in seen)
+    assert [p.states for p in seen] == sorted(p.states for p in seen)

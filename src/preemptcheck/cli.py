@@ -92,7 +92,7 @@ class _ProgressLine:
         self.shown = False
 
     def __call__(self, path: str, p: Progress) -> None:
-        if p.elapsed < 1.0 or (not self.tty and p.elapsed - self.last < 10.0):
+        if p.elapsed < 1.0 or (not self.tty and self.shown and p.elapsed - self.last < 10.0):
             return
         self.last = p.elapsed
         rate = p.states / p.elapsed if p.elapsed else 0.0

@@ -126,6 +126,7 @@ def _label(model: Model, label: StepLabel) -> dict[str, Any]:
         "bindings": dict(label.bindings),
         "step": label.step + 1,
         "of": label.nsteps,
+        "events": list(model.action(label.action).events),
         "irq": model.action(label.action).irq,
         "label": str(label),
     }
@@ -192,6 +193,8 @@ def itf_document(model: Model, prop: PropertyResult, trace: Trace) -> dict[str, 
         if label is not None:
             picks = {"cpu": _itf_value(label.cpu), **{n: _itf_value(v) for n, v in label.bindings}}
         row["mbt::nondetPicks"] = picks
+        if label is not None:
+            row["#meta"]["events"] = list(model.action(label.action).events)
         states.append(row)
     meta: dict[str, Any] = {
         "format": "ITF",
