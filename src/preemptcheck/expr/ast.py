@@ -41,14 +41,6 @@ INT = IntT()
 Value = bool | int | str
 
 
-def value_type_ok(value: Value, typ: Type) -> bool:
-    if isinstance(typ, BoolT):
-        return isinstance(value, bool)
-    if isinstance(typ, IntT):
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, str) and value in typ.values
-
-
 # ---------------------------------------------------------------- declarations seen by expressions
 
 
@@ -210,10 +202,6 @@ def walk(e: Expr) -> Iterator[Expr]:
         yield from walk(c)
 
 
-def uses_bound(e: Expr, name: str) -> bool:
-    return any(isinstance(n, Bound) and n.name == name for n in walk(e))
-
-
 @dataclass(frozen=True, slots=True)
 class Target:
     """The left side of an assignment: v, v[i], v.field, v[i].field."""
@@ -222,8 +210,3 @@ class Target:
     index: Expr | None
     fld: str | None
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
-
-    def describe(self) -> str:
-        idx = "" if self.index is None else "[…]"
-        fld = "" if self.fld is None else f".{self.fld}"
-        return f"{self.var.name}{idx}{fld}"

@@ -16,14 +16,14 @@ from preemptcheck.model.declarations import (
     build_vars,
     check_clashes,
 )
-from preemptcheck.model.ir import Action, Model, Param, Property
+from preemptcheck.model.ir import Action, Model, Property
 from preemptcheck.model.merge import Entry, RawModel, load_check_files, load_raw
 from preemptcheck.model.params import build_params
 from preemptcheck.model.props import Skip, build_property, builtin_properties
 from preemptcheck.model.scope import ModelScope
 from preemptcheck.source import SourceCache, Span
 
-__all__ = ["ModelError", "UsageError", "load_model", "model_params"]
+__all__ = ["ModelError", "UsageError", "load_model"]
 
 
 def _raw(path: str, sources: SourceCache) -> RawModel:
@@ -32,16 +32,6 @@ def _raw(path: str, sources: SourceCache) -> RawModel:
     diags.raise_if_any()
     assert raw is not None
     return raw
-
-
-def model_params(path: str, sources: SourceCache | None = None) -> dict[str, Param]:
-    """The params a model declares (to expand `--set N=2,3` and `--all-modes`)."""
-    sources = sources or SourceCache()
-    raw = _raw(path, sources)
-    diags = Collector()
-    params = build_params(raw, {}, diags, Collector())
-    diags.raise_if_any()
-    return params
 
 
 def load_model(

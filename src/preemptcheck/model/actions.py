@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from preemptcheck.errors import Code, Collector
-from preemptcheck.expr.ast import BOOL, INT, Domain, Expr, Target, Type, VarInfo
+from preemptcheck.expr.ast import BOOL, INT, Domain, Expr, Target, Type
 from preemptcheck.expr.parse import ExprParser, Source
 from preemptcheck.model import schema
 from preemptcheck.model.declarations import domain_of
@@ -20,10 +20,6 @@ def target_type(t: Target) -> Type:
     if t.fld is not None:
         return INT
     return t.var.type
-
-
-def cpu_type() -> Type:
-    return INT
 
 
 def build_action(
@@ -80,7 +76,7 @@ def build_action(
                 bindings.append((bname, d))
     if not ok:
         return None
-    parser = ExprParser(scope, diags, bound={b: d.type for b, d in bindings}, self_type=cpu_type())
+    parser = ExprParser(scope, diags, bound={b: d.type for b, d in bindings}, self_type=INT)
     when = _expr(parser, fields.get("when"), f"{path}.when", BOOL)
     irq = False
     if "irq" in fields:
@@ -245,8 +241,4 @@ def overlap(a: Target, b: Target) -> bool:
     """Do two targets certainly write the same bits (same entry, overlapping fields)?"""
     if a.var.name != b.var.name or a.index != b.index:
         return False
-    return fields_overlap(a.var, a.fld, b.fld)
-
-
-def fields_overlap(var: VarInfo, fa: str | None, fb: str | None) -> bool:
-    return fa is None or fb is None or fa == fb
+    return a.fld is None or b.fld is None or a.fld == b.fld
