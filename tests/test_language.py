@@ -435,9 +435,13 @@ def test_params_and_set(
     assert verdicts(r) == {"range": (H, None), "deadlock": (V, deadlock)}
 
 
-def test_set_rejects_a_value_outside_values(tmp_path: Path) -> None:
+def test_set_checks_params_it_is_given(tmp_path: Path) -> None:
+    # an int param's `values` are what a run checks; --set may choose any integer:
+    # N = 2, STEP = 7: 0 -> 2 (min caps it). 2 states, 1 transition.
+    r = run(tmp_path, COUNTER, overrides={"STEP": "7"})
+    assert counts(r) == (2, 1, True)
     with pytest.raises(InputError):
-        run(tmp_path, COUNTER, overrides={"STEP": "7"})
+        run(tmp_path, COUNTER, overrides={"STEP": "seven"})
     with pytest.raises(InputError):
         run(tmp_path, COUNTER, overrides={"NOPE": "1"})
 

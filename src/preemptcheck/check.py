@@ -9,7 +9,7 @@ from pathlib import Path
 
 from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
 from preemptcheck.errors import Code, Collector, InputError, UsageError, did_you_mean
-from preemptcheck.model import load_model
+from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.results import (
     ModelFailure,
@@ -59,6 +59,7 @@ def find_models(paths: Iterable[str]) -> list[str]:
 
 @dataclasses.dataclass(frozen=True)
 class Options:
+    # param -> value, or comma-separated values to check each (`--set NCPU=2,3`)
     overrides: Mapping[str, str] = dataclasses.field(default_factory=dict)
     properties: tuple[str, ...] = ()
     max_states: int | None = DEFAULT_MAX_STATES
@@ -78,9 +79,16 @@ def check_paths(
     results: list[ModelResult | ModelFailure] = []
     for path in find_models(paths):
         try:
-            results.append(check_file(path, options, progress=progress, sources=sources))
+            choices = instantiations(path, options.overrides, sources)
         except InputError as exc:
             results.append(ModelFailure(path, exc.diagnostics))
+            continue
+        for overrides in choices:  # one run per choice of param values
+            one = dataclasses.replace(options, overrides=overrides)
+            try:
+                results.append(check_file(path, one, progress=progress, sources=sources))
+            except InputError as exc:
+                results.append(ModelFailure(path, exc.diagnostics))
     return RunResult(tuple(results), strict=options.strict)
 
 

@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from preemptcheck import __version__
 from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
+from preemptcheck.model.params import show
 from preemptcheck.report import jsonout, text
 from preemptcheck.results import ModelResult, RunResult
 from preemptcheck.source import SourceCache
@@ -129,10 +131,13 @@ def _write_atomic(path: Path, content: str) -> None:
 def _trace_files(run: RunResult) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     used: set[str] = set()
+    runs_per_file = Counter(m.file for m in run.models)
     for m in run.models:
         if not isinstance(m, ModelResult):
             continue
         stem = Path(m.file).stem
+        if runs_per_file[m.file] > 1:  # name the param choice of each run
+            stem += "." + ",".join(f"{k}={show(v)}" for k, v in m.params)
         for p in m.properties:
             if p.trace is None:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, ModelError, UsageError
@@ -18,12 +19,12 @@ from preemptcheck.model.declarations import (
 )
 from preemptcheck.model.ir import Action, Model, Property
 from preemptcheck.model.merge import Entry, RawModel, load_check_files, load_raw
-from preemptcheck.model.params import build_params
+from preemptcheck.model.params import build_params, show
 from preemptcheck.model.props import Skip, build_property, builtin_properties
 from preemptcheck.model.scope import ModelScope
 from preemptcheck.source import SourceCache, Span
 
-__all__ = ["ModelError", "UsageError", "load_model"]
+__all__ = ["ModelError", "UsageError", "instantiations", "load_model"]
 
 
 def _raw(path: str, sources: SourceCache) -> RawModel:
@@ -32,6 +33,29 @@ def _raw(path: str, sources: SourceCache) -> RawModel:
     diags.raise_if_any()
     assert raw is not None
     return raw
+
+
+def instantiations(
+    path: str, overrides: Mapping[str, str], sources: SourceCache | None = None
+) -> list[dict[str, str]]:
+    """The param choices one run checks: `--set N=2,3` lists values, `sweep: true` params
+    give all their `values`, the rest keep their default. In declaration order."""
+    raw = _raw(path, sources or SourceCache())
+    diags = Collector()
+    params = build_params(raw, {}, diags, Collector())
+    diags.raise_if_any()
+    axes: list[tuple[str, list[str]]] = []
+    for name, p in params.items():
+        if name in overrides:
+            choices = [v.strip() for v in overrides[name].split(",") if v.strip()]
+        elif p.sweep:
+            choices = [show(v) for v in p.values]
+        else:
+            continue
+        axes.append((name, list(dict.fromkeys(choices))))
+    extra = {k: v for k, v in overrides.items() if k not in params}  # reported when loaded
+    combos = itertools.product(*(choices for _, choices in axes))
+    return [{**extra, **dict(zip([n for n, _ in axes], combo, strict=True))} for combo in combos]
 
 
 def load_model(
@@ -77,8 +101,7 @@ def load_model(
         )
     diags.raise_if_any()
 
-    mode = params["mode"].default if "mode" in params else None
-    mode_name = mode if isinstance(mode, str) else None
+    chosen = {p.name: p.default for p in params.values()}
     prop_entries: dict[str, Entry] = {
         k: v for k, v in check_props.items() if k not in raw.removed_properties
     }
@@ -87,7 +110,7 @@ def load_model(
     skipped: list[tuple[str, str]] = []
     for pid, entry in prop_entries.items():
         try:
-            prop = build_property(pid, entry, scope, actions, mode_name, diags)
+            prop = build_property(pid, entry, scope, actions, chosen, diags)
         except Skip as skip:
             skipped.append((pid, str(skip)))
             continue

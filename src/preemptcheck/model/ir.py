@@ -21,6 +21,7 @@ class Param:
     values: tuple[Value, ...]  # the values this model is meant to be checked with
     default: Value
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    sweep: bool = False  # a run checks every one of `values`, not only the default
 
 
 @dataclass(frozen=True, slots=True)

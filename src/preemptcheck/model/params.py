@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, did_you_mean
@@ -69,7 +70,7 @@ def build_params(
         p = params[name]
         value = _parse_override(p, text)
         if value is None:
-            shown = ", ".join(_show(v) for v in p.domain) if len(p.domain) < 20 else "…"
+            shown = ", ".join(show(v) for v in p.domain) if len(p.domain) < 20 else "…"
             usage.error(
                 Code.BAD_PARAM_VALUE,
                 f"'{text}' is not a value of param '{name}'",
@@ -78,12 +79,8 @@ def build_params(
                 hint=f"values: {shown}" if p.domain else f"expected {p.type}",
             )
             continue
-        params[name] = Param(p.name, p.type, p.domain, p.values, value, p.span)
+        params[name] = dataclasses.replace(p, default=value)
     return params
-
-
-def _show(v: Value) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
 def _parse_override(p: Param, text: str) -> Value | None:
@@ -101,8 +98,11 @@ def _parse_override(p: Param, text: str) -> Value | None:
 def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param | None:
     node = entry.node
     default_node: Node | None = None
+    sweep = False
     if node.is_map:
-        fields = schema.keys(node, ("values", "default", "doc"), path, diags, required=("values",))
+        fields = schema.keys(
+            node, ("values", "default", "sweep", "doc"), path, diags, required=("values",)
+        )
         if fields is None or "values" not in fields:
             return None
         values = _scalar_values(fields["values"], f"{path}.values", diags)
@@ -112,6 +112,8 @@ def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param 
             diags.error(Code.INVALID_VALUE, "values: needs at least one value", node.span, path)
             return None
         default_node = fields.get("default")
+        if "sweep" in fields:
+            sweep = bool(schema.boolean(fields["sweep"], f"{path}.sweep", diags))
         domain = list(values)
     else:
         single = _scalar_values(node, path, diags)
@@ -167,6 +169,11 @@ def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param 
             )
             return None
         default = default_node.value
-    if isinstance(typ, IntT) and len(domain) == 1:
-        domain = []  # a single int param may be set to any integer
-    return Param(name, typ, tuple(domain), tuple(values), default, entry.key_span)
+    if isinstance(typ, IntT):
+        domain = []  # `values` lists what to check; `--set` may choose any integer
+    return Param(name, typ, tuple(domain), tuple(values), default, entry.key_span, sweep)
+
+
+def show(v: Value) -> str:
+    """A param value as `--set` and `expect` keys write it."""
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, did_you_mean
-from preemptcheck.expr.ast import BOOL, INT, Expr
+from preemptcheck.expr.ast import BOOL, INT, Expr, Value
 from preemptcheck.expr.parse import ExprParser, source_text
 from preemptcheck.model import schema
 from preemptcheck.model.ir import BUILTIN_PROPERTIES, MODES, Action, Expect, Property, PropKind
 from preemptcheck.model.merge import Entry
+from preemptcheck.model.params import show
 from preemptcheck.model.scope import ModelScope, source_of
 from preemptcheck.model.yamlnodes import Node
 
@@ -39,9 +40,11 @@ def build_property(
     entry: Entry,
     scope: ModelScope,
     actions: Mapping[str, Action],
-    mode: str | None,
+    params: Mapping[str, Value],
     diags: Collector,
 ) -> Property | None:
+    given = params.get("mode")
+    mode = given if isinstance(given, str) else None
     path = f"properties.{pid}"
     if not schema.prop_id_ok(pid):
         diags.error(
@@ -94,7 +97,7 @@ def build_property(
             return None
         if mode not in modes:
             skip = f"mode {mode} is not in modes [{', '.join(modes)}]"
-    expect = _expect(fields.get("expect"), mode, diags, f"{path}.expect")
+    expect = _expect(fields.get("expect"), params, diags, f"{path}.expect")
     if expect is None:
         return None
     doc = fields["doc"].value if "doc" in fields and isinstance(fields["doc"].value, str) else ""
@@ -248,30 +251,53 @@ def _modes(node: Node, mode: str | None, diags: Collector, path: str) -> list[st
     return out
 
 
-def _expect(node: Node | None, mode: str | None, diags: Collector, path: str) -> Expect | None:
+def _expect(
+    node: Node | None, params: Mapping[str, Value], diags: Collector, path: str
+) -> Expect | None:
+    """`holds` / `violated`, or a mapping whose keys are a mode (`none: violated`), a param
+    choice (`NCPU=3: holds`) or `default`; the first key that matches the run decides."""
     if node is None:
         return Expect.HOLDS
     choices = [e.value for e in Expect]
     if node.is_map:
-        if mode is None:
-            diags.error(
-                Code.UNKNOWN_NAME,
-                "a per-mode expect needs a `mode` param in the model",
-                node.span,
-                path,
-            )
-            return None
+        chosen: Node | None = None
         for key, kspan in node.key_spans.items():
-            if key != "default" and key not in MODES:
+            name, sep, value = key.partition("=")
+            if sep:
+                name, value = name.strip(), value.strip()
+                if name not in params:
+                    diags.error(
+                        Code.UNKNOWN_NAME,
+                        f"expect: unknown param '{name}'",
+                        kspan,
+                        path,
+                        did_you_mean(name, params),
+                    )
+                    return None
+                matches = show(params[name]) == value
+            elif key == "default":
+                matches = True
+            elif key in MODES:
+                if "mode" not in params:
+                    diags.error(
+                        Code.UNKNOWN_NAME,
+                        "a per-mode expect needs a `mode` param in the model",
+                        kspan,
+                        path,
+                    )
+                    return None
+                matches = params["mode"] == key
+            else:
                 diags.error(
                     Code.UNKNOWN_KEY,
-                    f"unknown mode '{key}' in expect",
+                    f"unknown key '{key}' in expect: a mode, PARAM=VALUE or default",
                     kspan,
                     path,
                     did_you_mean(key, [*MODES, "default"]),
                 )
                 return None
-        chosen = node.value.get(mode, node.value.get("default"))
+            if matches and chosen is None:
+                chosen = node.value[key]
         if chosen is None:
             return Expect.HOLDS
         node = chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model.ir import Model, PropKind, Var
 from preemptcheck.report.kernel import bug_lines, show_scalar
 from preemptcheck.results import (
@@ -15,7 +16,9 @@ from preemptcheck.results import (
     RunResult,
     Verdict,
 )
+from preemptcheck.semantics import Reference
 from preemptcheck.source import SourceCache
+from preemptcheck.system import StepLabel
 from preemptcheck.trace import Trace
 
 WIDTH = 100
@@ -28,9 +31,13 @@ def render_run(
     parts = [render_model(m, sources, traces=traces) for m in run.models]
     c = run.counts()
     props = c["as-expected"] + c["unexpected"] + c["inconclusive"]
-    models = len(run.models)
+    files = len({m.file for m in run.models})
+    runs = len(run.models)
+    what = f"{files} model{'s' * (files != 1)}"
+    if runs != files:
+        what += f" in {runs} runs"  # a model checked for several param choices
     summary = (
-        f"{models} model{'s' * (models != 1)}, {props} properties: {c['as-expected']} as "
+        f"{what}, {props} properties: {c['as-expected']} as "
         f"expected, {c['unexpected']} unexpected, {c['inconclusive']} inconclusive"
     )
     if c["errors"]:
@@ -116,17 +123,53 @@ def var_entries(model: Model, var: Var, value: Any) -> list[tuple[str, Any]]:
     return [(f"{var.name}[{_v(k)}]", v) for k, v in zip(info.index.values, value, strict=True)]
 
 
-def changes(model: Model, before: Any, after: Any) -> list[str]:
+def changes(model: Model, before: Any, after: Any, label: StepLabel | None = None) -> list[str]:
+    """What a step changed; a preempt_count word before and after; and for a step of a
+    non-atomic sequence also what it wrote without changing (the value a load picked up)."""
+    written = _written(model, before, label) if label is not None else set()
     out: list[str] = []
     for var, a, b in zip(model.vars, before.values, after.values, strict=True):
-        if a == b:
-            continue
         for (name, va), (_, vb) in zip(
             var_entries(model, var, a), var_entries(model, var, b), strict=True
         ):
-            if va != vb:
+            if va != vb and var.role == "preempt_count":
+                out.append(f"{name}: {show_scalar(var, va)} -> {show_scalar(var, vb)}")
+            elif va != vb:
                 out.append(f"{name}={show_scalar(var, vb)}")
+            elif name in written:
+                out.append(f"{name}={show_scalar(var, vb)} (unchanged)")
     return out
+
+
+def _written(model: Model, before: Any, label: StepLabel) -> set[str]:
+    """Display names of the entries a `steps` step assigns (evaluated in the state before)."""
+    action = model.action(label.action)
+    if not action.is_sequence:
+        return set()
+    ref = Reference(model)
+    env = {"self": label.cpu, **dict(label.bindings)}
+    step = action.steps[label.step]
+    try:
+        if step.cond is not None and not ref.eval(step.cond, before, env):
+            return set()  # `if` was false: the step wrote nothing
+    except EvalError:
+        return set()
+    names: set[str] = set()
+    for a in step.assigns:
+        t = a.target
+        var = model.var(t.var.name)
+        if t.index is None:
+            names.add(var_entries(model, var, before.values[model.vars.index(var)])[0][0])
+            continue
+        try:
+            idx = ref.eval(t.index, before, env)
+        except EvalError:
+            continue
+        value = before.values[model.vars.index(var)]
+        for (name, _), key in zip(var_entries(model, var, value), var.entries, strict=True):
+            if key == idx:
+                names.add(name)
+    return names
 
 
 def full_state(model: Model, st: Any) -> list[str]:
@@ -146,7 +189,7 @@ def render_trace(model: Model, prop: PropertyResult, trace: Trace) -> str:
         cpu = f"{label.cpu}" + (" irq" if action.irq else "")
         name = str(label).replace(f"@cpu{label.cpu}", "")
         if k + 1 < len(trace.states):
-            ch = changes(model, trace.states[k], trace.states[k + 1]) or ["(no change)"]
+            ch = changes(model, trace.states[k], trace.states[k + 1], label) or ["(no change)"]
         else:
             ch = [f"error: {trace.message}"]
         rows.append((str(k + 1), cpu, name, ch))
