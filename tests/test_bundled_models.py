@@ -59,14 +59,14 @@ WITNESSES = {
     "voluntary": ("preempts-at-cond-resched", "preempts-at-might-resched",
                   "reschedules-at-return-to-user", "need-resched-pending-in-kernel"),
     "full": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
-             "local-irq-enable-defers-resched"),
+             "local-irq-enable-defers-resched", "preempts-at-end-of-wakeup"),
     "lazy": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
              "lazy-request-waits-for-tick", "lazy-promoted-at-tick",
              "lazy-preempted-at-irq-exit-after-tick", "reschedules-at-return-to-user-on-lazy-alone",
-             "local-irq-enable-defers-resched"),
+             "local-irq-enable-defers-resched", "preempts-at-end-of-wakeup"),
     "rt": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
            "rt-preempts-spinlock-holder", "rt-sleeps-on-contended-spinlock",
-           "local-irq-enable-defers-resched"),
+           "local-irq-enable-defers-resched", "preempts-at-end-of-wakeup"),
 }
 
 

@@ -108,9 +108,13 @@ def test_verify_models_folder_lists_every_bundled_model() -> None:
     assert code == 0, out
     for mode in ("none", "voluntary", "full", "lazy", "rt"):
         assert f"models/{mode}.yaml: preempt-{mode} (mode={mode}, MAXNEST=2)" in out
+    for race in ("fold-remote-rmw", "fold-ipi", "fold-loadstore-irq", "lost-wakeup",
+                 "allow-resched", "in-atomic-no-count"):
+        assert f"models/races/{race}.yaml: {race} (" in out
     assert "_base.yaml" not in out          # a partial: skipped when a folder is given
-    assert out.rstrip().endswith("5 models, 100 properties: 100 as expected, 0 unexpected, "
-                                 "0 inconclusive")
+    # swept params: fold-ipi for 2 and 3 CPUs, lost-wakeup for 4 choices, ...
+    assert out.rstrip().endswith("11 models in 18 runs, 172 properties: 172 as expected, "
+                                 "0 unexpected, 0 inconclusive")
 
 
 def test_glob_selects_models() -> None:
@@ -206,7 +210,7 @@ def test_json_output_of_bundled_models_matches_schema() -> None:
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)
     assert code == 0
-    assert doc["summary"]["as_expected"] == 100
+    assert doc["summary"]["as_expected"] == 172
     full = next(m for m in doc["models"] if m["file"].endswith("full.yaml"))
     lit = next(p for p in full["properties"] if p["id"] == "need-resched-implies-atomic")
     assert lit["verdict"] == "violated"
@@ -251,7 +255,7 @@ def test_installed_command_runs_as_a_subprocess() -> None:
     proc = subprocess.run([str(exe), "verify", str(ROOT / "models" / "lazy.yaml")],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "25 properties: 25 as expected" in proc.stdout
+    assert "26 properties: 26 as expected" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 

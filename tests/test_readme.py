@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from preemptcheck.check import Options, check_file
@@ -22,7 +24,21 @@ def _section(title: str) -> str:
 
 
 def _blocks(text: str, lang: str) -> list[str]:
-    return re.findall(rf"```{lang}\n(.*?)```", text, re.S)
+    """The fenced code blocks of `text` whose info string is `lang`."""
+    out: list[str] = []
+    current: list[str] | None = None
+    info = ""
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if current is None:
+                current, info = [], line[3:].strip()
+            else:
+                if info == lang:
+                    out.append("\n".join(current) + "\n")
+                current = None
+        elif current is not None:
+            current.append(line)
+    return out
 
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
@@ -70,16 +86,28 @@ def test_bundled_model_table_has_the_real_state_counts() -> None:
         assert result.stats.states == int(states), name
 
 
-def test_sample_output_is_what_verify_prints(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _command_samples() -> list[str]:
+    return [b for b in _blocks(README, "") if b.startswith("$ preemptcheck verify ")]
+
+
+def test_readme_has_command_samples() -> None:
+    assert len(_command_samples()) >= 3
+
+
+@pytest.mark.parametrize("sample", _command_samples(), ids=lambda b: b.splitlines()[0])
+def test_command_sample_is_what_verify_prints(sample: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
-    sample = _blocks(_section("What you get"), "")[0]
-    result = CliRunner().invoke(app, ["verify", "models/full.yaml"])
-    lines = [line for line in sample.splitlines()[1:] if line.strip() not in ("...", "")]
+    command, *expected = sample.splitlines()
+    args = shlex.split(command.removeprefix("$ preemptcheck "))
+    result = CliRunner().invoke(app, args)
     actual = result.output
-    for line in lines:
-        if line.endswith("..."):
-            line = line[:-3].rstrip(", ")
-        assert line in actual, line
+    for line in expected:
+        text = line.rstrip()
+        if text.strip() == "...":
+            continue
+        if text.endswith("..."):
+            text = text[:-3].rstrip(", ")
+        assert text in actual, line
 
 
 def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,16 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
-from preemptcheck.errors import Code, Collector, InputError, UsageError, did_you_mean
+from preemptcheck.engines.symmetry import analyze
+from preemptcheck.errors import (
+    Code,
+    Collector,
+    Diagnostic,
+    InputError,
+    ModelError,
+    UsageError,
+    did_you_mean,
+)
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.results import (
@@ -66,6 +75,7 @@ class Options:
     timeout: float | None = None
     strict: bool = False
     fail_fast: bool = False
+    symmetry: bool = False  # reduce by CPU symmetry where the model's CPUs are interchangeable
 
 
 def check_paths(
@@ -102,6 +112,24 @@ def check_file(
     model = load_model(path, overrides=options.overrides, sources=sources)
     model = _select(model, options.properties)
     explorer = Explorer(model)
+    notes: list[str] = []
+    if options.symmetry or model.symmetry is not None:
+        analysis = analyze(model)
+        if analysis.classes:
+            explorer.reduce_symmetry(analysis)
+        elif model.symmetry is not None:
+            raise ModelError(
+                [
+                    Diagnostic(
+                        Code.INVALID_VALUE,
+                        f"symmetry: cpus, but the CPUs are not interchangeable: {analysis.reason}",
+                        model.symmetry,
+                        "symmetry",
+                    )
+                ]
+            )
+        else:
+            notes.append(f"no symmetry reduction: {analysis.reason}")
     cb = (lambda p: progress(path, p)) if progress is not None else None
     run = explorer.run(
         max_states=options.max_states,
@@ -109,7 +137,7 @@ def check_file(
         fail_fast=options.fail_fast,
         progress=cb,
     )
-    return judge(model, run)
+    return judge(model, run, notes)
 
 
 def _select(model: Model, ids: tuple[str, ...]) -> Model:
@@ -130,7 +158,7 @@ def _select(model: Model, ids: tuple[str, ...]) -> Model:
     return dataclasses.replace(model, properties=keep)
 
 
-def judge(model: Model, run: ExplicitRun) -> ModelResult:
+def judge(model: Model, run: ExplicitRun, notes: Iterable[str] = ()) -> ModelResult:
     """Turn an engine run into verdicts; every trace is replayed first (ReplayError if not)."""
     found = {f.prop_index: f.trace for f in run.findings}
     results: list[PropertyResult] = []
@@ -176,7 +204,7 @@ def judge(model: Model, run: ExplicitRun) -> ModelResult:
                 prop.span,
             )
         )
-    warnings: list[str] = []
+    warnings: list[str] = list(notes)
     if run.complete:
         for action, n in run.coverage:
             if n == 0 and action not in run.disabled:
@@ -185,7 +213,15 @@ def judge(model: Model, run: ExplicitRun) -> ModelResult:
                     "a property over it proves nothing"
                 )
     stats = Stats(
-        run.states, run.transitions, run.depth, run.complete, run.limit, run.state_bits, run.elapsed
+        run.states,
+        run.transitions,
+        run.depth,
+        run.complete,
+        run.limit,
+        run.state_bits,
+        run.elapsed,
+        run.symmetry,
+        run.full_states,
     )
     return ModelResult(
         model.file,

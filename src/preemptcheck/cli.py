@@ -209,6 +209,13 @@ def verify(
     fail_fast: Annotated[
         bool, typer.Option(help="Stop a model's search at its first unexpected verdict.")
     ] = False,
+    symmetry: Annotated[
+        bool,
+        typer.Option(
+            help="Explore one state per permutation of interchangeable CPUs "
+            "(detected; refused with the reason where unsound)."
+        ),
+    ] = False,
     debug: Annotated[
         bool, typer.Option(help="Show the Python traceback of internal errors.")
     ] = False,
@@ -237,6 +244,7 @@ def verify(
         timeout=timeout,
         strict=strict,
         fail_fast=fail_fast,
+        symmetry=symmetry,
     )
     sources = SourceCache()
     progress = _ProgressLine()

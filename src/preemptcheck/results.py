@@ -61,6 +61,8 @@ class Stats:
     limit: str | None
     state_bits: int
     elapsed: float = field(default=0.0, compare=False)
+    symmetry: str | None = None  # the CPU symmetry the search was reduced by
+    states_unreduced: int | None = None  # with symmetry: the states of the full space
 
 
 @dataclass(frozen=True, slots=True)

@@ -328,13 +328,13 @@ class Codegen:
     def _write(self, depth: int, j: int, t: Target, position: tuple[str, int | None]) -> None:
         var = t.var
         code, pos = position
-        slot0 = self.layout.slot(var.name, 0)
-        stride = slot0.width
+        stride = self.layout.slot(var.name, 0).width  # every entry has the variable's width
         if pos is not None:
-            off = f"{slot0.offset + pos * stride}"
+            off = f"{self.layout.slot(var.name, pos).offset}"
             where = repr(_where(t, pos))
         else:
-            self.emit(depth, f"o{j} = {slot0.offset} + {code} * {stride}")
+            offsets = self.const(self.layout.entry_offsets(var.name))
+            self.emit(depth, f"o{j} = {offsets}[{code}]")
             off = f"o{j}"
             assert var.index is not None
             vals = self.const(tuple(str(v) for v in var.index.values))

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from preemptcheck.engines.codegen import ExpandFn, compile_expand
 from preemptcheck.engines.layout import Layout
+from preemptcheck.engines.symmetry import Analysis, Canonicalizer
 from preemptcheck.model.ir import Expect, Model, PropKind
+from preemptcheck.semantics import Outcome, Reference
 from preemptcheck.system import State, StepLabel, TransitionSystem, initial_state
 from preemptcheck.trace import Trace
 
@@ -45,6 +47,8 @@ class ExplicitRun:
     state_bits: int
     disabled: frozenset[str] = frozenset()  # actions the params switch off entirely
     eval_errors: frozenset[int] = frozenset()  # reachable properties not evaluable somewhere
+    symmetry: str | None = None  # the CPU symmetry the search was reduced by
+    full_states: int | None = None  # with symmetry: the states of the unreduced space
 
 
 ProgressFn = Callable[[Progress], None]
@@ -58,9 +62,17 @@ class Explorer:
         self.layout = Layout(self.ts)
         self.expand: ExpandFn
         self.expand, self.source = compile_expand(self.ts, self.layout)
+        self.symmetry: Canonicalizer | None = None
+        self.analysis: Analysis | None = None
+
+    def reduce_symmetry(self, analysis: Analysis) -> None:
+        """Explore one state per orbit of the interchangeable CPUs of `analysis`."""
+        self.analysis = analysis
+        self.symmetry = Canonicalizer(self.layout, analysis)
 
     def initial(self) -> int:
-        return self.layout.pack(initial_state(self.ts.model))
+        s = self.layout.pack(initial_state(self.ts.model))
+        return self.symmetry.canon(s)[0] if self.symmetry is not None else s
 
     def run(
         self,
@@ -109,6 +121,8 @@ class Explorer:
         i = 0
         cap = max_states if max_states is not None else sys.maxsize
         next_check = progress_every
+        canon = self.symmetry.canon if self.symmetry is not None else None
+        full = 1
         while i < len(order):
             if i == level_end:
                 depth += 1
@@ -143,6 +157,10 @@ class Explorer:
             n = len(order)
             for j in range(0, len(out), 2):
                 ns = out[j]
+                if canon is not None:  # one state per orbit of the CPU permutations
+                    ns, orbit = canon(ns)
+                    if ns not in index:
+                        full += orbit
                 if setdefault(ns, n) == n:
                     if n >= cap:  # one state more than allowed: stop, inconclusive
                         del index[ns]
@@ -166,7 +184,7 @@ class Explorer:
                     break
         complete = limit is None
         findings = tuple(
-            Finding(pi, self._trace(order, parent, via, *found[pi])) for pi in sorted(found)
+            Finding(pi, self._trace(order, parent, via, pi, *found[pi])) for pi in sorted(found)
         )
         coverage = tuple((a.name, cov[k]) for k, a in enumerate(self.ts.model.actions))
         return ExplicitRun(
@@ -181,6 +199,8 @@ class Explorer:
             self.layout.bits,
             self.ts.disabled_actions(),
             frozenset(pi for pi in range(n_props) if eval_errors >> pi & 1),
+            self.analysis.describe() if self.analysis is not None else None,
+            full if canon is not None else None,
         )
 
     def _trace(
@@ -188,6 +208,7 @@ class Explorer:
         order: list[int],
         parent: array[int],
         via: array[int],
+        pi: int,
         i: int,
         sid: int,
         cpu: int,
@@ -212,6 +233,70 @@ class Explorer:
                 packed.append(nxt[0])
             else:
                 failed = True
+        if self.symmetry is not None:
+            reps = packed if failed or sid == -1 else packed[:-1]
+            last = None if failed or sid == -1 else self.symmetry.canon(packed[-1])[0]
+            return self._concretize(reps, pi, sid != -1, last, cpu, msg)
         labels: list[StepLabel] = [self.ts.label(x) for x in sids]
         states: list[State] = [self.layout.unpack(x) for x in packed]
+        return Trace(tuple(states), tuple(labels), failed=failed, cpu=cpu, message=msg)
+
+    def _concretize(
+        self, reps: list[int], pi: int, step: bool, last: int | None, cpu: int, msg: str | None
+    ) -> Trace:
+        """A real run through the orbits a symmetry-reduced path visits.
+
+        Each representative stands for its orbit; from the concrete state in that orbit some
+        step leads into the next orbit. The reference semantics finds it, so the trace names
+        the CPUs that really did each step (and replay checks it like any other).
+        """
+        assert self.symmetry is not None
+        canon = self.symmetry.canon
+        pack = self.layout.pack
+        ref = Reference(self.ts.model)
+        prop = self.ts.properties[pi]
+        st = initial_state(self.ts.model)
+        states: list[State] = [st]
+        labels: list[StepLabel] = []
+        for rep in reps[1:]:
+            o = next(
+                o for o in ref.outcomes(st) if o.next is not None and canon(pack(o.next))[0] == rep
+            )
+            assert o.next is not None
+            labels.append(o.label)
+            st = o.next
+            states.append(st)
+        failed = False
+        if step:
+
+            def fires(o: Outcome) -> bool:
+                if prop.kind == PropKind.RANGE:
+                    hit = o.error is not None or bool(o.prop_errors)
+                else:
+                    hit = pi in o.hits or pi in dict(o.prop_errors)
+                if last is None:
+                    return hit and o.next is None
+                return hit and o.next is not None and canon(pack(o.next))[0] == last
+
+            o = next(o for o in ref.outcomes(st) if fires(o))
+            labels.append(o.label)
+            errors = dict(o.prop_errors)
+            msg = o.error or errors.get(pi) or next(iter(errors.values()), None) or msg
+            if o.next is None:
+                failed = True
+            else:
+                states.append(o.next)
+        elif cpu >= 0 or prop.kind == PropKind.RANGE:
+            for p, c, v in ref.state_checks(st):
+                bad = (
+                    isinstance(v, str)
+                    if prop.kind == PropKind.RANGE
+                    else (
+                        p == pi and (v is (prop.kind == PropKind.REACHABLE) or isinstance(v, str))
+                    )
+                )
+                if bad and (prop.kind == PropKind.RANGE or c >= 0):
+                    cpu = c
+                    msg = v if isinstance(v, str) else msg
+                    break
         return Trace(tuple(states), tuple(labels), failed=failed, cpu=cpu, message=msg)

@@ -26,6 +26,13 @@ def _width(n_values: int) -> int:
     return max(n_values - 1, 0).bit_length()
 
 
+def _var_width(var: Var) -> int:
+    info = var.info
+    if info.kind == "word":
+        return info.hi.bit_length()
+    return _width(info.hi - info.lo + 1)
+
+
 def encode(var: VarInfo, value: Value) -> int:
     if var.kind == "bool":
         return 1 if value else 0
@@ -49,20 +56,10 @@ class Layout:
 
     def __init__(self, ts: TransitionSystem) -> None:
         self.ts = ts
-        self.slots: list[Slot] = []
-        self.first_slot: dict[str, int] = {}
-        offset = 0
-        for var in ts.model.vars:
-            info = var.info
-            n = 1 if info.index is None else len(info.index.values)
-            w = info.hi.bit_length() if info.kind == "word" else _width(info.hi - info.lo + 1)
-            self.first_slot[info.name] = len(self.slots)
-            for e in range(n):
-                self.slots.append(Slot(info, e, offset, w))
-                offset += w
+        model = ts.model
         # sequence positions: code 0 = no sequence in progress on that CPU
-        self.seq_codes: list[dict[tuple[int, int], int]] = [{} for _ in range(ts.model.cpus)]
-        self.seq_decode: list[dict[int, tuple[int, int]]] = [{} for _ in range(ts.model.cpus)]
+        self.seq_codes: list[dict[tuple[int, int], int]] = [{} for _ in range(model.cpus)]
+        self.seq_decode: list[dict[int, tuple[int, int]]] = [{} for _ in range(model.cpus)]
         for inst in ts.instances:
             if not inst.action.is_sequence:
                 continue
@@ -71,12 +68,42 @@ class Layout:
                 code = len(codes) + 1
                 codes[(inst.index, k)] = code
                 self.seq_decode[inst.cpu][code] = (inst.index, k)
+        widths = {v.name: _var_width(v) for v in model.vars}
+        offsets: dict[tuple[str, int], int] = {}
+        offset = 0
+        # variables not indexed by CPU first, then one contiguous block per CPU holding its
+        # entry of every CPU-indexed variable and its sequence position (so that symmetry
+        # reduction moves a CPU's whole slice with one shift)
+        per_cpu = [v for v in model.vars if v.info.index is not None and v.info.index.is_cpus]
+        for var in model.vars:
+            if var in per_cpu:
+                continue
+            for e in range(len(var.entries)):
+                offsets[(var.name, e)] = offset
+                offset += widths[var.name]
         self.seq_slots: list[tuple[int, int]] = []
-        for cpu in range(ts.model.cpus):
+        self.cpu_blocks: list[tuple[int, int]] = []
+        for cpu in range(model.cpus):
+            start = offset
+            for var in per_cpu:
+                offsets[(var.name, cpu)] = offset
+                offset += widths[var.name]
             w = _width(len(self.seq_codes[cpu]) + 1)
             self.seq_slots.append((offset, w))
             offset += w
+            self.cpu_blocks.append((start, offset - start))
         self.bits = offset
+        self.slots: list[Slot] = []
+        self.first_slot: dict[str, int] = {}
+        for var in model.vars:
+            self.first_slot[var.name] = len(self.slots)
+            for e in range(len(var.entries)):
+                self.slots.append(Slot(var.info, e, offsets[(var.name, e)], widths[var.name]))
+
+    def entry_offsets(self, var: str) -> tuple[int, ...]:
+        first = self.first_slot[var]
+        n = len(self.ts.model.var(var).entries)
+        return tuple(sl.offset for sl in self.slots[first : first + n])
 
     def slot(self, var: str, entry: int) -> Slot:
         return self.slots[self.first_slot[var] + entry]

@@ -120,6 +120,14 @@ def load_model(
         if dname not in scope.used_defs:  # report errors in defs nothing uses
             ExprParser(scope, diags, self_type=scope.domains["cpus"].type).parse(src)
     deadlock_allowed = _deadlock(raw, diags)
+    symmetry = raw.scalars.get("symmetry")
+    if symmetry is not None and symmetry.value != "cpus":
+        diags.error(
+            Code.INVALID_VALUE,
+            f"symmetry: the only symmetry is cpus, got '{symmetry.value}'",
+            symmetry.span,
+            "symmetry",
+        )
     diags.raise_if_any()
     properties.extend(builtin_properties(deadlock_allowed))
     return Model(
@@ -136,6 +144,7 @@ def load_model(
         properties=tuple(properties),
         skipped=tuple(skipped),
         deadlock_allowed=deadlock_allowed,
+        symmetry=symmetry.span if symmetry is not None else None,
         files=tuple(raw.files),
     )
 

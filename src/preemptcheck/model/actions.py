@@ -26,7 +26,7 @@ def build_action(
     name: str, entry: Entry, scope: ModelScope, cpus: int, diags: Collector
 ) -> Action | None:
     path = f"actions.{name}"
-    if not schema.ident(name, entry.key_span, path, diags, what="action"):
+    if not schema.ident(name, entry.key_span, path, diags, what="action", reserved=False):
         return None
     fields = schema.keys(entry.node, ACTION_KEYS, path, diags)
     if fields is None:

@@ -120,6 +120,7 @@ class Model:
     skipped: tuple[tuple[str, str], ...] = ()  # (property id, reason)
     deadlock_allowed: bool = False
     files: tuple[str, ...] = ()  # every file read, for caching
+    symmetry: Span | None = None  # where `symmetry: cpus` declares the CPUs interchangeable
 
     @property
     def mode(self) -> str | None:

@@ -11,7 +11,7 @@ from preemptcheck.model.yamlnodes import Node, parse_yaml
 from preemptcheck.source import SourceCache, Span
 
 SECTIONS = ("params", "enums", "vars", "defs", "actions", "properties")
-SCALARS = ("model", "doc", "cpus", "tasks", "deadlock")
+SCALARS = ("model", "doc", "cpus", "tasks", "deadlock", "symmetry")
 MODEL_KEYS = (*SCALARS, *SECTIONS, "extends", "remove", "check")
 CHECK_FILE_KEYS = ("doc", "defs", "properties")
 

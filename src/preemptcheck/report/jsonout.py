@@ -74,6 +74,9 @@ def _model(m: ModelResult | ModelFailure) -> dict[str, Any]:
             "complete": s.complete,
             "limit": s.limit,
             "state_bits": s.state_bits,
+            "symmetry": None
+            if s.symmetry is None
+            else {"reduced_by": s.symmetry, "states_unreduced": s.states_unreduced},
         },
         "coverage": dict(m.coverage),
         "disabled_actions": list(m.disabled),

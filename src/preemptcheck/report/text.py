@@ -59,6 +59,9 @@ def render_model(
     s = m.stats
     how = "exhaustive" if s.complete else f"incomplete: {s.limit}"
     lines.append(f"  {s.states:,} states, {s.transitions:,} transitions, depth {s.depth} ({how})")
+    if s.symmetry is not None:
+        full = f"{s.states_unreduced:,}" if s.states_unreduced is not None else "?"
+        lines.append(f"  symmetry-reduced ({s.symmetry}): {full} states without the reduction")
     width = max((len(p.id) for p in m.properties), default=10) + 2
     for p in m.properties:
         lines.append(f"  {MARK[p.outcome]:<5} {p.id:<{width}} {verdict_text(p)}")

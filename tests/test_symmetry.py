@@ -1,0 +1,169 @@
+"""CPU symmetry reduction: detection, and agreement with the unreduced search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import write_model
+from preemptcheck.check import Options, check_file
+from preemptcheck.engines.symmetry import analyze
+from preemptcheck.errors import InputError
+from preemptcheck.model import load_model
+from preemptcheck.results import ModelResult
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _verdicts(r: ModelResult) -> dict[str, tuple[str, int | None]]:
+    return {p.id: (p.verdict.value, p.trace.length if p.trace else None) for p in r.properties}
+
+
+def assert_reduction_agrees(path: str, **overrides: str) -> ModelResult:
+    """The reduced search decides every property as the full one, with traces of the same
+    length, and its orbit count is the full state count."""
+    full = check_file(path, Options(overrides=overrides))
+    reduced = check_file(path, Options(overrides=overrides, symmetry=True))
+    assert reduced.stats.symmetry is not None, reduced.warnings
+    assert reduced.stats.states_unreduced == full.stats.states
+    assert reduced.stats.states <= full.stats.states
+    assert _verdicts(reduced) == _verdicts(full)
+    return reduced
+
+
+# ---------------------------------------------------------------- bundled models
+
+
+@pytest.mark.parametrize("ncpu", ["3", "4"])
+def test_fold_ipi_remote_cpus_are_interchangeable(ncpu: str) -> None:
+    path = str(ROOT / "models" / "races" / "fold-ipi.yaml")
+    r = assert_reduction_agrees(path, NCPU=ncpu)
+    assert r.stats.symmetry == "CPUs " + ", ".join(map(str, range(1, int(ncpu)))) + \
+        " interchangeable"
+    assert r.stats.states < r.stats.states_unreduced  # type: ignore[operator]
+
+
+def test_benchmark_model_halves_with_two_cpus() -> None:
+    path = str(ROOT / "benchmarks" / "models" / "lost-update.yaml")
+    r = assert_reduction_agrees(path)
+    assert (r.stats.states, r.stats.states_unreduced) == (63_652, 127_040)
+
+
+def test_not_applied_to_the_one_cpu_models() -> None:
+    r = check_file(str(ROOT / "models" / "full.yaml"), Options(symmetry=True))
+    assert r.stats.symmetry is None
+    assert r.warnings == ("no symmetry reduction: the model has one CPU",)
+
+
+# ---------------------------------------------------------------- detection
+
+BASE = """
+    model: sym
+    cpus: 3
+    vars:
+      x: {{type: int, range: [0, 2], index: cpus}}
+      y: {{type: int, range: [0, 2], index: cpus}}
+      g: {{type: int, range: [0, 3]}}
+    actions:
+      {action}
+    deadlock: allowed
+"""
+
+
+@pytest.mark.parametrize(
+    ("action", "classes", "reason"),
+    [
+        ("inc: {when: x < 2, do: {x: x + 1}}", ((0, 1, 2),), ""),
+        ("poke: {for: {t: cpus}, when: t != self, do: {'y[t]': 1}}", ((0, 1, 2),), ""),
+        ("pin: {on: 0, do: {x: 1}}", ((1, 2),), ""),
+        ("zero: {when: self != 0, do: {x: 1}}", ((1, 2),), ""),
+        ("first: {do: {'x[1]': 1}}", ((0, 2),), ""),
+        ("sum: {when: 'g < 3', do: {g: 'sum(x[c] for c in cpus) % 4'}}", ((0, 1, 2),), ""),
+        ("next: {do: {x: 'x[(self + 1) % 3]'}}", (), "a CPU is chosen by a computed expression"),
+        ("store: {do: {g: self}}", (), "the CPU id 'self' is used as a value"),
+        ("order: {for: {t: cpus}, when: t < self, do: {x: 1}}", (),
+         "the CPU id 't' is used as a value"),
+    ],
+)
+def test_detection(tmp_path: Path, action: str, classes: object, reason: str) -> None:
+    model = load_model(write_model(tmp_path, BASE.format(action=action)))
+    a = analyze(model)
+    assert a.classes == classes
+    assert reason in a.reason
+
+
+def test_cpus_with_different_initial_values_are_not_permuted(tmp_path: Path) -> None:
+    text = BASE.format(action="inc: {when: x < 2, do: {x: x + 1}}").replace(
+        "x: {type: int, range: [0, 2], index: cpus}",
+        "x: {type: int, range: [0, 2], index: cpus, init: [0, 1, 0]}")
+    assert analyze(load_model(write_model(tmp_path, text))).classes == ((0, 2),)
+
+
+def test_declared_symmetry_is_checked(tmp_path: Path) -> None:
+    good = BASE.format(action="inc: {when: x < 2, do: {x: x + 1}}") + "    symmetry: cpus\n"
+    r = check_file(write_model(tmp_path, good), Options())
+    assert r.stats.symmetry == "CPUs 0, 1, 2 interchangeable"
+    assert r.stats.states_unreduced == 27
+    assert r.stats.states == 10          # multisets of 3 values from {0, 1, 2}
+    bad = BASE.format(action="store: {do: {g: self}}") + "    symmetry: cpus\n"
+    with pytest.raises(InputError) as err:
+        check_file(write_model(tmp_path, bad, "bad.yaml"), Options())
+    d = err.value.diagnostics[0]
+    assert (d.code.value, d.key_path, d.span.line) == ("PC107", "symmetry", 10)
+    assert "the CPU id 'self' is used as a value" in d.message
+
+
+# ---------------------------------------------------------------- generated symmetric models
+
+EXPRS = ["x < 1", "x == y", "y != 0", "g < 2", "not flag", "flag or x == 0",
+         "any(x[c] == 1 for c in cpus)", "count(flag[c] for c in cpus) < 2"]
+
+
+@st.composite
+def symmetric_models(draw: st.DrawFn) -> str:
+    cpus = draw(st.integers(2, 3))
+    actions: dict[str, object] = {}
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["do", "for", "seq", "seqfor", "irq"]))
+        guard = draw(st.sampled_from(EXPRS))
+        if kind == "do":
+            actions[f"a{i}"] = {"when": guard, "do": {"x": "(x + 1) % 2", "flag": "not flag"}}
+        elif kind == "for":
+            actions[f"a{i}"] = {"for": {"t": "cpus"}, "when": f"t != self and {guard}",
+                                "do": {"y[t]": "(y[t] + x) % 2"}}
+        elif kind == "seq":
+            actions[f"a{i}"] = {"when": guard, "steps": [{"do": {"y": "g % 2"}},
+                                                         {"do": {"g": "(y + g) % 3"}}]}
+        elif kind == "seqfor":  # a sequence bound to another CPU: blocks cannot just be sorted
+            actions[f"a{i}"] = {"for": {"t": "cpus"}, "when": f"t != self and {guard}",
+                                "steps": [{"do": {"y": "x[t]"}}, {"do": {"x[t]": "(y + 1) % 2"}}]}
+        else:
+            actions[f"a{i}"] = {"irq": True, "when": guard, "do": {"flag": "not flag"}}
+    props = {
+        "p0": {"invariant": draw(st.sampled_from(EXPRS))},
+        "p1": {"reachable": draw(st.sampled_from(EXPRS))},
+        "p2": {"never": draw(st.sampled_from(sorted(actions))),
+               "when": draw(st.sampled_from(EXPRS))},
+    }
+    doc = {
+        "model": "symmetric", "cpus": cpus,
+        "vars": {"x": {"type": "int", "range": [0, 1], "index": "cpus"},
+                 "y": {"type": "int", "range": [0, 1], "index": "cpus"},
+                 "flag": {"type": "bool", "index": "cpus"},
+                 "g": {"type": "int", "range": [0, 2]}},
+        "actions": actions, "properties": props, "deadlock": "allowed",
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+@settings(max_examples=100, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=symmetric_models())
+def test_generated_symmetric_models_agree(tmp_path: Path, text: str) -> None:
+    path = write_model(tmp_path, text)
+    assert analyze(load_model(path)).classes, text
+    assert_reduction_agrees(path)
