@@ -23,12 +23,17 @@ EXE = str(Path(sys.executable).with_name("preemptcheck"))
 
 CASES: list[tuple[str, list[str]]] = [
     *[(f"models/{m}.yaml", [f"models/{m}.yaml"]) for m in ("none", "voluntary", "full", "lazy", "rt")],
-    ("models/ (all five)", ["models/"]),
+    ("models/ (all eleven, 18 runs)", ["models/"]),
     ("lost-update NCPU=2", ["benchmarks/models/lost-update.yaml"]),
     ("lost-update NCPU=3, 1M states", ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3",
                                       "--max-states", "1000000"]),
     ("lost-update NCPU=3, 5M states", ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3",
                                       "--max-states", "5000000"]),
+    ("lost-update NCPU=2 --symmetry", ["benchmarks/models/lost-update.yaml", "--symmetry"]),
+    ("lost-update NCPU=3 --symmetry, 1M states",
+     ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3", "--symmetry",
+      "--max-states", "1000000"]),
+    ("models/races/ (all six, 13 runs)", ["models/races/"]),
 ]
 
 

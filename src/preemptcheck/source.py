@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,8 @@ def render_caret(span: Span, source_line: str) -> str:
     return f"{gutter}{source_line}\n{' ' * (len(gutter) + col - 1)}{'^' * width}"
 
 
-def align(value: str, raw: str, style: str | None) -> list[int] | None:
+@functools.lru_cache(maxsize=4096)
+def align(value: str, raw: str, style: str | None) -> tuple[int, ...] | None:
     """For each character of a YAML scalar's value, its index in the scalar's source text.
 
     YAML folds line breaks and drops indentation (plain, folded and quoted scalars) or keeps
@@ -87,7 +89,7 @@ def align(value: str, raw: str, style: str | None) -> list[int] | None:
             return None
         out.append(j)
         j += 1
-    return out
+    return tuple(out)
 
 
 def locate(
