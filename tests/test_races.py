@@ -26,18 +26,14 @@ HEADLINES = {
     ("fold-ipi", (("NCPU", "3"),)): ("request-not-lost", "holds"),
     ("fold-loadstore-irq", (("update", "loadstore"),)): ("fold-not-lost", "violated"),
     ("fold-loadstore-irq", (("update", "x86"),)): ("fold-not-lost", "holds"),
-    ("lost-wakeup", (("order", "wrong"), ("preempt_blocks", "false"))):
-        ("no-lost-wakeup", "violated"),
-    ("lost-wakeup", (("order", "correct"), ("preempt_blocks", "false"))):
-        ("no-lost-wakeup", "holds"),
-    ("lost-wakeup", (("order", "wrong"), ("preempt_blocks", "true"))):
-        ("no-lost-wakeup", "violated"),
-    ("lost-wakeup", (("order", "correct"), ("preempt_blocks", "true"))):
-        ("no-lost-wakeup", "violated"),
+    **{("lost-wakeup", (("order", o), ("preempt_blocks", p), ("waker", w))):
+       ("no-lost-wakeup", "holds" if (o, p, w) == ("correct", "false", "ordered") else "violated")
+       for o in ("wrong", "correct") for p in ("false", "true") for w in ("ordered", "reordered")},
     ("allow-resched", (("PREEMPT_COUNT", "n"),)): ("no-preemption-with-spinlock-held", "violated"),
     ("allow-resched", (("PREEMPT_COUNT", "y"),)): ("no-preemption-with-spinlock-held", "holds"),
-    ("in-atomic-no-count", (("PREEMPT_COUNT", "n"),)): ("no-sleep-holding-spinlock", "violated"),
-    ("in-atomic-no-count", (("PREEMPT_COUNT", "y"),)): ("no-sleep-holding-spinlock", "holds"),
+    **{("in-atomic-no-count", (("PREEMPT_COUNT", n), ("check", c))):
+       ("no-sleep-holding-spinlock", "violated" if (n, c) == ("n", "by_in_atomic") else "holds")
+       for n in ("n", "y") for c in ("by_in_atomic", "by_preemptible")},
 }
 
 
@@ -93,9 +89,19 @@ def test_loadstore_trace_is_load_ipi_stale_store() -> None:
 def test_lost_wakeup_trace_is_the_documented_sequence() -> None:
     # §7.6: the sleeper tests CONDITION, the waker sets it and finds the task running,
     # the sleeper sets its state and blocks
-    assert _steps("lost-wakeup", "no-lost-wakeup", order="wrong", preempt_blocks="false") == [
+    assert _steps("lost-wakeup", "no-lost-wakeup", order="wrong", preempt_blocks="false",
+                  waker="ordered") == [
         "wait_event@0#1", "wait_event@0#2", "wake_up@1#1", "wake_up@1#2", "wait_event@0#3",
         "wait_event@0#4", "wait_event@0#5"]
+
+
+def test_reordered_waker_is_store_buffering() -> None:
+    # the waker reads the task's state before its CONDITION store; the sleeper then sets its
+    # state, reads CONDITION 0 and blocks; the store lands last
+    assert _steps("lost-wakeup", "no-lost-wakeup", order="correct", preempt_blocks="false",
+                  waker="reordered") == [
+        "wake_up@1#1", "wait_event@0#1", "wait_event@0#2", "wait_event@0#3", "wait_event@0#4",
+        "wait_event@0#5", "wake_up@1#2"]
 
 
 def test_allow_resched_trace_is_lock_inside_allowed_section() -> None:
@@ -104,7 +110,8 @@ def test_allow_resched_trace_is_lock_inside_allowed_section() -> None:
 
 
 def test_in_atomic_trace_has_no_kernel_splat() -> None:
-    result = CliRunner().invoke(app, ["verify", str(RACES / "in-atomic-no-count.yaml")])
+    result = CliRunner().invoke(app, ["verify", str(RACES / "in-atomic-no-count.yaml"),
+                                      "--set", "check=by_in_atomic", "--set", "PREEMPT_COUNT=n"])
     assert result.exit_code == 0
     assert "no kernel splat: __might_resched() sees preempt_count() 0" in result.output
 
@@ -113,7 +120,7 @@ def test_races_folder_exits_0() -> None:
     result = CliRunner().invoke(app, ["verify", str(RACES), "--traces", "none"])
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith(
-        "6 models in 13 runs, 69 properties: 69 as expected, 0 unexpected, 0 inconclusive")
+        "6 models in 19 runs, 104 properties: 104 as expected, 0 unexpected, 0 inconclusive")
 
 
 def test_set_lists_several_cpu_counts() -> None:
@@ -133,3 +140,24 @@ def test_trace_shows_the_register_and_the_word_before_and_after() -> None:
             "0x00000000 (count 0, need resched)") in out
     assert ("preempt_count_inc step 2/2  pc[0]: 0x00000000 (count 0, need resched) -> "
             "0x80000001 (count 1, no resched)") in out
+
+
+def test_fold_ipi_catches_a_remote_write_to_the_count(tmp_path: Path) -> None:
+    """The adopted design holds because no remote CPU writes CPU0's preempt_count, not by
+    construction: with the remote fold written straight into pc[0] instead of the IPI,
+    CPU0's `incl` (a read and a write at the bus) loses it (§7.1)."""
+    text = (RACES / "fold-ipi.yaml").read_text()
+    old = """      - do:                     # smp_send_reschedule()
+          ipi[0]: true
+          sending: false"""
+    assert old in text
+    mutant = text.replace(old, """      - do:
+          pc[0].need_resched: 0
+          sending: false""")
+    path = tmp_path / "fold-ipi.yaml"
+    path.write_text(mutant)
+    result = check_file(str(path), Options(overrides={"NCPU": "2"}))
+    lost = next(p for p in result.properties if p.id == "request-not-lost")
+    assert lost.verdict.value == "violated"
+    assert lost.trace is not None
+    assert [s.action for s in lost.trace.steps][-1] == "preempt_disable"  # the stale store

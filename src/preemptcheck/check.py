@@ -115,21 +115,26 @@ def check_file(
     notes: list[str] = []
     if options.symmetry or model.symmetry is not None:
         analysis = analyze(model)
+        reason = analysis.reason
         if analysis.classes:
-            explorer.reduce_symmetry(analysis)
-        elif model.symmetry is not None:
-            raise ModelError(
-                [
-                    Diagnostic(
-                        Code.INVALID_VALUE,
-                        f"symmetry: cpus, but the CPUs are not interchangeable: {analysis.reason}",
-                        model.symmetry,
-                        "symmetry",
-                    )
-                ]
-            )
-        else:
-            notes.append(f"no symmetry reduction: {analysis.reason}")
+            try:
+                explorer.reduce_symmetry(analysis)
+            except ValueError as exc:  # too many permutations to try per state
+                reason = str(exc)
+        if explorer.symmetry is None:
+            if model.symmetry is not None:
+                raise ModelError(
+                    [
+                        Diagnostic(
+                            Code.INVALID_VALUE,
+                            f"cpus is declared, but the CPUs cannot be reduced by "
+                            f"symmetry: {reason}",
+                            model.symmetry,
+                            "symmetry",
+                        )
+                    ]
+                )
+            notes.append(f"no symmetry reduction: {reason}")
     cb = (lambda p: progress(path, p)) if progress is not None else None
     run = explorer.run(
         max_states=options.max_states,
@@ -137,7 +142,7 @@ def check_file(
         fail_fast=options.fail_fast,
         progress=cb,
     )
-    return judge(model, run, notes)
+    return judge(model, run, notes=notes)
 
 
 def _select(model: Model, ids: tuple[str, ...]) -> Model:
@@ -158,7 +163,7 @@ def _select(model: Model, ids: tuple[str, ...]) -> Model:
     return dataclasses.replace(model, properties=keep)
 
 
-def judge(model: Model, run: ExplicitRun, notes: Iterable[str] = ()) -> ModelResult:
+def judge(model: Model, run: ExplicitRun, *, notes: Iterable[str] = ()) -> ModelResult:
     """Turn an engine run into verdicts; every trace is replayed first (ReplayError if not)."""
     found = {f.prop_index: f.trace for f in run.findings}
     results: list[PropertyResult] = []
@@ -204,7 +209,7 @@ def judge(model: Model, run: ExplicitRun, notes: Iterable[str] = ()) -> ModelRes
                 prop.span,
             )
         )
-    warnings: list[str] = list(notes)
+    warnings: list[str] = []
     if run.complete:
         for action, n in run.coverage:
             if n == 0 and action not in run.disabled:
@@ -235,4 +240,5 @@ def judge(model: Model, run: ExplicitRun, notes: Iterable[str] = ()) -> ModelRes
         model.skipped,
         tuple(a.name for a in model.actions if a.name in run.disabled),
         model,
+        tuple(notes),
     )

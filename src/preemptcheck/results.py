@@ -78,6 +78,7 @@ class ModelResult:
     skipped: tuple[tuple[str, str], ...]
     disabled: tuple[str, ...]  # actions whose guards the params make false
     model: Model = field(compare=False, repr=False)
+    notes: tuple[str, ...] = ()  # information that is not a warning (no symmetry reduction)
 
 
 @dataclass(frozen=True, slots=True)

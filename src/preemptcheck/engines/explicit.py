@@ -14,7 +14,7 @@ from preemptcheck.engines.symmetry import Analysis, Canonicalizer
 from preemptcheck.model.ir import Expect, Model, PropKind
 from preemptcheck.semantics import Outcome, Reference
 from preemptcheck.system import State, StepLabel, TransitionSystem, initial_state
-from preemptcheck.trace import Trace
+from preemptcheck.trace import ReplayError, Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,8 @@ class Explorer:
 
     def reduce_symmetry(self, analysis: Analysis) -> None:
         """Explore one state per orbit of the interchangeable CPUs of `analysis`."""
+        self.symmetry = Canonicalizer(self.layout, analysis)  # ValueError if too many to try
         self.analysis = analysis
-        self.symmetry = Canonicalizer(self.layout, analysis)
 
     def initial(self) -> int:
         s = self.layout.pack(initial_state(self.ts.model))
@@ -159,13 +159,13 @@ class Explorer:
                 ns = out[j]
                 if canon is not None:  # one state per orbit of the CPU permutations
                     ns, orbit = canon(ns)
-                    if ns not in index:
-                        full += orbit
                 if setdefault(ns, n) == n:
                     if n >= cap:  # one state more than allowed: stop, inconclusive
                         del index[ns]
                         limit = f"state limit reached ({cap:,} states)"
                         break
+                    if canon is not None:
+                        full += orbit
                     append(ns)
                     parent.append(i)
                     via.append(out[j + 1])
@@ -278,14 +278,19 @@ class Explorer:
                     return hit and o.next is None
                 return hit and o.next is not None and canon(pack(o.next))[0] == last
 
-            o = next(o for o in ref.outcomes(st) if fires(o))
-            labels.append(o.label)
-            errors = dict(o.prop_errors)
-            msg = o.error or errors.get(pi) or next(iter(errors.values()), None) or msg
-            if o.next is None:
+            final = next((x for x in ref.outcomes(st) if fires(x)), None)
+            if final is None:
+                raise ReplayError(
+                    f"{prop.id}: the last step of a symmetry-reduced trace has "
+                    "no real counterpart: a bug in the reduction"
+                )
+            labels.append(final.label)
+            errors = dict(final.prop_errors)
+            msg = final.error or errors.get(pi) or next(iter(errors.values()), None) or msg
+            if final.next is None:
                 failed = True
             else:
-                states.append(o.next)
+                states.append(final.next)
         elif cpu >= 0 or prop.kind == PropKind.RANGE:
             for p, c, v in ref.state_checks(st):
                 bad = (

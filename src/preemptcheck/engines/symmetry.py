@@ -66,8 +66,13 @@ class _Scan:
             and e.op in ("==", "!=")
             and (self._is_cpu(e.left, cpu_names) or self._is_cpu(e.right, cpu_names))
         ):
-            self.cpu(e.left, cpu_names, where)
-            self.cpu(e.right, cpu_names, where)
+            for side in (e.left, e.right):
+                if not (self._is_cpu(side, cpu_names) or isinstance(side, Const)):
+                    raise _Breaker(
+                        f"{where}: a CPU id is compared with a value that is not "
+                        "a CPU name or a constant"
+                    )
+                self.cpu(side, cpu_names, where)
             return
         if isinstance(e, Member) and self._is_cpu(e.arg, cpu_names):
             self.cpu(e.arg, cpu_names, where)
@@ -188,6 +193,8 @@ class Canonicalizer:
         if not self.sortable and group > MAX_GROUP:
             raise ValueError(f"{group} CPU permutations per state is too many to try")
         self.factorial = [math.factorial(n) for n in range(max(map(len, self.classes)) + 1)]
+        moved = {c for cls in self.classes for c in cls}
+        self.fixed = [c for c, (_, w) in enumerate(layout.seq_slots) if c not in moved and w]
         self._code_maps: dict[tuple[int, int, tuple[tuple[int, int], ...]], int] = {}
 
     def canon(self, s: int) -> tuple[int, int]:
@@ -224,6 +231,15 @@ class Canonicalizer:
             mapped = self._map_code(c, code, perm)
             block = (block & ~(self.seq_mask << self.seq_rel)) | (mapped << self.seq_rel)
             out |= block << blocks[d][0]
+        # a CPU that stays put may be inside a sequence bound to a CPU that moves: its
+        # sequence position must follow (a sequence of `on: 0` with `for: {t: cpus}`)
+        for c in self.fixed:
+            off, width = self.layout.seq_slots[c]
+            mask = (1 << width) - 1
+            code = (s >> off) & mask
+            if code:
+                mapped = self._map_code(c, code, {**perm, c: c})
+                out = (out & ~(mask << off)) | (mapped << off)
         return out
 
     def _map_code(self, cpu: int, code: int, perm: dict[int, int]) -> int:

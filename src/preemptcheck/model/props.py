@@ -255,26 +255,36 @@ def _expect(
     node: Node | None, params: Mapping[str, Value], diags: Collector, path: str
 ) -> Expect | None:
     """`holds` / `violated`, or a mapping whose keys are a mode (`none: violated`), a param
-    choice (`NCPU=3: holds`) or `default`; the first key that matches the run decides."""
+    choice (`NCPU=3: holds`, `A=x B=y: ...`) or `default`; the first key that matches decides."""
     if node is None:
         return Expect.HOLDS
     choices = [e.value for e in Expect]
     if node.is_map:
         chosen: Node | None = None
         for key, kspan in node.key_spans.items():
-            name, sep, value = key.partition("=")
-            if sep:
-                name, value = name.strip(), value.strip()
-                if name not in params:
-                    diags.error(
-                        Code.UNKNOWN_NAME,
-                        f"expect: unknown param '{name}'",
-                        kspan,
-                        path,
-                        did_you_mean(name, params),
-                    )
-                    return None
-                matches = show(params[name]) == value
+            if node.value[key].value is None:
+                diags.error(
+                    Code.INVALID_VALUE,
+                    f"expect: '{key}' has no verdict (in {{ }}, a comma starts a new entry: "
+                    "join conditions with spaces, A=x B=y)",
+                    kspan,
+                    path,
+                )
+                return None
+            if "=" in key:  # PARAM=VALUE, or several separated by spaces: all must hold
+                matches = True
+                for cond in key.replace(",", " ").split():
+                    name, _, value = (part.strip() for part in cond.partition("="))
+                    if name not in params:
+                        diags.error(
+                            Code.UNKNOWN_NAME,
+                            f"expect: unknown param '{name}'",
+                            kspan,
+                            path,
+                            did_you_mean(name, params),
+                        )
+                        return None
+                    matches = matches and show(params[name]) == value
             elif key == "default":
                 matches = True
             elif key in MODES:

@@ -81,6 +81,7 @@ def _model(m: ModelResult | ModelFailure) -> dict[str, Any]:
         "coverage": dict(m.coverage),
         "disabled_actions": list(m.disabled),
         "warnings": list(m.warnings),
+        "notes": list(m.notes),
         "skipped": [{"id": pid, "reason": why} for pid, why in m.skipped],
         "properties": [_prop(m.model, p) for p in m.properties],
     }

@@ -61,7 +61,10 @@ def render_model(
     lines.append(f"  {s.states:,} states, {s.transitions:,} transitions, depth {s.depth} ({how})")
     if s.symmetry is not None:
         full = f"{s.states_unreduced:,}" if s.states_unreduced is not None else "?"
-        lines.append(f"  symmetry-reduced ({s.symmetry}): {full} states without the reduction")
+        part = "" if s.complete else " (in the part explored)"
+        lines.append(
+            f"  symmetry-reduced ({s.symmetry}): {full} states without the reduction{part}"
+        )
     width = max((len(p.id) for p in m.properties), default=10) + 2
     for p in m.properties:
         lines.append(f"  {MARK[p.outcome]:<5} {p.id:<{width}} {verdict_text(p)}")
@@ -87,6 +90,8 @@ def render_model(
             lines.append((head if k == 0 else " " * len(head)) + line)
     for w in m.warnings:
         lines.append(f"  warning: {w}")
+    for n in m.notes:
+        lines.append(f"  note: {n}")
     return "\n".join(lines) + "\n"
 
 
