@@ -287,3 +287,17 @@ def test_engine_reports_progress() -> None:
     assert seen
     assert all(p.states <= run_.states for p in seen)
     assert [p.states for p in seen] == sorted(p.states for p in seen)
+
+
+def test_json_with_symmetry_and_notes_matches_schema() -> None:
+    code, out = run("verify", str(ROOT / "models" / "races" / "fold-ipi.yaml"),
+                    str(ROOT / "models" / "full.yaml"), "--symmetry", "--format", "json")
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    assert code == 0
+    ipi3 = next(m for m in doc["models"] if m["params"].get("NCPU") == 3)
+    assert ipi3["stats"]["symmetry"] == {"reduced_by": "CPUs 1, 2 interchangeable",
+                                         "states_unreduced": 62}
+    full = next(m for m in doc["models"] if m["file"].endswith("full.yaml"))
+    assert full["notes"] == ["no symmetry reduction: the model has one CPU"]
+    assert full["warnings"] == []
