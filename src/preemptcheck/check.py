@@ -76,6 +76,9 @@ class Options:
     strict: bool = False
     fail_fast: bool = False
     symmetry: bool = False  # reduce by CPU symmetry where the model's CPUs are interchangeable
+    engine: str = "explicit"  # explicit | symbolic | auto (explicit within max_states)
+    bound: int = 30  # symbolic: the depth of bounded model checking and of k-induction
+    rlimit: int | None = 50_000_000  # symbolic: z3's resource limit per query (a work limit)
 
 
 def check_paths(
@@ -111,6 +114,8 @@ def check_file(
 ) -> ModelResult:
     model = load_model(path, overrides=options.overrides, sources=sources)
     model = _select(model, options.properties)
+    if options.engine == "symbolic":
+        return check_symbolic(model, options)
     explorer = Explorer(model)
     notes: list[str] = []
     if options.symmetry or model.symmetry is not None:
@@ -142,7 +147,73 @@ def check_file(
         fail_fast=options.fail_fast,
         progress=cb,
     )
-    return judge(model, run, notes=notes)
+    result = judge(model, run, notes=notes)
+    if options.engine == "auto" and run.limit is not None and run.limit.startswith("state limit"):
+        return check_symbolic(
+            model,
+            options,
+            notes=(
+                f"the explicit search reached --max-states {options.max_states:,}: "
+                "the symbolic engine decided instead",
+            ),
+        )
+    return result
+
+
+def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ()) -> ModelResult:
+    """Bounded model checking and k-induction on z3; every trace is replayed first."""
+    from preemptcheck.engines.symbolic import Symbolic  # z3 is loaded only when asked for
+
+    run = Symbolic(model).run(bound=options.bound, rlimit=options.rlimit)
+    results: list[PropertyResult] = []
+    for out, prop in zip(run.outcomes, model.properties, strict=True):
+        witness_kind = prop.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
+        trace = out.trace
+        if trace is not None:
+            replay(model, prop, trace)
+        if out.status == "violated":
+            v, st, why = Verdict.VIOLATED, Strength.COUNTEREXAMPLE, trace.message if trace else ""
+        elif out.status == "witnessed":
+            v, st, why = Verdict.HOLDS, Strength.WITNESS, ""
+        elif out.status == "proved":
+            v, st, why = Verdict.HOLDS, Strength.INDUCTIVE, out.reason
+        elif out.status == "unreachable":
+            v, st, why = Verdict.VIOLATED, Strength.INDUCTIVE, f"unreachable, {out.reason}"
+        elif out.status == "bounded" and not witness_kind:
+            v, st, why = Verdict.BOUNDED, Strength.BOUNDED, str(out.depth)
+        elif out.status == "bounded":
+            v, st, why = Verdict.UNKNOWN, Strength.NONE, f"no witness within depth {out.depth}"
+        else:
+            v, st, why = Verdict.UNKNOWN, Strength.NONE, out.reason or "unknown"
+        results.append(
+            PropertyResult(
+                prop.id, prop.kind, v, st, prop.expect, why or "", trace, prop.doc, prop.span
+            )
+        )
+    conclusive = all(r.verdict in (Verdict.HOLDS, Verdict.VIOLATED) for r in results)
+    stats = Stats(
+        None,
+        None,
+        run.bound,
+        conclusive,
+        None if conclusive else f"rlimit {options.rlimit:,}" if options.rlimit else None,
+        0,
+        run.elapsed,
+    )
+    return ModelResult(
+        model.file,
+        model.name,
+        model.param_values,
+        "symbolic",
+        stats,
+        tuple(results),
+        (),
+        (),
+        model.skipped,
+        (),
+        model,
+        tuple(notes),
+    )
 
 
 def _select(model: Model, ids: tuple[str, ...]) -> Model:

@@ -171,8 +171,23 @@ def verify(
         typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
     ] = None,
     engine: Annotated[
-        Engine, typer.Option(help="explicit (BFS); auto picks explicit.")
+        Engine,
+        typer.Option(
+            help="explicit (BFS), symbolic (z3: bounded model checking and "
+            "k-induction), or auto (explicit within --max-states, else symbolic)."
+        ),
     ] = Engine.explicit,
+    bound: Annotated[
+        int,
+        typer.Option(help="Symbolic engine: depth of bounded model checking and of k-induction."),
+    ] = 30,
+    rlimit: Annotated[
+        int,
+        typer.Option(
+            help="Symbolic engine: z3 resource limit per query (a work limit, "
+            "the same on every machine; 0 for none)."
+        ),
+    ] = 50_000_000,
     property_: Annotated[
         list[str] | None,
         typer.Option(
@@ -229,8 +244,8 @@ def verify(
         raise _usage(
             "--all-modes is not supported yet: use --mode M per mode", Code.NOT_SUPPORTED_YET
         )
-    if engine == Engine.symbolic:
-        raise _usage("--engine symbolic is not supported yet: use explicit", Code.NOT_SUPPORTED_YET)
+    if bound < 1:
+        raise _usage(f"--bound must be at least 1, got {bound}")
     if junit is not None or sarif is not None:
         raise _usage("--junit and --sarif are not supported yet", Code.NOT_SUPPORTED_YET)
     if max_states < 1:
@@ -245,6 +260,9 @@ def verify(
         strict=strict,
         fail_fast=fail_fast,
         symmetry=symmetry,
+        engine=engine.value,
+        bound=bound,
+        rlimit=rlimit or None,
     )
     sources = SourceCache()
     progress = _ProgressLine()

@@ -15,11 +15,14 @@ from preemptcheck.trace import Trace
 class Verdict(Enum):
     HOLDS = "holds"
     VIOLATED = "violated"
+    BOUNDED = "bounded"  # holds up to a depth: never called a proof, never "as expected"
     UNKNOWN = "unknown"
 
 
 class Strength(Enum):
     EXHAUSTIVE = "exhaustive"  # every reachable state was explored
+    INDUCTIVE = "inductive"  # proved by k-induction (symbolic engine)
+    BOUNDED = "bounded"  # no violation up to a depth (symbolic engine)
     WITNESS = "witness"  # a reachable property's witness trace
     COUNTEREXAMPLE = "counterexample"  # a violation, with its (shortest) trace
     NONE = "none"  # unknown: nothing was established
@@ -45,7 +48,7 @@ class PropertyResult:
 
     @property
     def outcome(self) -> Outcome:
-        if self.verdict == Verdict.UNKNOWN:
+        if self.verdict in (Verdict.UNKNOWN, Verdict.BOUNDED):
             return Outcome.INCONCLUSIVE
         if self.verdict.value == self.expect.value:
             return Outcome.AS_EXPECTED
@@ -54,8 +57,8 @@ class PropertyResult:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    states: int
-    transitions: int
+    states: int | None  # None for the symbolic engine, which does not enumerate states
+    transitions: int | None
     depth: int
     complete: bool
     limit: str | None

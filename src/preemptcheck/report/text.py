@@ -14,6 +14,7 @@ from preemptcheck.results import (
     Outcome,
     PropertyResult,
     RunResult,
+    Strength,
     Verdict,
 )
 from preemptcheck.semantics import Reference
@@ -57,8 +58,16 @@ def render_model(
     params = ", ".join(f"{k}={_v(v)}" for k, v in m.params)
     lines = [f"{m.file}: {m.name}" + (f" ({params})" if params else "")]
     s = m.stats
-    how = "exhaustive" if s.complete else f"incomplete: {s.limit}"
-    lines.append(f"  {s.states:,} states, {s.transitions:,} transitions, depth {s.depth} ({how})")
+    if s.states is None:  # the symbolic engine: no state enumeration
+        lines.append(
+            f"  {m.engine}: bounded model checking to depth {s.depth} and k-induction"
+            + (f" ({s.limit})" if s.limit else "")
+        )
+    else:
+        how = "exhaustive" if s.complete else f"incomplete: {s.limit}"
+        lines.append(
+            f"  {s.states:,} states, {s.transitions:,} transitions, depth {s.depth} ({how})"
+        )
     if s.symmetry is not None:
         full = f"{s.states_unreduced:,}" if s.states_unreduced is not None else "?"
         part = "" if s.complete else " (in the part explored)"
@@ -99,6 +108,15 @@ def verdict_text(p: PropertyResult) -> str:
     steps = f"{p.trace.length} step{'s' * (p.trace.length != 1)}" if p.trace else ""
     if p.verdict == Verdict.UNKNOWN:
         return f"unknown: {p.reason}"
+    if p.verdict == Verdict.BOUNDED:
+        return f"holds up to depth {p.reason} (bounded, not a proof)"
+    if p.strength == Strength.INDUCTIVE:
+        text = f"{p.verdict.value} (proved: {p.reason})"
+        if p.outcome == Outcome.UNEXPECTED:
+            text += f", expected {p.expect.value}"
+        elif p.verdict == Verdict.VIOLATED:
+            text += ", as expected"
+        return text
     detail = (
         p.strength.value
         if not p.trace

@@ -1,0 +1,187 @@
+"""Auxiliary invariants for k-induction: guessed from sample states, kept only when proved.
+
+A safety property is rarely inductive on its own: the induction step starts from any state
+that satisfies it, reachable or not, and most such states break it one step later. The usual
+remedy is to strengthen the property with facts about the reachable states. Here they are
+guessed, Daikon-style, from states a bounded simulation reaches (each column's observed values,
+and for each pair of columns the values one takes when the other has a given value), and then
+filtered by Houdini: the largest subset that holds initially and is preserved by every step,
+found by dropping whatever an induction step's model breaks until no candidate breaks. What
+survives is proved (1-inductive together with the properties it proves); the samples only
+decide what is worth trying, so an unlucky sample costs proofs, never soundness.
+Only this module, engines/_z3expr.py and engines/symbolic.py import z3.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import z3
+
+from preemptcheck.engines._z3expr import Z, and_, or_
+
+MAX_VALUES = 8  # a column with more observed values is described by its interval
+MAX_CANDIDATES = 6000
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A quantity of the state: the z3 term over the current state, and its value in a packed
+    sample state (an entry's bits, a word's field, or `x[e]` for an index variable `e`)."""
+
+    term: Z
+    width: int
+    sample: Callable[[int], int]
+    cpu: int | None = None  # the CPU whose entry it is, if any
+
+
+def _member(t: Z, values: set[int], full: int) -> Z | None:
+    """`t` takes one of `values` (None when that says nothing)."""
+    if len(values) >= full:
+        return None
+    if len(values) <= MAX_VALUES:
+        return or_(*(t == v for v in sorted(values)))
+    lo, hi = min(values), max(values)
+    parts = []
+    if lo > 0:
+        parts.append(z3.UGE(t, lo))
+    if hi < full - 1:
+        parts.append(z3.ULE(t, hi))
+    return and_(*parts) if parts else None
+
+
+def candidates(columns: Sequence[Column], samples: Sequence[int]) -> list[Z]:
+    """Facts true in every sample: value sets, pairwise implications, equalities."""
+    vals = [[c.sample(s) for s in samples] for c in columns]
+    out: list[Z] = []
+    for c, vs in zip(columns, vals, strict=True):
+        fact = _member(c.term, set(vs), 1 << c.width)
+        if fact is not None:
+            out.append(fact)
+    # pairs within one CPU (or with a global column) first: most facts are local, and with
+    # many CPUs the cross-CPU pairs alone would exhaust the budget
+    pairs = sorted(
+        itertools.permutations(range(len(columns)), 2),
+        key=lambda ij: _distant(columns[ij[0]], columns[ij[1]]),
+    )
+    for i, j in pairs:
+        a, b = columns[i], columns[j]
+        if i < j and a.width == b.width and vals[i] == vals[j] and len(set(vals[i])) > 1:
+            out.append(a.term == b.term)
+        by: dict[int, set[int]] = {}
+        for x, y in zip(vals[i], vals[j], strict=True):
+            by.setdefault(x, set()).add(y)
+        if len(by) > MAX_VALUES:
+            continue
+        every = set(vals[j])
+        for x in sorted(by):
+            if by[x] == every:
+                continue
+            fact = _member(b.term, by[x], 1 << b.width)
+            if fact is not None:
+                out.append(z3.Implies(a.term == x, fact))
+        if len(out) >= MAX_CANDIDATES:
+            break
+    return out[:MAX_CANDIDATES]
+
+
+def _distant(a: Column, b: Column) -> bool:
+    return a.cpu is not None and b.cpu is not None and a.cpu != b.cpu
+
+
+@dataclass(frozen=True, slots=True)
+class Houdini:
+    kept: frozenset[int]  # indices of the formulas proved inductive together
+    gave_up: str | None  # z3's reason when a query ran out of work
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One step of the transition relation: when it may be taken (enabled and error-free)
+    and the new value of each state constant it changes."""
+
+    when: Z
+    changes: tuple[tuple[Z, Z], ...]
+
+
+def houdini(
+    formulas: Sequence[Z],
+    init: Sequence[bool],
+    moves: Sequence[Move],
+    background: Z,
+    rlimit: int | None,
+) -> Houdini:
+    """The largest subset of `formulas` (over the current state) that holds initially and that
+    every move preserves, assuming the whole subset before it. `init` says which formulas
+    the initial state satisfies. Each move is checked on its own, and only against the
+    formulas that mention a constant it changes: the others it preserves trivially."""
+    active = {k for k, ok in enumerate(init) if ok}
+    s = _solver()
+    if rlimit:
+        s.set("rlimit", rlimit)
+    s.add(background)
+    lits = []
+    for k, f in enumerate(formulas):
+        lit = z3.Bool(f"houdini{k}")
+        s.add(z3.Implies(lit, f))
+        lits.append(lit)
+    mentions = [_constants(f) for f in formulas]
+    plans: list[tuple[Move, list[int], list[int], dict[int, Z]]] = []
+    for mv in moves:
+        changed = {c.get_id() for c, _ in mv.changes}
+        touched = [k for k in range(len(formulas)) if mentions[k] & changed]
+        # what the move reads or writes: only formulas about those are assumed before it
+        # (assuming fewer can only drop more, never keep a false one)
+        cone = changed | _constants(mv.when)
+        for _, new in mv.changes:
+            cone |= _constants(new)
+        near = [k for k in range(len(formulas)) if mentions[k] & cone]
+        plans.append((mv, touched, near, {}))
+    dropped = True
+    query = 0
+    while dropped:
+        dropped = False
+        for mv, touched, near, after in plans:
+            while True:
+                live = [k for k in touched if k in active]
+                if not live:
+                    break
+                for k in live:
+                    if k not in after:
+                        after[k] = z3.substitute(formulas[k], *mv.changes)
+                query += 1
+                some = z3.Bool(f"houdini-some{query}")
+                s.add(z3.Implies(some, and_(mv.when, or_(*(z3.Not(after[k]) for k in live)))))
+                r = s.check(some, *(lits[k] for k in near if k in active))
+                if r == z3.unsat:
+                    break
+                if r == z3.unknown:
+                    return Houdini(frozenset(), f"strengthening gave up: {s.reason_unknown()}")
+                m = s.model()
+                broken = {k for k in live if z3.is_false(m.eval(after[k], model_completion=True))}
+                assert broken, "a model of 'some candidate breaks' where none breaks"
+                active -= broken
+                dropped = True
+    return Houdini(frozenset(active), None)
+
+
+def _constants(f: Z) -> set[int]:
+    """The ids of the uninterpreted constants (state bits) that `f` mentions."""
+    out: set[int] = set()
+    seen: set[int] = set()
+    todo = [f]
+    while todo:
+        t = todo.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            out.add(t.get_id())
+        todo.extend(t.children())
+    return out
+
+
+def _solver() -> Z:
+    return z3.SimpleSolver()  # incremental core: far faster than QF_BV's tactic here

@@ -1,0 +1,654 @@
+"""Symbolic engine: the transition system in z3, bounded model checking and k-induction.
+
+A state is one bit-vector per variable entry (as engines/layout.py numbers them) and per CPU
+its sequence position. T(s, s') picks one step by a selector and requires it to be enabled
+and error-free; expressions compute exactly (engines/_z3expr.py). Each property becomes a
+predicate decided in a state (invariant, reachable, deadlock, range) or by a step out of it
+(never, reachable over actions, range). Bounded model checking finds the shortest violation
+or witness; k-induction with all path states distinct proves safety, and proves a reachable
+property unreachable. Work is limited by z3's rlimit, so a run repeats the same way anywhere.
+Only this module and engines/_z3expr.py import z3.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import z3
+
+from preemptcheck.engines._houdini import Column, Move, candidates, houdini
+from preemptcheck.engines._z3expr import FALSE, TRUE, Compiler, GiveUp, Term, Z, and_, ite, or_
+from preemptcheck.engines._z3expr import slot_width as _slot_width
+from preemptcheck.engines.layout import Layout, Slot, encode
+from preemptcheck.expr.ast import Const, EnumT, Expr, VarInfo
+from preemptcheck.model.ir import Model, PropKind
+from preemptcheck.semantics import Outcome, Reference
+from preemptcheck.system import Instance, SpecStep, State, StepLabel, TransitionSystem
+from preemptcheck.trace import ReplayError, Trace
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyOutcome:
+    prop_index: int
+    status: str  # "violated" | "witnessed" | "proved" | "unreachable" | "bounded" | "unknown"
+    depth: int  # trace length, or k of the induction proof, or depth checked
+    trace: Trace | None  # for violated / witnessed
+    reason: str = ""  # for unknown; for proved / unreachable: "k-induction, k=3"
+    cti: tuple[State, ...] | None = None  # counterexample to induction, when induction failed
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolicRun:
+    outcomes: tuple[PropertyOutcome, ...]  # one per model property, in order
+    bound: int
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Vars:
+    """One state's z3 constants: a bit-vector per variable entry, per CPU its position."""
+
+    slots: tuple[Z, ...]
+    seq: tuple[Z, ...]
+
+    def all(self) -> tuple[Z, ...]:
+        return self.slots + self.seq
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One live step over the template state x: enabled, guard error, effect error, writes."""
+
+    spec: SpecStep
+    en: Z
+    guard_err: Z
+    effect_err: Z
+    writes: dict[int, Z]  # slot -> new bits
+    seq: int | None  # the CPU's next position code, for steps of a sequence
+
+
+@dataclass
+class _Goal:
+    """One property as queries: `find[level]` decides it in a state (level 0, trace length =
+    depth) or by a step out of it (level 1, length = depth + 1); `base[level]` is what
+    k-induction must exclude (None: no proof is attempted)."""
+
+    pi: int
+    witness: bool
+    find: dict[int, Z]
+    base: dict[int, Z]
+    status: str = ""  # "" while open
+    depth: int = 0
+    trace: Trace | None = None
+    reason: str = ""
+    cti: tuple[State, ...] | None = None
+    provable: bool = True
+
+    @property
+    def induct(self) -> Z:
+        return or_(*self.base.values())
+
+
+@dataclass
+class _Run:
+    """The mutable state of one run: solvers, the unrolled paths, and the goals."""
+
+    bmc: Z
+    ind: Z
+    path: list[_Vars] = field(default_factory=list)
+    sels: list[Z] = field(default_factory=list)
+    tpath: list[_Vars] = field(default_factory=list)
+    lits: dict[tuple[int, int, bool], Z] = field(default_factory=dict)
+    lemmas: list[Z] = field(default_factory=list)  # templates of what never holds (proved)
+    invariants: list[Z] = field(default_factory=list)  # templates of what always holds (proved)
+    strengthened: int = 0  # how many auxiliary invariants strengthen the induction
+
+
+class Symbolic:
+    """Compiles a model's transition system to z3 once; `run` checks every property."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.ts = TransitionSystem(model)
+        self.layout = Layout(self.ts)
+        self.ref = Reference(model)
+        self.widths = [_slot_width(sl.var) for sl in self.layout.slots]
+        self.seq_widths = [max(1, w) for _, w in self.layout.seq_slots]
+        self.x = self._fresh("x")
+        self.comp = Compiler(self._reader(self.x))
+        self.steps: list[_Step] = []
+        self.gave_up: str | None = None
+        try:
+            self.steps = [
+                self._step(inst, k, spec)
+                for inst in self.ts.instances
+                for k, spec in enumerate(inst.steps)
+                if not (isinstance(spec.guard, Const) and spec.guard.value is False)
+            ]
+        except GiveUp as exc:
+            self.gave_up = f"the encoding of the actions gave up: {exc}"
+        self.sel_width = max(1, (len(self.steps) - 1).bit_length())
+        self.sel = z3.BitVec("sel", self.sel_width)
+        self.y = self._fresh("y")
+
+    # ------------------------------------------------------------ states
+
+    def _fresh(self, name: str) -> _Vars:
+        slots = tuple(
+            z3.BitVec(f"{sl.var.name}#{sl.entry}@{name}", w)
+            for sl, w in zip(self.layout.slots, self.widths, strict=True)
+        )
+        seq = tuple(z3.BitVec(f"seq{c}@{name}", w) for c, w in enumerate(self.seq_widths))
+        return _Vars(slots, seq)
+
+    def _reader(self, s: _Vars):  # type: ignore[no-untyped-def]
+        def read(var: VarInfo, entry: int) -> Z:
+            return s.slots[self.layout.first_slot[var.name] + entry]
+
+        return read
+
+    def _init(self, s: _Vars) -> Z:
+        eqs = []
+        for var in self.model.vars:
+            for e, value in enumerate(var.init):
+                raw = encode(var.info, value)
+                eqs.append(s.slots[self.layout.first_slot[var.name] + e] == raw)
+        return and_(*eqs, *(q == 0 for q in s.seq))
+
+    def _valid(self, s: _Vars) -> Z:
+        """Every entry encodes a value of its type; every position is one of the CPU's codes."""
+        out = []
+        for sl, v, w in zip(self.layout.slots, s.slots, self.widths, strict=True):
+            top = 1 if sl.var.kind == "bool" else sl.var.hi - sl.var.lo
+            if sl.var.kind != "word" and top < (1 << w) - 1:
+                out.append(z3.ULE(v, top))
+        for cpu, q in enumerate(s.seq):
+            n = len(self.layout.seq_codes[cpu])
+            if n < (1 << self.seq_widths[cpu]) - 1:
+                out.append(z3.ULE(q, n))
+        return and_(*out)
+
+    def _at(self, f: Z, s: _Vars, sel: Z | None = None, t: _Vars | None = None) -> Z:
+        """The template formula `f` (over x, sel, y) instantiated on s, sel, t."""
+        pairs = list(zip(self.x.all(), s.all(), strict=True))
+        if sel is not None:
+            pairs.append((self.sel, sel))
+        if t is not None:
+            pairs += list(zip(self.y.all(), t.all(), strict=True))
+        return z3.substitute(f, *pairs)
+
+    def _decode(self, m: Z, s: _Vars) -> State:
+        packed = 0
+        for sl, v in zip(self.layout.slots, s.slots, strict=True):
+            packed |= m.eval(v, model_completion=True).as_long() << sl.offset
+        for (off, _), q in zip(self.layout.seq_slots, s.seq, strict=True):
+            packed |= m.eval(q, model_completion=True).as_long() << off
+        return self.layout.unpack(packed)
+
+    # ------------------------------------------------------------ steps
+
+    def _step(self, inst: Instance, k: int, spec: SpecStep) -> _Step:
+        c = self.comp
+        cpu = inst.cpu
+        codes = self.layout.seq_codes[cpu]
+        q = self.x.seq[cpu]
+        pos = TRUE
+        if k > 0:
+            pos = q == codes[(inst.index, k)]
+        elif not inst.action.irq and codes:
+            pos = q == 0
+        g = c.ex(spec.guard) if spec.guard is not None else Term(TRUE, FALSE, kind="bool")
+        cond = c.ex(spec.cond) if spec.cond is not None else Term(TRUE, FALSE, kind="bool")
+        errs: list[Z] = []
+        targets = []
+        for a in spec.assigns:
+            entries, ierr = c.entry(a.target.var, a.target.index)
+            value = c.ex(a.value)
+            errs += [ierr, value.err]
+            targets.append((a.target, entries, value))
+        for j, (ta, ea, _) in enumerate(targets):
+            for tb, eb, _ in targets[:j]:
+                if ta.var.name == tb.var.name and (
+                    ta.fld is None or tb.fld is None or ta.fld == tb.fld
+                ):
+                    errs.append(or_(*(and_(ca, cb) for ca, ja in ea for cb, jb in eb if ja == jb)))
+        writes: dict[int, Z] = {}
+        for t, entries, value in targets:
+            for i, (here, e) in enumerate(entries):
+                slot = self.layout.first_slot[t.var.name] + e
+                cur = writes.get(slot, self.x.slots[slot])
+                new, serr = c.store(t, cur, value)
+                writes[slot] = ite(here, new, cur)
+                if i == 0:
+                    errs.append(serr)  # depends on the value only: the same for every entry
+        writes = {s: ite(cond.v, v, self.x.slots[s]) for s, v in writes.items()}
+        seq = None
+        if inst.action.is_sequence or len(inst.steps) > 1:
+            seq = codes.get((inst.index, k + 1), 0)
+        return _Step(
+            spec,
+            en=and_(pos, z3.Not(g.err), g.v),
+            guard_err=and_(pos, g.err),
+            effect_err=or_(cond.err, and_(cond.v, or_(*errs))),
+            writes=writes,
+            seq=seq,
+        )
+
+    def _trans(self) -> Z:
+        """T(x, sel, y): the selected step is enabled and error-free, and y is its result."""
+        if not self.steps:
+            return FALSE
+        out = []
+        if len(self.steps) < 1 << self.sel_width:
+            out.append(z3.ULT(self.sel, len(self.steps)))
+        for j, st in enumerate(self.steps):
+            out.append(z3.Implies(self.sel == j, and_(st.en, z3.Not(st.effect_err))))
+        for slot, (old, new) in enumerate(zip(self.x.slots, self.y.slots, strict=True)):
+            val = old
+            for j, st in reversed(list(enumerate(self.steps))):
+                if slot in st.writes:
+                    val = z3.If(self.sel == j, st.writes[slot], val)
+            out.append(new == val)
+        for cpu, (old, new) in enumerate(zip(self.x.seq, self.y.seq, strict=True)):
+            val = old
+            for j, st in reversed(list(enumerate(self.steps))):
+                if st.seq is not None and st.spec.label.cpu == cpu:
+                    val = z3.If(self.sel == j, z3.BitVecVal(st.seq, old.size()), val)
+            out.append(new == val)
+        return and_(*out)
+
+    # ------------------------------------------------------------ properties
+
+    def _when(self, when: Expr | None) -> Term:
+        if when is None:
+            return Term(TRUE, FALSE, kind="bool")
+        return self.comp.ex(when)
+
+    def _goals(self) -> tuple[list[_Goal], dict[int, str]]:
+        """Each property's queries; properties whose encoding gave up, with the reason."""
+        goals: list[_Goal] = []
+        failed: dict[int, str] = {}
+        state_errs: list[Z] = []
+        step_errs: list[Z] = [or_(s.guard_err, and_(s.en, s.effect_err)) for s in self.steps]
+        for pi, prop in enumerate(self.ts.properties):
+            try:
+                goal = self._goal(pi, prop.kind, state_errs, step_errs)
+            except GiveUp as exc:
+                failed[pi] = f"the encoding gave up: {exc}"
+                continue
+            if goal is not None:
+                goals.append(goal)
+        for pi, prop in enumerate(self.ts.properties):
+            if prop.kind == PropKind.RANGE and failed:
+                failed[pi] = next(iter(failed.values()))
+            elif prop.kind == PropKind.RANGE:
+                goals.append(_Goal(pi, False, {0: or_(*state_errs), 1: or_(*step_errs)}, {}))
+                goals[-1].base = dict(goals[-1].find)
+        return goals, failed
+
+    def _goal(
+        self, pi: int, kind: PropKind, state_errs: list[Z], step_errs: list[Z]
+    ) -> _Goal | None:
+        if kind in (PropKind.INVARIANT, PropKind.REACHABLE):
+            terms = [self.comp.ex(sp.expr) for sp in self.ts.state_props if sp.prop_index == pi]
+            state_errs.extend(t.err for t in terms)
+            if kind == PropKind.INVARIANT:
+                bad = or_(*(or_(t.err, z3.Not(t.v)) for t in terms))
+                return _Goal(pi, False, {0: bad}, {0: bad})
+            hit = or_(*(and_(z3.Not(t.err), t.v) for t in terms))
+            return _Goal(pi, True, {0: hit}, {0: or_(*(or_(t.err, t.v) for t in terms))})
+        if kind in (PropKind.NEVER, PropKind.REACHABLE_ACTION):
+            hits, bads = [], []
+            for j, st in enumerate(self.steps):
+                sel = st.spec.never if kind == PropKind.NEVER else st.spec.reach
+                for p, when in sel:
+                    if p != pi:
+                        continue
+                    w = self._when(when)
+                    step_errs[j] = or_(step_errs[j], and_(st.en, w.err))
+                    hits.append(and_(st.en, z3.Not(w.err), w.v))
+                    bads.append(and_(st.en, or_(w.err, w.v)))
+            if kind == PropKind.NEVER:
+                return _Goal(pi, False, {1: or_(*bads)}, {1: or_(*bads)})
+            return _Goal(pi, True, {1: or_(*hits)}, {1: or_(*bads)})
+        if kind == PropKind.DEADLOCK:
+            stuck = and_(*(z3.Not(s.en) for s in self.steps))
+            return _Goal(pi, False, {0: stuck}, {0: stuck})
+        return None  # range: built once every other property has added its errors
+
+    # ------------------------------------------------------------ run
+
+    def run(
+        self, *, bound: int = 30, rlimit: int | None = 50_000_000, strengthen: bool = True
+    ) -> SymbolicRun:
+        t0 = time.monotonic()
+        n = len(self.ts.properties)
+        if self.gave_up is not None:
+            gave_up = [PropertyOutcome(pi, "unknown", 0, None, self.gave_up) for pi in range(n)]
+            return SymbolicRun(tuple(gave_up), bound, time.monotonic() - t0)
+        goals, failed = self._goals()
+        trans = self._trans()
+        run = _Run(z3.SolverFor("QF_BV"), z3.SolverFor("QF_BV"))
+        for s in (run.bmc, run.ind):
+            if rlimit:
+                s.set("rlimit", rlimit)
+        if strengthen:
+            self._strengthen(run, goals, trans, rlimit)
+        s0 = self._fresh("s0")
+        run.path.append(s0)
+        run.bmc.add(self._at(self._init(s0), s0))
+        run.bmc.add(*(self._at(f, s0) for f in run.invariants))
+        t_0 = self._fresh("t0")
+        run.tpath.append(t_0)
+        run.ind.add(self._valid(t_0))
+        run.ind.add(*(self._at(f, t_0) for f in run.invariants))
+        for m in range(bound + 1):
+            if m > 0:
+                self._extend(run, trans, m)
+            self._bmc(run, goals, m, bound)
+            if m < bound:
+                self._induction(run, trans, goals, m + 1)
+            if all(g.status for g in goals):
+                break
+        outs: list[PropertyOutcome] = []
+        by_pi = {g.pi: g for g in goals}
+        for pi in range(n):
+            if pi in failed:
+                outs.append(PropertyOutcome(pi, "unknown", 0, None, failed[pi]))
+                continue
+            g = by_pi[pi]
+            if not g.status:
+                g.status, g.depth = "bounded", bound
+            cti = g.cti if g.status in ("bounded", "unknown") else None
+            outs.append(PropertyOutcome(pi, g.status, g.depth, g.trace, g.reason, cti))
+        return SymbolicRun(tuple(outs), bound, time.monotonic() - t0)
+
+    def _extend(self, run: _Run, trans: Z, m: int) -> None:
+        prev, cur = run.path[-1], self._fresh(f"s{m}")
+        sel = z3.BitVec(f"sel@s{m - 1}", self.sel_width)
+        run.bmc.add(self._at(trans, prev, sel, cur))
+        run.bmc.add(*(self._at(f, cur) for f in run.invariants))
+        run.path.append(cur)
+        run.sels.append(sel)
+
+    def _bmc(self, run: _Run, goals: list[_Goal], m: int, bound: int) -> None:
+        """Decide what a trace of length m (level 0) or m + 1 (level 1) can show."""
+        s = run.path[m]
+        levels = (0, 1) if m < bound else (0,)
+        # the base case covers the witness: one query tells whether any goal needs a look
+        queries = [
+            self._at(g.base.get(lv, g.find.get(lv)), s)
+            for g in goals
+            if not g.status
+            for lv in levels
+            if lv in g.find
+        ]
+        if not queries:
+            return
+        any_lit = z3.Bool(f"any@{m}")
+        run.bmc.add(z3.Implies(any_lit, or_(*queries)))
+        if run.bmc.check(any_lit) == z3.unsat:
+            run.bmc.add(z3.Not(or_(*queries)))  # known now: a lemma for deeper queries
+            return
+        for lv in levels:
+            for g in goals:
+                if g.status or lv not in g.find:
+                    continue
+                self._bmc_goal(run, g, lv, m)
+
+    def _bmc_goal(self, run: _Run, g: _Goal, lv: int, m: int) -> None:
+        s = run.path[m]
+        lit = z3.Bool(f"find{g.pi}.{lv}@{m}")
+        run.bmc.add(z3.Implies(lit, self._at(g.find[lv], s)))
+        r = run.bmc.check(lit)
+        if r == z3.unsat and not g.witness:
+            run.bmc.add(z3.Not(self._at(g.find[lv], s)))  # a lemma for deeper queries
+        if r == z3.unknown:
+            g.status, g.depth = "unknown", max(m + lv - 1, 0)
+            g.reason = f"z3 gave up at depth {m + lv}: {run.bmc.reason_unknown()}"
+        elif r == z3.sat:
+            g.status = "witnessed" if g.witness else "violated"
+            g.trace = self._trace(run, run.bmc.model(), g, lv, m)
+            g.depth = g.trace.length
+        elif g.witness and g.provable and lv in g.base:
+            # no witness here; if it could still be evaluated wrongly here, no proof
+            blit = z3.Bool(f"base{g.pi}.{lv}@{m}")
+            run.bmc.add(z3.Implies(blit, self._at(g.base[lv], s)))
+            if run.bmc.check(blit) != z3.unsat:
+                g.provable = False
+            else:
+                run.bmc.add(z3.Not(self._at(g.base[lv], s)))
+
+    def _induction(self, run: _Run, trans: Z, goals: list[_Goal], k: int) -> None:
+        """Simultaneous k-induction over the open goals, on paths of distinct states.
+
+        Every goal of the candidate set is assumed in the first k states and asked for in the
+        last; a goal that can fail there leaves the set, and the rest are asked again. When
+        no goal fails, the set holds in every reachable state: the base case (bounded model
+        checking up to k - 1) starts the induction, and a shortest path to any deeper state
+        is a path of distinct states whose first k hold every goal of the set.
+        """
+        cand = [g for g in goals if not g.status and g.provable and g.base]
+        if not cand:
+            return
+        prev, cur = run.tpath[-1], self._fresh(f"t{k}")
+        sel = z3.BitVec(f"sel@t{k - 1}", self.sel_width)
+        run.ind.add(self._at(trans, prev, sel, cur))
+        for t in run.tpath:  # a simple path: every state distinct
+            run.ind.add(or_(*(a != b for a, b in zip(t.all(), cur.all(), strict=True))))
+        for lemma in run.lemmas:
+            run.ind.add(z3.Not(self._at(lemma, cur)))
+        run.ind.add(*(self._at(f, cur) for f in run.invariants))
+        run.tpath.append(cur)
+        bad = {g.pi: self._at(g.induct, cur) for g in cand}
+        for query in itertools.count():
+            if not cand:
+                break
+            some = z3.Bool(f"some@t{k}.{query}")
+            run.ind.add(z3.Implies(some, or_(*(bad[g.pi] for g in cand))))
+            lits = [self._lit(run, h, i, good=True) for h in cand for i in range(k)]
+            r = run.ind.check(*lits, some)
+            if r == z3.unsat:
+                break
+            if r == z3.unknown:
+                for g in cand:
+                    g.provable = False
+                    g.reason = f"k-induction gave up at k={k}: {run.ind.reason_unknown()}"
+                return
+            m = run.ind.model()
+            cti = tuple(self._decode(m, t) for t in run.tpath)
+            failing = [g for g in cand if z3.is_true(m.eval(bad[g.pi], model_completion=True))]
+            assert failing, "a model of 'some goal fails' where none fails"
+            for g in failing:
+                g.cti = cti
+                cand.remove(g)
+        for g in cand:
+            g.status = "unreachable" if g.witness else "proved"
+            g.depth, g.reason, g.cti = k, self._how(run, k), None
+            run.lemmas.append(g.induct)  # an invariant now: it strengthens later proofs
+            for t in run.tpath:
+                run.ind.add(z3.Not(self._at(g.induct, t)))
+
+    @staticmethod
+    def _how(run: _Run, k: int) -> str:
+        n = run.strengthened
+        return f"k-induction, k={k}" + (f", strengthened by {n} invariants" if n else "")
+
+    def _strengthen(self, run: _Run, goals: list[_Goal], trans: Z, rlimit: int | None) -> None:
+        """Houdini over mined candidates and the properties: what survives is proved (k=1)."""
+        cand = [g for g in goals if not g.status and g.provable and g.base]
+        if not cand:
+            return
+        samples = self._samples()
+        facts = candidates(self._columns(), samples)
+        formulas = [*facts, *(z3.Not(g.induct) for g in cand)]
+        init = self._init_values()
+        holds0 = [z3.is_true(z3.simplify(z3.substitute(f, *init))) for f in formulas]
+        result = houdini(formulas, holds0, self._moves(), self._valid(self.x), rlimit)
+        if result.gave_up is not None:
+            return
+        kept = result.kept
+        run.strengthened = sum(1 for k in kept if k < len(facts))
+        run.invariants = [formulas[k] for k in sorted(kept)]
+        for j, g in enumerate(cand):
+            if len(facts) + j in kept:
+                g.status = "unreachable" if g.witness else "proved"
+                g.depth, g.reason = 1, self._how(run, 1)
+
+    def _moves(self) -> list[Move]:
+        out = []
+        for st in self.steps:
+            changes = [(self.x.slots[slot], new) for slot, new in st.writes.items()]
+            if st.seq is not None:
+                q = self.x.seq[st.spec.label.cpu]
+                changes.append((q, z3.BitVecVal(st.seq, q.size())))
+            out.append(Move(and_(st.en, z3.Not(st.effect_err)), tuple(changes)))
+        return out
+
+    def _columns(self) -> list[Column]:
+        """What candidate invariants speak of: every entry, every word field, every sequence
+        position, and `x[e]` for an indexed `x` and a scalar `e` of its index type (the
+        running task's entry, as in `holds[curr]`)."""
+        cols = []
+
+        def cpu_of(sl: Slot) -> int | None:
+            return sl.entry if sl.var.index is not None and sl.var.index.is_cpus else None
+
+        for sl, v in zip(self.layout.slots, self.x.slots, strict=True):
+            cols.append(Column(v, v.size(), _bits(sl.offset, sl.width), cpu_of(sl)))
+            for _, shift, width in sl.var.fields:
+                if width < v.size():
+                    term = z3.Extract(shift + width - 1, shift, v)
+                    bits = _bits(sl.offset + shift, width)
+                    cols.append(Column(term, width, bits, cpu_of(sl)))
+        for cpu, ((off, w), q) in enumerate(zip(self.layout.seq_slots, self.x.seq, strict=True)):
+            if w:
+                cols.append(Column(q, w, _bits(off, w), cpu))
+        for var in self.model.vars:
+            dom = var.info.index
+            if dom is None:
+                continue
+            first = self.layout.first_slot[var.name]
+            entries = self.layout.slots[first : first + len(var.entries)]
+            for j, esl in enumerate(self.layout.slots):
+                if not isinstance(esl.var.type, EnumT) or esl.var.type != dom.type:
+                    continue
+                codes = [dom.values.index(val) for val in esl.var.type.values]
+                ev = self.x.slots[j]
+                term = self.x.slots[first + codes[-1]]
+                for code in reversed(range(len(codes) - 1)):
+                    term = z3.If(ev == code, self.x.slots[first + codes[code]], term)
+                sample = _indexed(esl, entries, codes)
+                cols.append(Column(term, term.size(), sample, cpu_of(esl)))
+        return cols
+
+    def _init_values(self) -> list[tuple[Z, Z]]:
+        packed = self.layout.pack(self.ref.initial())
+        out = []
+        for sl, v in zip(self.layout.slots, self.x.slots, strict=True):
+            out.append((v, z3.BitVecVal((packed >> sl.offset) & sl.mask, v.size())))
+        for (off, w), q in zip(self.layout.seq_slots, self.x.seq, strict=True):
+            out.append((q, z3.BitVecVal((packed >> off) & ((1 << w) - 1), q.size())))
+        return out
+
+    def _samples(self, cap: int = 2000, walks: int = 40, length: int = 60) -> list[int]:
+        """Packed states of a bounded breadth-first search and of seeded random walks."""
+        init = self.ref.initial()
+        pack = self.layout.pack
+        seen = {pack(init): None}
+        queue = deque([init])
+        while queue and len(seen) < cap:
+            for o in self.ref.outcomes(queue.popleft()):
+                if o.next is not None and pack(o.next) not in seen:
+                    seen[pack(o.next)] = None
+                    queue.append(o.next)
+        rng = random.Random(0)
+        for _ in range(walks):
+            st = init
+            for _ in range(length):
+                succ = [o.next for o in self.ref.outcomes(st) if o.next is not None]
+                if not succ:
+                    break
+                st = rng.choice(succ)
+                seen.setdefault(pack(st), None)
+        return list(seen)
+
+    def _lit(self, run: _Run, g: _Goal, i: int, *, good: bool) -> Z:
+        """A literal that, assumed, makes t_i good (or bad) for `g`."""
+        key = (g.pi, i, good)
+        if key not in run.lits:
+            lit = z3.Bool(f"{'good' if good else 'bad'}{g.pi}@t{i}")
+            f = self._at(g.induct, run.tpath[i])
+            run.ind.add(z3.Implies(lit, z3.Not(f) if good else f))
+            run.lits[key] = lit
+        return run.lits[key]
+
+    # ------------------------------------------------------------ traces
+
+    def _trace(self, run: _Run, m: Z, g: _Goal, lv: int, depth: int) -> Trace:
+        states = [self._decode(m, s) for s in run.path[: depth + 1]]
+        labels: list[StepLabel] = []
+        for sel in run.sels[:depth]:
+            j = m.eval(sel, model_completion=True).as_long()
+            labels.append(self.steps[j].spec.label)
+        prop = self.ts.properties[g.pi]
+        last = states[-1]
+        if lv == 0:
+            cpu, msg = -1, None
+            if prop.kind != PropKind.DEADLOCK:
+                for p, c, v in self.ref.state_checks(last):
+                    if prop.kind == PropKind.RANGE:
+                        bad = isinstance(v, str)
+                    elif p != g.pi:
+                        continue
+                    else:
+                        bad = v is True if g.witness else v is not True
+                    if bad:
+                        cpu, msg = c, v if isinstance(v, str) else None
+                        break
+            return Trace(tuple(states), tuple(labels), cpu=cpu, message=msg)
+
+        def fires(o: Outcome) -> bool:
+            if prop.kind == PropKind.RANGE:
+                return o.error is not None or bool(o.prop_errors)
+            if g.witness:
+                return g.pi in o.hits
+            return g.pi in o.hits or g.pi in dict(o.prop_errors)
+
+        final = next((o for o in self.ref.outcomes(last) if fires(o)), None)
+        if final is None:
+            raise ReplayError(f"{prop.id}: the symbolic engine's last step has no real counterpart")
+        errors = dict(final.prop_errors)
+        msg = final.error or errors.get(g.pi) or next(iter(errors.values()), None)
+        if prop.kind != PropKind.RANGE:
+            msg = errors.get(g.pi)
+        labels.append(final.label)
+        if final.next is not None:
+            states.append(final.next)
+        return Trace(
+            tuple(states),
+            tuple(labels),
+            failed=final.next is None,
+            cpu=final.label.cpu,
+            message=msg,
+        )
+
+
+def _bits(offset: int, width: int):  # type: ignore[no-untyped-def]
+    mask = (1 << width) - 1
+    return lambda s: (s >> offset) & mask
+
+
+def _indexed(index: Slot, entries: list[Slot], codes: list[int]):  # type: ignore[no-untyped-def]
+    def sample(s: int) -> int:
+        code = (s >> index.offset) & index.mask
+        if code >= len(codes):
+            return 0
+        sl = entries[codes[code]]
+        return (s >> sl.offset) & sl.mask
+
+    return sample
