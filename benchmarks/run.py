@@ -34,6 +34,11 @@ CASES: list[tuple[str, list[str]]] = [
      ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3", "--symmetry",
       "--max-states", "1000000"]),
     ("models/races/ (all six, 13 runs)", ["models/races/"]),
+    ("models/ --engine symbolic (24 runs)", ["models/", "--engine", "symbolic"]),
+    ("full-smp --engine symbolic (4 CPUs, 8-bit count)",
+     ["models-large/full-smp.yaml", "--engine", "symbolic"]),
+    ("full-smp explicit, 10M states (gives up)",
+     ["models-large/full-smp.yaml", "--max-states", "10000000"]),
 ]
 
 
@@ -47,7 +52,7 @@ def one(args: list[str]) -> tuple[float, int, int]:
         out.seek(0)
         doc = json.loads(out.read())
     rss_kib = usage.ru_maxrss
-    states = sum(m["stats"]["states"] for m in doc["models"] if m["status"] == "checked")
+    states = sum(m["stats"]["states"] or 0 for m in doc["models"] if m["status"] == "checked")
     return wall, states, rss_kib
 
 
@@ -65,7 +70,8 @@ def main() -> None:
         wall = statistics.median(r[0] for r in runs)
         states = runs[0][1]
         rss = max(r[2] for r in runs) / 1024
-        print(f"| {name} | {states:,} | {wall:.2f} | {states / wall:,.0f} | {rss:.0f} |")
+        rate = f"{states / wall:,.0f}" if states else "(symbolic)"
+        print(f"| {name} | {states:,} | {wall:.2f} | {rate} | {rss:.0f} |")
 
 
 if __name__ == "__main__":

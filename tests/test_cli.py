@@ -139,8 +139,8 @@ def test_internal_error_is_exit_4_without_traceback(monkeypatch: pytest.MonkeyPa
     assert "Traceback" in result.output
 
 
-@pytest.mark.parametrize("option", [["--engine", "symbolic"], ["--all-modes"],
-                                    ["--junit", "x.xml"], ["--sarif", "x.sarif"]])
+@pytest.mark.parametrize("option", [["--all-modes"], ["--junit", "x.xml"],
+                                    ["--sarif", "x.sarif"]])
 def test_later_features_say_not_supported_yet(option: list[str]) -> None:
     code, out = run("verify", FULL, *option)
     assert code == 2

@@ -187,19 +187,25 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
             v, st, why = Verdict.UNKNOWN, Strength.NONE, out.reason or "unknown"
         results.append(
             PropertyResult(
-                prop.id, prop.kind, v, st, prop.expect, why or "", trace, prop.doc, prop.span
+                prop.id,
+                prop.kind,
+                v,
+                st,
+                prop.expect,
+                why or "",
+                trace,
+                prop.doc,
+                prop.span,
+                cti=out.cti if v == Verdict.BOUNDED else None,
             )
         )
     conclusive = all(r.verdict in (Verdict.HOLDS, Verdict.VIOLATED) for r in results)
-    stats = Stats(
-        None,
-        None,
-        run.bound,
-        conclusive,
-        None if conclusive else f"rlimit {options.rlimit:,}" if options.rlimit else None,
-        0,
-        run.elapsed,
-    )
+    limit = None
+    if any(r.verdict == Verdict.UNKNOWN and "gave up at" in r.reason for r in results):
+        limit = f"z3 gave up within --rlimit {options.rlimit:,}" if options.rlimit else "z3 gave up"
+    elif not conclusive:
+        limit = f"--bound {run.bound}"
+    stats = Stats(None, None, run.depth, conclusive, limit, 0, run.elapsed)
     return ModelResult(
         model.file,
         model.name,

@@ -45,6 +45,9 @@ class PropertyResult:
     trace: Trace | None = None
     doc: str = ""
     span: Span = field(default=NO_SPAN, compare=False)
+    # symbolic engine, bounded verdicts: the induction step's counterexample (its states
+    # satisfy the property but need not be reachable; never a violation)
+    cti: Trace | None = None
 
     @property
     def outcome(self) -> Outcome:

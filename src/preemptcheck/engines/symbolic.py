@@ -38,7 +38,9 @@ class PropertyOutcome:
     depth: int  # trace length, or k of the induction proof, or depth checked
     trace: Trace | None  # for violated / witnessed
     reason: str = ""  # for unknown; for proved / unreachable: "k-induction, k=3"
-    cti: tuple[State, ...] | None = None  # counterexample to induction, when induction failed
+    # counterexample to induction: a path whose states satisfy the property (reachable or
+    # not) into one that breaks it (by a step out of it, for action properties)
+    cti: Trace | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class SymbolicRun:
     outcomes: tuple[PropertyOutcome, ...]  # one per model property, in order
     bound: int
     elapsed: float
+    depth: int = 0  # how deep bounded model checking went (it stops once all are decided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,7 @@ class _Goal:
     depth: int = 0
     trace: Trace | None = None
     reason: str = ""
-    cti: tuple[State, ...] | None = None
+    cti: Trace | None = None
     provable: bool = True
 
     @property
@@ -102,6 +105,7 @@ class _Run:
     path: list[_Vars] = field(default_factory=list)
     sels: list[Z] = field(default_factory=list)
     tpath: list[_Vars] = field(default_factory=list)
+    tsels: list[Z] = field(default_factory=list)
     lits: dict[tuple[int, int, bool], Z] = field(default_factory=dict)
     lemmas: list[Z] = field(default_factory=list)  # templates of what never holds (proved)
     invariants: list[Z] = field(default_factory=list)  # templates of what always holds (proved)
@@ -346,7 +350,9 @@ class Symbolic:
         run.tpath.append(t_0)
         run.ind.add(self._valid(t_0))
         run.ind.add(*(self._at(f, t_0) for f in run.invariants))
+        depth = 0
         for m in range(bound + 1):
+            depth = m
             if m > 0:
                 self._extend(run, trans, m)
             self._bmc(run, goals, m, bound)
@@ -365,7 +371,7 @@ class Symbolic:
                 g.status, g.depth = "bounded", bound
             cti = g.cti if g.status in ("bounded", "unknown") else None
             outs.append(PropertyOutcome(pi, g.status, g.depth, g.trace, g.reason, cti))
-        return SymbolicRun(tuple(outs), bound, time.monotonic() - t0)
+        return SymbolicRun(tuple(outs), bound, time.monotonic() - t0, depth)
 
     def _extend(self, run: _Run, trans: Z, m: int) -> None:
         prev, cur = run.path[-1], self._fresh(f"s{m}")
@@ -438,6 +444,7 @@ class Symbolic:
         prev, cur = run.tpath[-1], self._fresh(f"t{k}")
         sel = z3.BitVec(f"sel@t{k - 1}", self.sel_width)
         run.ind.add(self._at(trans, prev, sel, cur))
+        run.tsels.append(sel)
         for t in run.tpath:  # a simple path: every state distinct
             run.ind.add(or_(*(a != b for a, b in zip(t.all(), cur.all(), strict=True))))
         for lemma in run.lemmas:
@@ -460,7 +467,11 @@ class Symbolic:
                     g.reason = f"k-induction gave up at k={k}: {run.ind.reason_unknown()}"
                 return
             m = run.ind.model()
-            cti = tuple(self._decode(m, t) for t in run.tpath)
+            states = tuple(self._decode(m, t) for t in run.tpath)
+            labels = tuple(
+                self.steps[m.eval(q, model_completion=True).as_long()].spec.label for q in run.tsels
+            )
+            cti = Trace(states, labels)
             failing = [g for g in cand if z3.is_true(m.eval(bad[g.pi], model_completion=True))]
             assert failing, "a model of 'some goal fails' where none fails"
             for g in failing:

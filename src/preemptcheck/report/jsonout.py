@@ -101,6 +101,21 @@ def _prop(model: Model, p: PropertyResult) -> dict[str, Any]:
         if p.span.line
         else None,
         "trace": _trace(model, p, p.trace) if p.trace is not None else None,
+        "induction_cti": _cti(model, p.cti) if p.cti is not None else None,
+    }
+
+
+def _cti(model: Model, cti: Trace) -> dict[str, Any]:
+    """A failed induction step: its states satisfy the property but need not be reachable."""
+    return {
+        "k": cti.length,
+        "first": _state(model, cti.states[0]),
+        "steps": [
+            {"step": k + 1, **_label(model, label), "changes": _diff(model, a, b)}
+            for k, (label, a, b) in enumerate(
+                zip(cti.steps, cti.states, cti.states[1:], strict=False)
+            )
+        ],
     }
 
 

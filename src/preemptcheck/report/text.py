@@ -60,8 +60,8 @@ def render_model(
     s = m.stats
     if s.states is None:  # the symbolic engine: no state enumeration
         lines.append(
-            f"  {m.engine}: bounded model checking to depth {s.depth} and k-induction"
-            + (f" ({s.limit})" if s.limit else "")
+            f"  {m.engine} (z3): bounded model checking to depth {s.depth}, k-induction"
+            + (f" (incomplete: {s.limit})" if s.limit else "")
         )
     else:
         how = "exhaustive" if s.complete else f"incomplete: {s.limit}"
@@ -87,6 +87,8 @@ def render_model(
             lines.extend(
                 textwrap.indent(render_trace(m.model, p, p.trace), "        ").splitlines()
             )
+        if p.cti is not None and traces != "none":
+            lines.extend(textwrap.indent(render_cti(m.model, p, p.cti), "        ").splitlines())
     if m.disabled:
         head = "  actions off for these params: "
         for k, line in enumerate(_wrap_items(list(m.disabled), WIDTH - len(head))):
@@ -109,7 +111,8 @@ def verdict_text(p: PropertyResult) -> str:
     if p.verdict == Verdict.UNKNOWN:
         return f"unknown: {p.reason}"
     if p.verdict == Verdict.BOUNDED:
-        return f"holds up to depth {p.reason} (bounded, not a proof)"
+        k = f"; induction fails at k={p.cti.length}" if p.cti is not None else ""
+        return f"holds up to depth {p.reason} (bounded, not a proof{k})"
     if p.strength == Strength.INDUCTIVE:
         text = f"{p.verdict.value} (proved: {p.reason})"
         if p.outcome == Outcome.UNEXPECTED:
@@ -229,6 +232,32 @@ def render_trace(model: Model, prop: PropertyResult, trace: Trace) -> str:
         lines.append(f"{step:>4}  {cpu:<{cw}}  {name:<{aw}}  {wrapped[0]}")
         lines.extend(" " * indent + w for w in wrapped[1:])
     lines.extend(_epilogue(model, prop, trace))
+    return "\n".join(lines) + "\n"
+
+
+def render_cti(model: Model, prop: PropertyResult, cti: Trace) -> str:
+    """The last step of a failed induction step: a state from which the property held for
+    k steps (not known to be reachable), and the step into the state that breaks it."""
+    k = cti.length
+    lines = [
+        f"counterexample to induction (k={k}): {k} step(s) through states that satisfy the",
+        "property, which may be unreachable, into a state that breaks it (or has a step that",
+        "does); the last step:",
+    ]
+    if k == 0:
+        return "\n".join(lines) + "\n"
+    before, after, label = cti.states[-2], cti.states[-1], cti.steps[-1]
+    items = full_state(model, before)
+    lines += _wrap_items(items, WIDTH - 8)
+    ch = changes(model, before, after, label) or ["(no change)"]
+    name = str(label).replace(f"@cpu{label.cpu}", "")
+    cpu = f" on cpu {label.cpu}" if model.cpus > 1 else ""
+    lines.append(f"then {name}{cpu}:")
+    lines += ["  " + w for w in _wrap_items(ch, WIDTH - 10)]
+    lines.append(
+        "not a violation: state the invariant that excludes such states as a property, or "
+        "raise --bound"
+    )
     return "\n".join(lines) + "\n"
 
 
