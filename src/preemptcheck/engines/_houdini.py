@@ -15,12 +15,17 @@ Only this module, engines/_z3expr.py and engines/symbolic.py import z3.
 from __future__ import annotations
 
 import itertools
+import random
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import z3
 
 from preemptcheck.engines._z3expr import Z, and_, or_
+from preemptcheck.engines.layout import Layout, Slot
+from preemptcheck.expr.ast import EnumT
+from preemptcheck.semantics import Reference
 
 MAX_VALUES = 8  # a column with more observed values is described by its interval
 MAX_CANDIDATES = 6000
@@ -35,6 +40,88 @@ class Column:
     width: int
     sample: Callable[[int], int]
     cpu: int | None = None  # the CPU whose entry it is, if any
+
+
+# ---------------------------------------------------------------- mining
+
+
+def sample_states(
+    ref: Reference, layout: Layout, cap: int = 2000, walks: int = 40, length: int = 60
+) -> list[int]:
+    """Packed states of a bounded breadth-first search and of seeded random walks."""
+    init = ref.initial()
+    pack = layout.pack
+    seen = {pack(init): None}
+    queue = deque([init])
+    while queue and len(seen) < cap:
+        for o in ref.outcomes(queue.popleft()):
+            if o.next is not None and pack(o.next) not in seen:
+                seen[pack(o.next)] = None
+                queue.append(o.next)
+    rng = random.Random(0)
+    for _ in range(walks):
+        st = init
+        for _ in range(length):
+            succ = [o.next for o in ref.outcomes(st) if o.next is not None]
+            if not succ:
+                break
+            st = rng.choice(succ)
+            seen.setdefault(pack(st), None)
+    return list(seen)
+
+
+def columns(layout: Layout, slots: Sequence[Z], seq: Sequence[Z]) -> list[Column]:
+    """What candidate invariants speak of: every entry, every word field, every sequence
+    position, and `x[e]` for an indexed `x` and a scalar `e` of its index type (the
+    running task's entry, as in `holds[curr]`)."""
+    cols = []
+
+    def cpu_of(sl: Slot) -> int | None:
+        return sl.entry if sl.var.index is not None and sl.var.index.is_cpus else None
+
+    for sl, v in zip(layout.slots, slots, strict=True):
+        cols.append(Column(v, v.size(), _bits(sl.offset, sl.width), cpu_of(sl)))
+        for _, shift, width in sl.var.fields:
+            if width < v.size():
+                term = z3.Extract(shift + width - 1, shift, v)
+                bits = _bits(sl.offset + shift, width)
+                cols.append(Column(term, width, bits, cpu_of(sl)))
+    for cpu, ((off, w), q) in enumerate(zip(layout.seq_slots, seq, strict=True)):
+        if w:
+            cols.append(Column(q, w, _bits(off, w), cpu))
+    for var in layout.ts.model.vars:
+        dom = var.info.index
+        if dom is None:
+            continue
+        first = layout.first_slot[var.name]
+        entries = layout.slots[first : first + len(var.entries)]
+        for j, esl in enumerate(layout.slots):
+            if not isinstance(esl.var.type, EnumT) or esl.var.type != dom.type:
+                continue
+            codes = [dom.values.index(val) for val in esl.var.type.values]
+            ev = slots[j]
+            term = slots[first + codes[-1]]
+            for code in reversed(range(len(codes) - 1)):
+                term = z3.If(ev == code, slots[first + codes[code]], term)
+            sample = _indexed(esl, entries, codes)
+            cols.append(Column(term, term.size(), sample, cpu_of(esl)))
+    return cols
+
+
+def _bits(offset: int, width: int):  # type: ignore[no-untyped-def]
+    mask = (1 << width) - 1
+    return lambda s: (s >> offset) & mask
+
+
+def _indexed(index: Slot, entries: list[Slot], codes: list[int]):  # type: ignore[no-untyped-def]
+    def sample(s: int) -> int:
+        code = (s >> index.offset) & index.mask
+        if code >= len(codes):
+            return 0
+        sl = entries[codes[code]]
+        return (s >> sl.offset) & sl.mask
+
+    return sample
 
 
 def _member(t: Z, values: set[int], full: int) -> Z | None:

@@ -5,7 +5,7 @@ without error; its bit-vector is just wide enough to hold that interval as a sig
 and each operation first sign-extends its operands to a width where the result is exact.
 Evaluation errors are a Boolean beside each value, composed with the reference's
 left-to-right short-circuit order; a value is meaningless wherever its error holds.
-Only this module and engines/symbolic.py import z3.
+Only this module, engines/_houdini.py and engines/symbolic.py import z3.
 """
 
 from __future__ import annotations

@@ -6,25 +6,24 @@ and error-free; expressions compute exactly (engines/_z3expr.py). Each property 
 predicate decided in a state (invariant, reachable, deadlock, range) or by a step out of it
 (never, reachable over actions, range). Bounded model checking finds the shortest violation
 or witness; k-induction with all path states distinct proves safety, and proves a reachable
-property unreachable. Work is limited by z3's rlimit, so a run repeats the same way anywhere.
-Only this module and engines/_z3expr.py import z3.
+property unreachable, strengthened by the invariants engines/_houdini.py proves first.
+Work is limited by z3's rlimit, so a run repeats the same way anywhere. Only this module and
+its private helpers engines/_z3expr.py and engines/_houdini.py import z3.
 """
 
 from __future__ import annotations
 
 import itertools
-import random
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 import z3
 
-from preemptcheck.engines._houdini import Column, Move, candidates, houdini
+from preemptcheck.engines._houdini import Move, candidates, columns, houdini, sample_states
 from preemptcheck.engines._z3expr import FALSE, TRUE, Compiler, GiveUp, Term, Z, and_, ite, or_
 from preemptcheck.engines._z3expr import slot_width as _slot_width
-from preemptcheck.engines.layout import Layout, Slot, encode
-from preemptcheck.expr.ast import Const, EnumT, Expr, VarInfo
+from preemptcheck.engines.layout import Layout, encode
+from preemptcheck.expr.ast import Const, Expr, VarInfo
 from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.semantics import Outcome, Reference
 from preemptcheck.system import Instance, SpecStep, State, StepLabel, TransitionSystem
@@ -494,8 +493,8 @@ class Symbolic:
         cand = [g for g in goals if not g.status and g.provable and g.base]
         if not cand:
             return
-        samples = self._samples()
-        facts = candidates(self._columns(), samples)
+        samples = sample_states(self.ref, self.layout)
+        facts = candidates(columns(self.layout, self.x.slots, self.x.seq), samples)
         formulas = [*facts, *(z3.Not(g.induct) for g in cand)]
         init = self._init_values()
         holds0 = [z3.is_true(z3.simplify(z3.substitute(f, *init))) for f in formulas]
@@ -520,43 +519,6 @@ class Symbolic:
             out.append(Move(and_(st.en, z3.Not(st.effect_err)), tuple(changes)))
         return out
 
-    def _columns(self) -> list[Column]:
-        """What candidate invariants speak of: every entry, every word field, every sequence
-        position, and `x[e]` for an indexed `x` and a scalar `e` of its index type (the
-        running task's entry, as in `holds[curr]`)."""
-        cols = []
-
-        def cpu_of(sl: Slot) -> int | None:
-            return sl.entry if sl.var.index is not None and sl.var.index.is_cpus else None
-
-        for sl, v in zip(self.layout.slots, self.x.slots, strict=True):
-            cols.append(Column(v, v.size(), _bits(sl.offset, sl.width), cpu_of(sl)))
-            for _, shift, width in sl.var.fields:
-                if width < v.size():
-                    term = z3.Extract(shift + width - 1, shift, v)
-                    bits = _bits(sl.offset + shift, width)
-                    cols.append(Column(term, width, bits, cpu_of(sl)))
-        for cpu, ((off, w), q) in enumerate(zip(self.layout.seq_slots, self.x.seq, strict=True)):
-            if w:
-                cols.append(Column(q, w, _bits(off, w), cpu))
-        for var in self.model.vars:
-            dom = var.info.index
-            if dom is None:
-                continue
-            first = self.layout.first_slot[var.name]
-            entries = self.layout.slots[first : first + len(var.entries)]
-            for j, esl in enumerate(self.layout.slots):
-                if not isinstance(esl.var.type, EnumT) or esl.var.type != dom.type:
-                    continue
-                codes = [dom.values.index(val) for val in esl.var.type.values]
-                ev = self.x.slots[j]
-                term = self.x.slots[first + codes[-1]]
-                for code in reversed(range(len(codes) - 1)):
-                    term = z3.If(ev == code, self.x.slots[first + codes[code]], term)
-                sample = _indexed(esl, entries, codes)
-                cols.append(Column(term, term.size(), sample, cpu_of(esl)))
-        return cols
-
     def _init_values(self) -> list[tuple[Z, Z]]:
         packed = self.layout.pack(self.ref.initial())
         out = []
@@ -565,28 +527,6 @@ class Symbolic:
         for (off, w), q in zip(self.layout.seq_slots, self.x.seq, strict=True):
             out.append((q, z3.BitVecVal((packed >> off) & ((1 << w) - 1), q.size())))
         return out
-
-    def _samples(self, cap: int = 2000, walks: int = 40, length: int = 60) -> list[int]:
-        """Packed states of a bounded breadth-first search and of seeded random walks."""
-        init = self.ref.initial()
-        pack = self.layout.pack
-        seen = {pack(init): None}
-        queue = deque([init])
-        while queue and len(seen) < cap:
-            for o in self.ref.outcomes(queue.popleft()):
-                if o.next is not None and pack(o.next) not in seen:
-                    seen[pack(o.next)] = None
-                    queue.append(o.next)
-        rng = random.Random(0)
-        for _ in range(walks):
-            st = init
-            for _ in range(length):
-                succ = [o.next for o in self.ref.outcomes(st) if o.next is not None]
-                if not succ:
-                    break
-                st = rng.choice(succ)
-                seen.setdefault(pack(st), None)
-        return list(seen)
 
     def _lit(self, run: _Run, g: _Goal, i: int, *, good: bool) -> Z:
         """A literal that, assumed, makes t_i good (or bad) for `g`."""
@@ -647,19 +587,3 @@ class Symbolic:
             cpu=final.label.cpu,
             message=msg,
         )
-
-
-def _bits(offset: int, width: int):  # type: ignore[no-untyped-def]
-    mask = (1 << width) - 1
-    return lambda s: (s >> offset) & mask
-
-
-def _indexed(index: Slot, entries: list[Slot], codes: list[int]):  # type: ignore[no-untyped-def]
-    def sample(s: int) -> int:
-        code = (s >> index.offset) & index.mask
-        if code >= len(codes):
-            return 0
-        sl = entries[codes[code]]
-        return (s >> sl.offset) & sl.mask
-
-    return sample
