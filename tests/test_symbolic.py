@@ -198,3 +198,13 @@ def test_only_the_symbolic_engine_imports_z3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_timeout_stops_the_symbolic_engine_inconclusive() -> None:
+    out = CliRunner().invoke(
+        app, ["verify", "--engine", "symbolic", "--timeout", "0.5", "--traces", "none", LARGE]
+    )
+    assert out.exit_code == 3
+    assert "(incomplete: --timeout 0.5 s)" in out.output
+    assert "unknown: --timeout reached after depth" in out.output
+    assert CliRunner().invoke(app, ["verify", "--rlimit", "-1", LARGE]).exit_code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -164,7 +165,8 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
     """Bounded model checking and k-induction on z3; every trace is replayed first."""
     from preemptcheck.engines.symbolic import Symbolic  # z3 is loaded only when asked for
 
-    run = Symbolic(model).run(bound=options.bound, rlimit=options.rlimit)
+    deadline = time.monotonic() + options.timeout if options.timeout else None
+    run = Symbolic(model).run(bound=options.bound, rlimit=options.rlimit, deadline=deadline)
     results: list[PropertyResult] = []
     for out, prop in zip(run.outcomes, model.properties, strict=True):
         witness_kind = prop.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
@@ -201,7 +203,9 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
         )
     conclusive = all(r.verdict in (Verdict.HOLDS, Verdict.VIOLATED) for r in results)
     limit = None
-    if any(r.verdict == Verdict.UNKNOWN and "gave up at" in r.reason for r in results):
+    if any(r.verdict == Verdict.UNKNOWN and "--timeout" in r.reason for r in results):
+        limit = f"--timeout {options.timeout:g} s"
+    elif any(r.verdict == Verdict.UNKNOWN and "gave up at" in r.reason for r in results):
         limit = f"z3 gave up within --rlimit {options.rlimit:,}" if options.rlimit else "z3 gave up"
     elif not conclusive:
         limit = f"--bound {run.bound}"

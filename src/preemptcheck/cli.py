@@ -246,6 +246,8 @@ def verify(
         )
     if bound < 1:
         raise _usage(f"--bound must be at least 1, got {bound}")
+    if rlimit < 0:
+        raise _usage(f"--rlimit must be 0 (no limit) or positive, got {rlimit}")
     if junit is not None or sarif is not None:
         raise _usage("--junit and --sarif are not supported yet", Code.NOT_SUPPORTED_YET)
     if max_states < 1:

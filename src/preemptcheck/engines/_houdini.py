@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -199,6 +200,7 @@ def houdini(
     moves: Sequence[Move],
     background: Z,
     rlimit: int | None,
+    deadline: float | None = None,
 ) -> Houdini:
     """The largest subset of `formulas` (over the current state) that holds initially and that
     every move preserves, assuming the whole subset before it. `init` says which formulas
@@ -238,6 +240,8 @@ def houdini(
                 for k in live:
                     if k not in after:
                         after[k] = z3.substitute(formulas[k], *mv.changes)
+                if deadline is not None and time.monotonic() > deadline:
+                    return Houdini(frozenset(), "strengthening stopped at --timeout")
                 query += 1
                 some = z3.Bool(f"houdini-some{query}")
                 s.add(z3.Implies(some, and_(mv.when, or_(*(z3.Not(after[k]) for k in live)))))

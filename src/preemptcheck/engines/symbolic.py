@@ -326,7 +326,12 @@ class Symbolic:
     # ------------------------------------------------------------ run
 
     def run(
-        self, *, bound: int = 30, rlimit: int | None = 50_000_000, strengthen: bool = True
+        self,
+        *,
+        bound: int = 30,
+        rlimit: int | None = 50_000_000,
+        strengthen: bool = True,
+        deadline: float | None = None,  # time.monotonic() by which to stop (--timeout)
     ) -> SymbolicRun:
         t0 = time.monotonic()
         n = len(self.ts.properties)
@@ -340,7 +345,7 @@ class Symbolic:
             if rlimit:
                 s.set("rlimit", rlimit)
         if strengthen:
-            self._strengthen(run, goals, trans, rlimit)
+            self._strengthen(run, goals, rlimit, deadline)
         s0 = self._fresh("s0")
         run.path.append(s0)
         run.bmc.add(self._at(self._init(s0), s0))
@@ -358,6 +363,12 @@ class Symbolic:
             if m < bound:
                 self._induction(run, trans, goals, m + 1)
             if all(g.status for g in goals):
+                break
+            if deadline is not None and time.monotonic() > deadline and m < bound:
+                for g in goals:
+                    if not g.status:
+                        g.status, g.depth = "unknown", m
+                        g.reason = f"--timeout reached after depth {m}"
                 break
         outs: list[PropertyOutcome] = []
         by_pi = {g.pi: g for g in goals}
@@ -488,7 +499,9 @@ class Symbolic:
         n = run.strengthened
         return f"k-induction, k={k}" + (f", strengthened by {n} invariants" if n else "")
 
-    def _strengthen(self, run: _Run, goals: list[_Goal], trans: Z, rlimit: int | None) -> None:
+    def _strengthen(
+        self, run: _Run, goals: list[_Goal], rlimit: int | None, deadline: float | None
+    ) -> None:
         """Houdini over mined candidates and the properties: what survives is proved (k=1)."""
         cand = [g for g in goals if not g.status and g.provable and g.base]
         if not cand:
@@ -498,7 +511,7 @@ class Symbolic:
         formulas = [*facts, *(z3.Not(g.induct) for g in cand)]
         init = self._init_values()
         holds0 = [z3.is_true(z3.simplify(z3.substitute(f, *init))) for f in formulas]
-        result = houdini(formulas, holds0, self._moves(), self._valid(self.x), rlimit)
+        result = houdini(formulas, holds0, self._moves(), self._valid(self.x), rlimit, deadline)
         if result.gave_up is not None:
             return
         kept = result.kept
