@@ -1,15 +1,16 @@
 """Hypothesis strategies: small, random, valid preemptcheck models as YAML text.
 
-A generated model has 1-2 CPUs, an optional named enum `k`, an int param `P`, 1-3 variables
-(bool, int, enum, word with or without fields; scalar or indexed over cpus, `k` or [lo, hi]),
-an optional def, 1-4 actions (guards, simultaneous updates, `for` bindings, `on:` pinning,
-occasional `steps` sequences with step `when`/`if`, `irq: true` actions, tags) and random
-invariant / never / reachable properties. Every model is meant to load: a model the loader
-rejects is a bug of this strategy.
+A generated model has 1-2 CPUs (1-3 with `max_cpus=3`), an optional named enum `k`, an int
+param `P`, 1-3 variables (bool, int, enum, word with or without fields; scalar or indexed over
+cpus, `k` or [lo, hi]), an optional def, 1-4 actions (guards, simultaneous updates, `for`
+bindings, `on:` pinning, occasional `steps` sequences with step `when`/`if`, `irq: true`
+actions, tags) and random invariant / never / reachable properties. Every model is meant to
+load: a model the loader rejects is a bug of this strategy.
 
 The product of the variables' domain sizes times the sequence positions bounds the state
-space below MAX_STATES_BOUND. Values are chosen so that words overflow, ints leave their
-ranges, fields overflow and divisors can be zero: the built-in `range` property is exercised.
+space below MAX_STATES_BOUND (or the `max_states` given). Values are chosen so that words
+overflow, ints leave their ranges, fields overflow and divisors can be zero: the built-in
+`range` property is exercised.
 """
 
 from __future__ import annotations
@@ -19,7 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+# The agreement tests' settings: 200 examples, the same ones on every run (derandomized), no
+# example database and no deadline (an example's time depends on the machine, not the code).
+AGREEMENT = settings(
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 MAX_STATES_BOUND = 5000
 VAR_BUDGET = 1200  # product of all variable entry domain sizes
@@ -536,14 +548,24 @@ def _mover(draw: Draw, w: World) -> dict[str, Any]:
 
 @st.composite
 def model_docs(
-    draw: Draw, *, member_hazard: bool = True, action_properties: bool = True
+    draw: Draw,
+    *,
+    member_hazard: bool = True,
+    action_properties: bool = True,
+    max_cpus: int = 2,
+    var_budget: int = VAR_BUDGET,
+    max_states: int = MAX_STATES_BOUND,
 ) -> dict[str, Any]:
-    """A model as a YAML-ready dict."""
-    cpus = draw(st.integers(1, 2))
+    """A model as a YAML-ready dict.
+
+    `max_cpus`, `var_budget` and `max_states` only widen or narrow what is drawn: with their
+    defaults, one sequence of choices gives the same model as before they existed.
+    """
+    cpus = draw(st.integers(1, max_cpus))
     enum_k = None
     if draw(st.booleans()):
         enum_k = tuple(f"k{c}" for c in "abc"[: draw(st.integers(2, 3))])
-    budget = VAR_BUDGET
+    budget = var_budget
     variables: list[Var] = []
     for i in range(draw(st.integers(1, 3))):
         var = _var(draw, i, cpus, enum_k, budget)
@@ -570,7 +592,7 @@ def model_docs(
     var_product = 1
     for v in variables:
         var_product *= v.size**v.entries
-    room = MAX_STATES_BOUND // var_product
+    room = max_states // var_product
     plans: list[ActionPlan] = []
     for i in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["do", "do", "do", "seq", "irq"]))
@@ -629,10 +651,26 @@ def to_yaml(doc: dict[str, Any]) -> str:
     return text
 
 
-def models(*, member_hazard: bool = True, action_properties: bool = True) -> st.SearchStrategy[str]:
+def models(
+    *,
+    member_hazard: bool = True,
+    action_properties: bool = True,
+    max_cpus: int = 2,
+    var_budget: int = VAR_BUDGET,
+    max_states: int = MAX_STATES_BOUND,
+) -> st.SearchStrategy[str]:
     """YAML text of a random valid model (see the module docstring).
 
     `member_hazard=False` keeps every option of `x in [...]` from failing to evaluate;
     `action_properties=False` leaves out `never` and `reachable` over actions.
+    `max_cpus=3` allows 3 CPUs; `var_budget` (the product of the variables' domain sizes) and
+    `max_states` (that times the sequence positions) bound the state space: pass smaller ones
+    with more CPUs or a slower engine.
     """
-    return model_docs(member_hazard=member_hazard, action_properties=action_properties).map(to_yaml)
+    return model_docs(
+        member_hazard=member_hazard,
+        action_properties=action_properties,
+        max_cpus=max_cpus,
+        var_budget=var_budget,
+        max_states=max_states,
+    ).map(to_yaml)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import Phase, find, given, settings
 
 from conftest import write_model
 from preemptcheck import semantics
@@ -23,7 +23,7 @@ from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.results import Verdict
 from preemptcheck.semantics import Exploration, Reference
-from strategies import MAX_STATES_BOUND, models
+from strategies import AGREEMENT, MAX_STATES_BOUND, models
 
 WITNESS_KINDS = (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
 
@@ -86,25 +86,13 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("generated")
 
 
-@settings(
-    max_examples=200,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@AGREEMENT
 @given(text=models())
 def test_engine_agrees_with_reference(model_dir: Path, text: str) -> None:
     assert_check_file_agrees(write_model(model_dir, text), text)
 
 
-@settings(
-    max_examples=200,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@AGREEMENT
 @given(text=models(member_hazard=False))
 def test_engine_run_agrees_with_reference(model_dir: Path, text: str) -> None:
     """The same comparison on the engine's raw run, on models without the `in [...]` hazard:
@@ -112,13 +100,7 @@ def test_engine_run_agrees_with_reference(model_dir: Path, text: str) -> None:
     assert_engine_agrees(write_model(model_dir, text), text)
 
 
-@settings(
-    max_examples=200,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@AGREEMENT
 @given(text=models(member_hazard=False, action_properties=False))
 def test_check_file_agrees_without_action_properties(model_dir: Path, text: str) -> None:
     """check_file end to end (judging, replay of every trace) on models that avoid both bugs."""
