@@ -23,7 +23,7 @@ EXE = str(Path(sys.executable).with_name("preemptcheck"))
 
 CASES: list[tuple[str, list[str]]] = [
     *[(f"models/{m}.yaml", [f"models/{m}.yaml"]) for m in ("none", "voluntary", "full", "lazy", "rt")],
-    ("models/ (all eleven, 18 runs)", ["models/"]),
+    ("models/ (all twelve, 26 runs)", ["models/"]),
     ("lost-update NCPU=2", ["benchmarks/models/lost-update.yaml"]),
     ("lost-update NCPU=3, 1M states", ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3",
                                       "--max-states", "1000000"]),
@@ -34,6 +34,9 @@ CASES: list[tuple[str, list[str]]] = [
      ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3", "--symmetry",
       "--max-states", "1000000"]),
     ("models/races/ (all six, 13 runs)", ["models/races/"]),
+    ("models/latency.yaml, all modes (10 runs, liveness)",
+     ["models/latency.yaml", "--set", "mode=none,voluntary,full,lazy,rt"]),
+    ("response NCPU=2 (127k states, 6 liveness analyses)", ["benchmarks/models/response.yaml"]),
     ("models/ --engine symbolic (24 runs)", ["models/", "--engine", "symbolic"]),
     ("full-smp --engine symbolic (4 CPUs, 8-bit count)",
      ["models-large/full-smp.yaml", "--engine", "symbolic"]),

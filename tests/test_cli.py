@@ -107,20 +107,21 @@ def test_verify_models_folder_lists_every_bundled_model() -> None:
     code, out = run("verify", str(ROOT / "models"), "--traces", "none")
     assert code == 0, out
     for mode in ("none", "voluntary", "full", "lazy", "rt"):
-        assert f"models/{mode}.yaml: preempt-{mode} (mode={mode}, MAXNEST=2)" in out
+        assert f"models/{mode}.yaml: preempt-{mode} (mode={mode}, MAXNEST=2, " in out
+    assert "models/latency.yaml: preemption-latency (mode=full, MAXNEST=1, " in out
     for race in ("fold-remote-rmw", "fold-ipi", "fold-loadstore-irq", "lost-wakeup",
                  "allow-resched", "in-atomic-no-count"):
         assert f"models/races/{race}.yaml: {race} (" in out
     assert "_base.yaml" not in out          # a partial: skipped when a folder is given
-    # swept params: fold-ipi for 2 and 3 CPUs, lost-wakeup for 4 choices, ...
-    assert out.rstrip().endswith("11 models in 24 runs, 207 properties: 207 as expected, "
+    # swept params: fold-ipi for 2 and 3 CPUs, lost-wakeup for 8 choices, latency for 2, ...
+    assert out.rstrip().endswith("12 models in 26 runs, 261 properties: 261 as expected, "
                                  "0 unexpected, 0 inconclusive")
 
 
 def test_glob_selects_models() -> None:
     code, out = run("verify", str(ROOT / "models" / "[fl]*.yaml"), "--traces", "none")
     assert code == 0, out
-    assert "2 models" in out
+    assert "3 models" in out  # full, lazy, latency
 
 
 def test_internal_error_is_exit_4_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,8 +140,7 @@ def test_internal_error_is_exit_4_without_traceback(monkeypatch: pytest.MonkeyPa
     assert "Traceback" in result.output
 
 
-@pytest.mark.parametrize("option", [["--all-modes"], ["--junit", "x.xml"],
-                                    ["--sarif", "x.sarif"]])
+@pytest.mark.parametrize("option", [["--junit", "x.xml"], ["--sarif", "x.sarif"]])
 def test_later_features_say_not_supported_yet(option: list[str]) -> None:
     code, out = run("verify", FULL, *option)
     assert code == 2
@@ -157,12 +157,12 @@ def test_unsupported_property_kinds_are_rejected_with_location(tmp_path: Path) -
           flip:
             do: {x: not x}
         properties:
-          eventually:
-            leads_to: {from: x, to: flip}
+          automaton:
+            monitor: wip.dot
     """)
     code, out = run("verify", path)
     assert code == 2
-    assert "model.yaml:9:5: error[PC113]: properties.eventually.leads_to" in out
+    assert "model.yaml:9:5: error[PC113]: properties.automaton.monitor" in out
 
 
 # ---------------------------------------------------------------- options
@@ -171,7 +171,7 @@ def test_mode_and_set_choose_params() -> None:
     base = str(ROOT / "models" / "_base.yaml")
     code, out = run("verify", base, "--mode", "lazy", "--set", "MAXNEST=1", "--traces", "none")
     assert code == 0, out
-    assert "(mode=lazy, MAXNEST=1)" in out
+    assert "(mode=lazy, MAXNEST=1, NESTING=true, IRQOFF_ENABLE=true)" in out
 
 
 def test_property_filter_keeps_builtins(files: dict[str, str]) -> None:
@@ -210,7 +210,7 @@ def test_json_output_of_bundled_models_matches_schema() -> None:
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)
     assert code == 0
-    assert doc["summary"]["as_expected"] == 207
+    assert doc["summary"]["as_expected"] == 261
     full = next(m for m in doc["models"] if m["file"].endswith("full.yaml"))
     lit = next(p for p in full["properties"] if p["id"] == "need-resched-implies-atomic")
     assert lit["verdict"] == "violated"

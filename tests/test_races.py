@@ -120,7 +120,7 @@ def test_races_folder_exits_0() -> None:
     result = CliRunner().invoke(app, ["verify", str(RACES), "--traces", "none"])
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith(
-        "6 models in 19 runs, 104 properties: 104 as expected, 0 unexpected, 0 inconclusive")
+        "6 models in 19 runs, 112 properties: 112 as expected, 0 unexpected, 0 inconclusive")
 
 
 def test_set_lists_several_cpu_counts() -> None:

@@ -21,6 +21,8 @@ from preemptcheck.errors import (
 )
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, PropKind
+from preemptcheck.model.params import show
+from preemptcheck.responses import judge_responses
 from preemptcheck.results import (
     ModelFailure,
     ModelResult,
@@ -80,6 +82,8 @@ class Options:
     engine: str = "explicit"  # explicit | symbolic | auto (explicit within max_states)
     bound: int = 30  # symbolic: the depth of bounded model checking and of k-induction
     rlimit: int | None = 50_000_000  # symbolic: z3's resource limit per query (a work limit)
+    # check every value of each model's `mode` param (its `values`); replaces a `mode` override
+    all_modes: bool = False
 
 
 def check_paths(
@@ -93,7 +97,10 @@ def check_paths(
     results: list[ModelResult | ModelFailure] = []
     for path in find_models(paths):
         try:
-            choices = instantiations(path, options.overrides, sources)
+            overrides = options.overrides
+            if options.all_modes:
+                overrides = every_mode(path, overrides, sources)
+            choices = instantiations(path, overrides, sources)
         except InputError as exc:
             results.append(ModelFailure(path, exc.diagnostics))
             continue
@@ -104,6 +111,15 @@ def check_paths(
             except InputError as exc:
                 results.append(ModelFailure(path, exc.diagnostics))
     return RunResult(tuple(results), strict=options.strict)
+
+
+def every_mode(path: str, overrides: Mapping[str, str], sources: SourceCache) -> dict[str, str]:
+    """`overrides` with `mode` set to every value the model's `mode` param lists (a model
+    without one is left as it is): `--all-modes` is `--set mode=V1,V2,...`."""
+    mode = next((p for p in load_model(path, sources=sources).params if p.name == "mode"), None)
+    if mode is None:
+        return dict(overrides)
+    return {**overrides, "mode": ",".join(show(v) for v in mode.values)}
 
 
 def check_file(
@@ -149,6 +165,14 @@ def check_file(
         progress=cb,
     )
     result = judge(model, run, notes=notes)
+    if any(p.kind == PropKind.LEADS_TO for p in model.properties):
+        result = judge_responses(
+            result,
+            explorer,
+            None if run.complete else run.limit,
+            max_states=options.max_states,
+            timeout=options.timeout,
+        )
     if options.engine == "auto" and run.limit is not None and run.limit.startswith("state limit"):
         return check_symbolic(
             model,
@@ -210,7 +234,7 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
     elif not conclusive:
         limit = f"--bound {run.bound}"
     stats = Stats(None, None, run.depth, conclusive, limit, 0, run.elapsed)
-    return ModelResult(
+    result = ModelResult(
         model.file,
         model.name,
         model.param_values,
@@ -224,6 +248,21 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
         model,
         tuple(notes),
     )
+    if not any(p.kind == PropKind.LEADS_TO for p in model.properties):
+        return result
+    result = judge_responses(
+        result, Explorer(model), None, max_states=options.max_states, timeout=options.timeout
+    )
+    done = _conclusive(result)
+    return dataclasses.replace(
+        result,
+        stats=dataclasses.replace(stats, complete=done, limit=None if done else stats.limit),
+        notes=(*result.notes, "leads_to properties are decided on the explicit state graph"),
+    )
+
+
+def _conclusive(result: ModelResult) -> bool:
+    return all(p.verdict in (Verdict.HOLDS, Verdict.VIOLATED) for p in result.properties)
 
 
 def _select(model: Model, ids: tuple[str, ...]) -> Model:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,8 +20,10 @@ from preemptcheck import __version__
 from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
+from preemptcheck.latency import Query, latency_paths
 from preemptcheck.model.params import show
-from preemptcheck.report import jsonout, text
+from preemptcheck.report import jsonout, matrix, text
+from preemptcheck.report import latency as latency_report
 from preemptcheck.results import ModelResult, RunResult
 from preemptcheck.source import SourceCache
 
@@ -35,6 +39,7 @@ EXIT_INTERNAL = 4
 class Format(StrEnum):
     text = "text"
     json = "json"
+    markdown = "markdown"
 
 
 class Engine(StrEnum):
@@ -164,7 +169,12 @@ def verify(
         typer.Option(help="Set the model's `mode` param (none, voluntary, full, lazy, rt)."),
     ] = None,
     all_modes: Annotated[
-        bool, typer.Option("--all-modes", help="Check every mode the model allows.")
+        bool,
+        typer.Option(
+            "--all-modes",
+            help="Check every mode the model's `mode` param lists, and print the verdicts "
+            "as a matrix (properties by mode).",
+        ),
     ] = False,
     set_: Annotated[
         list[str] | None,
@@ -205,7 +215,9 @@ def verify(
     format_: Annotated[
         Format,
         typer.Option(
-            "--format", help="text for people, json for tools (schema preemptcheck/result v1)."
+            "--format",
+            help="text for people, json for tools (schema preemptcheck/result v1), "
+            "markdown: the verdict matrix as tables for a pull-request comment.",
         ),
     ] = Format.text,
     trace_dir: Annotated[
@@ -240,10 +252,9 @@ def verify(
     Exit codes: 0 as expected, 1 a verdict differs from its expectation, 2 bad input or
     usage, 3 inconclusive (a limit was reached), 4 internal error.
     """
-    if all_modes:
-        raise _usage(
-            "--all-modes is not supported yet: use --mode M per mode", Code.NOT_SUPPORTED_YET
-        )
+    sets_mode = any(item.partition("=")[0].strip() == "mode" for item in set_ or [])
+    if all_modes and (mode is not None or sets_mode):
+        raise _usage("--all-modes checks every mode the model lists: drop --mode and --set mode=")
     if bound < 1:
         raise _usage(f"--bound must be at least 1, got {bound}")
     if rlimit < 0:
@@ -265,19 +276,49 @@ def verify(
         engine=engine.value,
         bound=bound,
         rlimit=rlimit or None,
+        all_modes=all_modes,
     )
     sources = SourceCache()
     progress = _ProgressLine()
     t0 = time.monotonic()
-    try:
+    with _guarded(sources, debug, progress):
         run = check_paths(paths, options, progress=progress, sources=sources)
+    progress.done()
+    if trace_dir is not None:
+        for name, content in _trace_files(run):
+            _write_atomic(trace_dir / name, content)
+    tables = matrix.build(run, by_mode=all_modes)
+    if format_ == Format.json:
+        doc = jsonout.run_document(run, matrix=tables if all_modes else None)
+        typer.echo(jsonout.dumps(doc), nl=False)
+    elif format_ == Format.markdown:
+        typer.echo(matrix.render_markdown(run, tables), nl=False)
+    else:
+        report = text.render_run(run, sources, traces=traces.value)
+        if all_modes:
+            report = matrix.before_summary(report, matrix.render_text(tables))
+        typer.echo(report, nl=False)
+    if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
+        typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
+    raise typer.Exit(run.exit_code)
+
+
+@contextlib.contextmanager
+def _guarded(
+    sources: SourceCache, debug: bool, progress: _ProgressLine | None = None
+) -> Iterator[None]:
+    """Bad input: its diagnostics, exit 2. A bug in preemptcheck: one line, exit 4."""
+    try:
+        yield
     except InputError as exc:
-        progress.done()
+        if progress is not None:
+            progress.done()
         for d in exc.diagnostics:
             typer.echo(d.render(sources), err=True)
         raise typer.Exit(2) from None
     except Exception as exc:  # a bug in preemptcheck, not in the model
-        progress.done()
+        if progress is not None:
+            progress.done()
         if debug:
             traceback.print_exc()
         typer.echo(
@@ -286,16 +327,90 @@ def verify(
             err=True,
         )
         raise typer.Exit(EXIT_INTERNAL) from None
-    progress.done()
-    if trace_dir is not None:
-        for name, content in _trace_files(run):
-            _write_atomic(trace_dir / name, content)
+
+
+@app.command()
+def latency(
+    paths: Annotated[list[str], typer.Argument(help="Model files, folders or globs.")],
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", metavar="EXPR", help="The request: a state expression."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(metavar="ACTION|EXPR", help="The response: an action, tag:TAG or state."),
+    ] = None,
+    count: Annotated[
+        str | None,
+        typer.Option(metavar="ACTION", help="Count the steps of this action (or tag:TAG)."),
+    ] = None,
+    fair: Annotated[
+        list[str] | None,
+        typer.Option(metavar="ACTION", help="Weakly fair action of the query (repeatable)."),
+    ] = None,
+    strong_fair: Annotated[
+        list[str] | None,
+        typer.Option(metavar="ACTION", help="Strongly fair action of the query (repeatable)."),
+    ] = None,
+    all_modes: Annotated[
+        bool, typer.Option("--all-modes", help="Every mode the model's `mode` param lists.")
+    ] = False,
+    mode: Annotated[str | None, typer.Option(help="Set the model's `mode` param.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
+    ] = None,
+    property_: Annotated[
+        list[str] | None,
+        typer.Option("--property", metavar="ID", help="Only this leads_to property (repeatable)."),
+    ] = None,
+    max_states: Annotated[
+        int, typer.Option(help="Give up on a state graph larger than this (unknown, exit 3).")
+    ] = DEFAULT_MAX_STATES,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
+    format_: Annotated[Format, typer.Option("--format", help="text, json or markdown.")] = (
+        Format.text
+    ),
+    witness: Annotated[
+        bool, typer.Option(help="Print the run behind every figure (text format).")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option(help="Show the Python traceback of internal errors.")
+    ] = False,
+) -> None:
+    """Worst-case steps (or steps of --count) from a request to its response, per mode.
+
+    Without --from/--to, every leads_to property of the models is measured (its `within`
+    count, else steps). "never": a fair run never responds; "unbounded": every fair run
+    does, after any number of counted steps. Every figure's run is replayed first.
+    Exit codes: 0 measured, 2 bad input or usage, 3 a figure is unknown (a limit), 4 bug.
+    """
+    if (from_ is None) != (to is None):
+        raise _usage("--from and --to go together (a request and its response)")
+    if from_ is None and (count or fair or strong_fair):
+        raise _usage("--count, --fair and --strong-fair belong to a --from/--to query")
+    if all_modes and mode is not None:
+        raise _usage("--all-modes measures every mode the model lists: drop --mode")
+    if max_states < 1:
+        raise _usage(f"--max-states must be at least 1, got {max_states}")
+    query = None
+    if from_ is not None and to is not None:
+        query = Query(from_, to, count, tuple(fair or ()), tuple(strong_fair or ()))
+    options = Options(
+        overrides=_overrides(set_ or [], mode),
+        properties=tuple(property_ or ()),
+        max_states=max_states,
+        timeout=timeout,
+    )
+    sources = SourceCache()
+    with _guarded(sources, debug):
+        run = latency_paths(paths, options, query=query, all_modes=all_modes, sources=sources)
     if format_ == Format.json:
-        typer.echo(jsonout.dumps(jsonout.run_document(run)), nl=False)
+        typer.echo(jsonout.dumps(latency_report.document(run)), nl=False)
+    elif format_ == Format.markdown:
+        typer.echo(latency_report.render_markdown(run), nl=False)
     else:
-        typer.echo(text.render_run(run, sources, traces=traces.value), nl=False)
-    if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
-        typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
+        typer.echo(latency_report.render_text(run, sources, witnesses=witness), nl=False)
     raise typer.Exit(run.exit_code)
 
 

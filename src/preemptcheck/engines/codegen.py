@@ -183,13 +183,8 @@ class Codegen:
         self.consts[name] = value
         return name
 
-    def generate(self) -> str:
-        body_start = len(self.lines)
-        self._state_props()
-        self._steps()
-        body = self.lines[body_start:]
-        self.lines = self.lines[:body_start]
-        self.emit(0, "def expand(s, active, cov):")
+    def unpack_lines(self) -> None:
+        """The prologue that reads every slot of the packed state `s` into a local."""
         for i, slot in enumerate(self.layout.slots):
             lo = slot.var.lo if slot.var.kind == "int" else 0
             if slot.width == 0:
@@ -197,12 +192,21 @@ class Codegen:
             else:
                 extra = f" + {lo}" if lo else ""
                 self.emit(1, f"v{i} = ((s >> {slot.offset}) & {slot.mask}){extra}")
-        for cpu, (off, w) in enumerate(self.layout.seq_slots):
-            self.emit(1, f"q{cpu} = (s >> {off}) & {(1 << w) - 1}" if w else f"q{cpu} = 0")
         for name in sorted(self.dyn):
             first = self.layout.first_slot[name]
             n = len(self.ts.model.var(name).entries)
             self.emit(1, f"A_{name} = ({', '.join(f'v{first + k}' for k in range(n))},)")
+
+    def generate(self) -> str:
+        body_start = len(self.lines)
+        self._state_props()
+        self._steps()
+        body = self.lines[body_start:]
+        self.lines = self.lines[:body_start]
+        self.emit(0, "def expand(s, active, cov):")
+        self.unpack_lines()
+        for cpu, (off, w) in enumerate(self.layout.seq_slots):
+            self.emit(1, f"q{cpu} = (s >> {off}) & {(1 << w) - 1}" if w else f"q{cpu} = 0")
         self.emit(1, "out = []")
         self.emit(1, "ev = []")
         self.emit(1, "en = 0")
@@ -387,3 +391,32 @@ def compile_expand(ts: TransitionSystem, layout: Layout) -> tuple[ExpandFn, str]
     namespace.update(gen.consts)
     exec(compile(src, f"<preemptcheck expand: {ts.model.name}>", "exec"), namespace)
     return namespace["expand"], src
+
+
+def compile_predicate(
+    ts: TransitionSystem, layout: Layout, e: Expr, env: dict[str, Any]
+) -> Callable[[int], bool]:
+    """`e` (with `self` and bound names from `env`) as a function of a packed state; it
+    raises EvalError where the reference semantics cannot evaluate `e` either."""
+    from preemptcheck.expr.evaluate import EvalError, fold
+
+    gen = Codegen(ts, layout)
+    body = gen.ex(fold(e, env))
+    gen.emit(0, "def pred(s):")
+    gen.unpack_lines()
+    gen.emit(1, f"return bool({body})")
+    namespace: dict[str, Any] = dict(HELPERS)
+    namespace.update(gen.consts)
+    exec(
+        compile("\n".join(gen.lines) + "\n", f"<preemptcheck predicate: {ts.model.name}>", "exec"),
+        namespace,
+    )
+    raw: Callable[[int], bool] = namespace["pred"]
+
+    def pred(s: int) -> bool:
+        try:
+            return raw(s)
+        except (_EvalErr, ZeroDivisionError) as exc:
+            raise EvalError(str(exc)) from None
+
+    return pred

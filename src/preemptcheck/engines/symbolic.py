@@ -285,9 +285,12 @@ class Symbolic:
                 continue
             if goal is not None:
                 goals.append(goal)
+        gave_up = dict(failed)  # the range check needs every other property's errors
         for pi, prop in enumerate(self.ts.properties):
-            if prop.kind == PropKind.RANGE and failed:
-                failed[pi] = next(iter(failed.values()))
+            if prop.kind == PropKind.LEADS_TO:
+                failed[pi] = "leads_to is decided on the explicit state graph"
+            elif prop.kind == PropKind.RANGE and gave_up:
+                failed[pi] = next(iter(gave_up.values()))
             elif prop.kind == PropKind.RANGE:
                 goals.append(_Goal(pi, False, {0: or_(*state_errs), 1: or_(*step_errs)}, {}))
                 goals[-1].base = dict(goals[-1].find)

@@ -59,9 +59,14 @@ def instantiations(
 
 
 def load_model(
-    path: str, *, overrides: Mapping[str, str] | None = None, sources: SourceCache | None = None
+    path: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    sources: SourceCache | None = None,
+    extra_properties: Mapping[str, Entry] | None = None,
 ) -> Model:
-    """Read, merge and validate one model for one choice of params; raises InputError."""
+    """Read, merge and validate one model for one choice of params; raises InputError.
+    `extra_properties` are added after the model's own (a query from the command line)."""
     sources = sources or SourceCache()
     raw = _raw(path, sources)
     diags = Collector()
@@ -106,6 +111,7 @@ def load_model(
         k: v for k, v in check_props.items() if k not in raw.removed_properties
     }
     prop_entries.update(raw.sections["properties"])
+    prop_entries.update(extra_properties or {})
     properties: list[Property] = []
     skipped: list[tuple[str, str]] = []
     for pid, entry in prop_entries.items():

@@ -79,6 +79,34 @@ class PropKind(Enum):
     REACHABLE_ACTION = "reachable-action"  # some step of a selected action can fire
     RANGE = "range"  # built-in: every assignment fits, every index exists
     DEADLOCK = "deadlock"  # built-in: every reachable state has a successor
+    LEADS_TO = "leads-to"  # liveness: a request is always followed by its response
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """`leads_to`: from every state where `trigger` holds, every fair run reaches `goal`.
+
+    The goal is a state (`goal`) or a step of one of `goal_actions`; it may come in the
+    trigger's own state. Weak fairness: an action of `fair` that stays enabled is taken;
+    strong fairness: an action of `strong` enabled infinitely often is taken infinitely often.
+    `within` bounds the steps until the goal (the goal's step included); `count` with
+    `count_max` bounds how many steps of the `count` actions may come before it instead.
+    """
+
+    trigger: Expr
+    goal: Expr | None
+    goal_actions: tuple[str, ...]
+    fair: tuple[str, ...] = ()
+    within: int | None = None
+    count: tuple[str, ...] = ()
+    count_max: int | None = None
+    trigger_source: str = ""
+    goal_source: str = ""
+    strong: tuple[str, ...] = ()  # strong fairness: enabled infinitely often, taken so too
+
+    @property
+    def bounded(self) -> bool:
+        return self.within is not None or self.count_max is not None
 
 
 class Expect(Enum):
@@ -98,6 +126,7 @@ class Property:
     doc: str = ""
     source: str = ""  # the expression as written
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    response: Response | None = None  # leads_to
 
     @property
     def builtin(self) -> bool:

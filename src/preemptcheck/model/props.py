@@ -1,4 +1,5 @@
-"""Properties -> IR: invariant, never, reachable (state or action), expect, modes, built-ins."""
+"""Properties -> IR: invariant, never, reachable (state or action), leads_to, expect, modes,
+built-ins."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from preemptcheck.expr.ast import BOOL, INT, Expr, Value
 from preemptcheck.expr.parse import ExprParser, source_text
 from preemptcheck.model import schema
 from preemptcheck.model.ir import BUILTIN_PROPERTIES, MODES, Action, Expect, Property, PropKind
+from preemptcheck.model.leadsto import build_response
 from preemptcheck.model.merge import Entry
 from preemptcheck.model.params import show
 from preemptcheck.model.scope import ModelScope, source_of
+from preemptcheck.model.selectors import names_action, select_actions
 from preemptcheck.model.yamlnodes import Node
 
 PROPERTY_KEYS = (
@@ -73,24 +76,33 @@ def build_property(
         return None
     kind = kinds[0]
     skip: str | None = None
-    if kind in ("leads_to", "monitor"):
-        what = "leads_to (liveness)" if kind == "leads_to" else "monitor (RV automata)"
+    if kind == "monitor":
         diags.error(
             Code.NOT_SUPPORTED_YET,
-            f"{what} properties are not supported yet",
+            "monitor (RV automata) properties are not supported yet",
             entry.node.key_spans[kind],
             f"{path}.{kind}",
         )
         return None
     for extra in ("within", "fair", "events"):
-        if extra in fields:
+        owner = "monitor" if extra == "events" else "leads_to"
+        if extra in fields and kind != owner:
             diags.error(
                 Code.UNKNOWN_KEY,
-                f"'{extra}' belongs to leads_to/monitor properties",
+                f"'{extra}' belongs to {owner} properties",
                 entry.node.key_spans[extra],
                 path,
             )
             return None
+    if kind == "leads_to" and "when" in fields:
+        diags.error(
+            Code.UNKNOWN_KEY,
+            "'when' applies to never and to reachable over an action; leads_to takes "
+            "its condition in `from`",
+            entry.node.key_spans["when"],
+            path,
+        )
+        return None
     if "modes" in fields:
         modes = _modes(fields["modes"], mode, diags, f"{path}.modes")
         if modes is None:
@@ -101,6 +113,24 @@ def build_property(
     if expect is None:
         return None
     doc = fields["doc"].value if "doc" in fields and isinstance(fields["doc"].value, str) else ""
+    if kind == "leads_to":
+        built = build_response(fields, scope, actions, diags, path)
+        if built is None:
+            return None
+        response, per_cpu = built
+        return _done(
+            Property(
+                pid,
+                PropKind.LEADS_TO,
+                expect,
+                per_cpu=per_cpu,
+                doc=doc,
+                source=f"{response.trigger_source} ~> {response.goal_source}",
+                span=entry.key_span,
+                response=response,
+            ),
+            skip,
+        )
     body = fields[kind]
     if not body.is_scalar and not (kind == "never" and body.is_list):
         diags.error(
@@ -111,7 +141,7 @@ def build_property(
         )
         return None
     text = source_text(body.value) if body.is_scalar else ""
-    action_form = kind == "never" or (kind == "reachable" and _names_action(text, scope, actions))
+    action_form = kind == "never" or (kind == "reachable" and names_action(text, scope, actions))
     if not action_form:
         if "when" in fields:
             diags.error(
@@ -140,7 +170,7 @@ def build_property(
             ),
             skip,
         )
-    selected = _select(body, actions, diags, f"{path}.{kind}")
+    selected = select_actions(body, actions, diags, f"{path}.{kind}")
     if selected is None:
         return None
     whens: list[tuple[str, Expr | None]] = []
@@ -184,52 +214,6 @@ def _done(prop: Property, skip: str | None) -> Property:
     if skip is not None:
         raise Skip(skip)
     return prop
-
-
-def _names_action(text: str, scope: ModelScope, actions: Mapping[str, Action]) -> bool:
-    t = text.strip()
-    if t.startswith("tag:"):
-        return True
-    return t in actions and scope.var(t) is None and t not in scope.defs and scope.param(t) is None
-
-
-def _select(
-    node: Node, actions: Mapping[str, Action], diags: Collector, path: str
-) -> list[Action] | None:
-    out: list[Action] = []
-    tags = sorted({t for a in actions.values() for t in a.tags})
-    for name, item in schema.string_list(node, path, diags):
-        name = name.strip()
-        if name.startswith("tag:"):
-            tag = name[4:].strip()
-            hit = [a for a in actions.values() if tag in a.tags]
-            if not hit:
-                diags.error(
-                    Code.UNKNOWN_NAME,
-                    f"no action has tag '{tag}'",
-                    item.span,
-                    path,
-                    did_you_mean(tag, tags),
-                )
-                return None
-            out.extend(a for a in hit if a not in out)
-        elif name in actions:
-            if actions[name] not in out:
-                out.append(actions[name])
-        else:
-            diags.error(
-                Code.UNKNOWN_NAME,
-                f"unknown action '{name}'",
-                item.span,
-                path,
-                did_you_mean(name, [*actions, *(f"tag:{t}" for t in tags)]),
-            )
-            return None
-    if not out:
-        diags.error(Code.MISSING_KEY, "select at least one action or tag:TAG", node.span, path)
-        return None
-    order = list(actions)
-    return sorted(out, key=lambda a: order.index(a.name))
 
 
 def _modes(node: Node, mode: str | None, diags: Collector, path: str) -> list[str] | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from preemptcheck import __version__
 from preemptcheck.errors import Diagnostic
 from preemptcheck.model.ir import Model, Var
 from preemptcheck.report.kernel import bug_lines
+from preemptcheck.report.matrix import Matrix
 from preemptcheck.results import ModelFailure, ModelResult, PropertyResult, RunResult
 from preemptcheck.system import State, StepLabel
 from preemptcheck.trace import Trace
@@ -22,7 +24,8 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def run_document(run: RunResult) -> dict[str, Any]:
+def run_document(run: RunResult, *, matrix: Sequence[Matrix] | None = None) -> dict[str, Any]:
+    """The result document; `matrix` (with --all-modes) the verdicts by mode, else null."""
     c = run.counts()
     return {
         "schema": RESULT_SCHEMA,
@@ -38,6 +41,35 @@ def run_document(run: RunResult) -> dict[str, Any]:
             "warnings": c["warnings"],
         },
         "models": [_model(m) for m in run.models],
+        "matrix": None if matrix is None else [_matrix(t) for t in matrix],
+    }
+
+
+def _matrix(t: Matrix) -> dict[str, Any]:
+    return {
+        "file": t.file,
+        "model": t.name,
+        "params": dict(t.params),
+        "modes": list(t.columns),
+        "rows": [
+            {
+                "property": r.property,
+                "cells": {col: _cell(p) for col, p in zip(t.columns, r.cells, strict=True)},
+            }
+            for r in t.rows
+        ],
+    }
+
+
+def _cell(p: PropertyResult | None) -> dict[str, Any]:
+    if p is None:  # not checked in this mode: its `modes` exclude it
+        return {"verdict": "n/a", "strength": None, "expect": None, "outcome": None, "length": None}
+    return {
+        "verdict": p.verdict.value,
+        "strength": p.strength.value,
+        "expect": p.expect.value,
+        "outcome": p.outcome.value,
+        "length": p.trace.length if p.trace is not None else None,
     }
 
 
@@ -174,6 +206,8 @@ def _trace(model: Model, p: PropertyResult, trace: Trace) -> dict[str, Any]:
         "initial": _state(model, trace.states[0]),
         "steps": steps,
         "bug": bug,
+        "origin": trace.origin if trace.origin >= 0 else None,
+        "loop": trace.loop,
     }
 
 
@@ -225,6 +259,8 @@ def itf_document(model: Model, prop: PropertyResult, trace: Trace) -> dict[str, 
         "verdict": prop.verdict.value,
         "params": {k: v for k, v in model.param_values},
     }
+    if trace.loop is not None:  # a lasso: the last state is the state at this index again
+        meta["loop"] = trace.loop
     if trace.failed:
         meta["failedStep"] = str(trace.steps[-1])
         meta["error"] = trace.message

@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 from preemptcheck.expr.evaluate import EvalError
-from preemptcheck.model.ir import Model, PropKind, Var
+from preemptcheck.model.ir import Model, Property, PropKind, Var
 from preemptcheck.report.kernel import bug_lines, show_scalar
 from preemptcheck.results import (
     ModelFailure,
@@ -227,7 +227,9 @@ def render_trace(model: Model, prop: PropertyResult, trace: Trace) -> str:
     head = f"{'step':>4}  {'cpu':<{cw}}  {'action':<{aw}}  changes"
     lines = [head]
     indent = 4 + 2 + cw + 2 + aw + 2
-    for step, cpu, name, ch in rows:
+    for i, (step, cpu, name, ch) in enumerate(rows):
+        if trace.loop is not None and i == trace.loop + 1 and trace.loop < trace.length:
+            lines.append(f"{'':>4}  -- loop: steps {i}-{trace.length} repeat forever --")
         wrapped = _wrap_items(ch, max(WIDTH - indent, 30))
         lines.append(f"{step:>4}  {cpu:<{cw}}  {name:<{aw}}  {wrapped[0]}")
         lines.extend(" " * indent + w for w in wrapped[1:])
@@ -289,10 +291,68 @@ def _epilogue(model: Model, prop: PropertyResult, trace: Trace) -> list[str]:
         return ["no action is enabled in the last state (deadlock: allowed permits this)"]
     if p.kind == PropKind.RANGE:
         return [f"range: {trace.message}"] if trace.message else []
+    if p.kind == PropKind.LEADS_TO:
+        return _response_epilogue(model, p, trace)
     last = trace.steps[-1]
     cond = f" with {p.source}" if p.source else ""
     verb = "fires" if p.kind == PropKind.NEVER else "can fire"
     sel = f" ({p.selector})" if p.selector != last.action else ""
     lines = [f"{last.action}{sel}{cond}: {verb} at step {trace.length}"]
     lines += bug_lines(model, p, last, trace.states[trace.length - 1])
+    return lines
+
+
+def _after(k: int) -> str:
+    return "in the initial state" if k == 0 else f"after step {k}"
+
+
+def _response_epilogue(model: Model, p: Property, trace: Trace) -> list[str]:
+    """Where the request arose, and how the run leaves it unanswered: a loop, a stop, or
+    more counted steps than the bound allows."""
+    r = p.response
+    assert r is not None
+    cpu = f" on cpu{trace.cpu}" if trace.cpu >= 0 and model.cpus > 1 else ""
+    lines = [f"request {r.trigger_source!r} holds {_after(trace.origin)}{cpu}"]
+    n = trace.length
+    if trace.loop is not None and trace.loop == n:
+        lines.append(f"no step is possible {_after(n)}: the run ends before {r.goal_source!r}")
+    elif trace.loop is not None:
+        lines.append(
+            f"steps {trace.loop + 1}-{n} repeat forever (the state {_after(n)} is the state "
+            f"{_after(trace.loop)}), never reaching {r.goal_source!r}"
+        )
+        mine = set(r.count)
+        counted = sum(
+            1
+            for label in trace.steps[trace.loop :]
+            if r.within is not None
+            or (label.action in mine and (trace.cpu < 0 or label.cpu == trace.cpu))
+        )
+        if r.bounded and counted:
+            unit = "steps" if r.within is not None else f"steps of {', '.join(r.count)}"
+            lines.append(
+                f"each time round, the loop counts {counted} more ({unit}): no bound holds"
+            )
+        else:
+            if r.fair:
+                lines.append(
+                    f"weakly fair to {', '.join(r.fair)}: each is taken in the loop or "
+                    "disabled in one of its states"
+                )
+            if r.strong:
+                lines.append(
+                    f"strongly fair to {', '.join(r.strong)}: each is taken in the loop or "
+                    "enabled in none of its states"
+                )
+    else:
+        mine = set(r.count)
+        counted = sum(
+            1
+            for label in trace.steps[trace.origin :]
+            if r.within is not None
+            or (label.action in mine and (trace.cpu < 0 or label.cpu == trace.cpu))
+        )
+        unit = "steps" if r.within is not None else f"steps of {', '.join(r.count)}"
+        bound = r.within if r.within is not None else r.count_max
+        lines.append(f"{counted} {unit} since the request, more than {bound}, by step {n}")
     return lines

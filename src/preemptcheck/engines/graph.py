@@ -1,0 +1,131 @@
+"""The reachable state graph, kept whole for liveness: packed states, edges in CSR arrays.
+
+Built by the same compiled successor function as the breadth-first search (without symmetry
+reduction: a liveness property may name one CPU), with the BFS tree for shortest prefixes.
+`sccs` is an iterative Tarjan: no recursion limit, linear in the edges it is given.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from preemptcheck.engines.explicit import Explorer
+from preemptcheck.system import initial_state
+
+
+class GraphLimit(Exception):
+    """The state graph does not fit the limits: the liveness verdict is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class StateGraph:
+    states: list[int]  # packed, in BFS order: states[0] is the initial state
+    off: array[int]  # edges of state v: off[v] <= e < off[v + 1]
+    dst: array[int]  # the state an edge leads to
+    sid: array[int]  # the step (TransitionSystem.steps index) an edge takes
+    parent: array[int]  # the BFS tree: the state before v on a shortest path (-1 for 0)
+    via: array[int]  # the edge from parent[v] to v
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def edges(self, v: int) -> range:
+        return range(self.off[v], self.off[v + 1])
+
+    def path_to(self, v: int) -> list[int]:
+        """The edges of a shortest path from the initial state to v."""
+        out: list[int] = []
+        while v != 0:
+            out.append(self.via[v])
+            v = self.parent[v]
+        out.reverse()
+        return out
+
+
+def build_graph(
+    explorer: Explorer, *, max_states: int | None = None, timeout: float | None = None
+) -> StateGraph:
+    """Every reachable state and every step between two of them (range errors have none)."""
+    t0 = time.monotonic()
+    expand = explorer.expand
+    cov = [0] * len(explorer.ts.model.actions)
+    init = explorer.layout.pack(initial_state(explorer.ts.model))  # never symmetry-reduced
+    index = {init: 0}
+    states = [init]
+    off = array("q", [0])
+    dst = array("q")
+    sid = array("l")
+    parent = array("q", [-1])
+    via = array("q", [-1])
+    i = 0
+    while i < len(states):
+        out, _, _ = expand(states[i], 0, cov)
+        for j in range(0, len(out), 2):
+            ns = out[j]
+            k = index.setdefault(ns, len(states))
+            if k == len(states):
+                if max_states is not None and k >= max_states:
+                    raise GraphLimit(f"state limit reached ({max_states:,} states)")
+                states.append(ns)
+                parent.append(i)
+                via.append(len(dst))
+            dst.append(k)
+            sid.append(out[j + 1])
+        off.append(len(dst))
+        i += 1
+        if timeout is not None and i & 0x3FFF == 0 and time.monotonic() - t0 > timeout:
+            raise GraphLimit(f"timeout after {timeout:g} s")
+    return StateGraph(states, off, dst, sid, parent, via)
+
+
+def sccs(nodes: Iterable[int], succ: Callable[[int], Sequence[int]]) -> list[list[int]]:
+    """Strongly connected components of the graph `succ` restricted to what `nodes` reach,
+    in reverse topological order: a component comes after every component it leads to."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    out: list[list[int]] = []
+    for root in nodes:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work: list[tuple[int, Sequence[int], int]] = [(root, succ(root), 0)]
+        while work:
+            v, nbrs, k = work[-1]
+            descended = False
+            while k < len(nbrs):
+                w = nbrs[k]
+                k += 1
+                if w not in index:
+                    work[-1] = (v, nbrs, k)
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, succ(w), 0))
+                    descended = True
+                    break
+                if w in on_stack and index[w] < low[v]:
+                    low[v] = index[w]
+            if descended:
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                if low[v] < low[u]:
+                    low[u] = low[v]
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+    return out

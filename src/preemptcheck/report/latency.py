@@ -1,0 +1,170 @@
+"""The latency table: response properties x modes, each cell a worst case (text, markdown,
+JSON), with the witness runs on request."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from preemptcheck.latency import Cell, LatencyResult, LatencyRun
+from preemptcheck.model.params import show
+from preemptcheck.report import text
+from preemptcheck.results import ModelFailure, PropertyResult, Strength, Verdict
+from preemptcheck.source import SourceCache
+
+LEGEND = (
+    "never: a fair run never reaches the response (the witness is a lasso); unbounded: every "
+    "fair run reaches it, but a loop can put any number of counted steps before it; "
+    "n/a: the property is not checked in that mode"
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    file: str
+    name: str
+    fixed: str  # the params other than mode, shown in the title
+    columns: tuple[str, ...]
+    results: tuple[LatencyResult, ...]  # one per column
+    rows: tuple[str, ...]
+
+    def cell(self, row: str, col: int) -> Cell | None:
+        return next((c for c in self.results[col].cells if c.prop == row), None)
+
+    def unit(self, row: str) -> str:
+        return next((c.unit for r in self.results for c in r.cells if c.prop == row), "")
+
+
+def tables(run: LatencyRun) -> list[Table]:
+    """One table per model file and choice of the params other than `mode`."""
+    groups: dict[tuple[str, str], list[LatencyResult]] = {}
+    for r in run.results:
+        if isinstance(r, LatencyResult) and r.cells:
+            fixed = ", ".join(f"{k}={show(v)}" for k, v in r.params if k != "mode")
+            groups.setdefault((r.file, fixed), []).append(r)
+    out = []
+    for (file, fixed), results in groups.items():
+        cols = tuple(show(dict(r.params).get("mode", "-")) for r in results)
+        rows: list[str] = []
+        for r in results:
+            rows += [c.prop for c in r.cells if c.prop not in rows]
+        out.append(Table(file, results[0].name, fixed, cols, tuple(results), tuple(rows)))
+    return out
+
+
+def _text(c: Cell | None) -> str:
+    if c is None:
+        return "n/a"
+    return c.worst
+
+
+def render_text(run: LatencyRun, sources: SourceCache, *, witnesses: bool = False) -> str:
+    out: list[str] = []
+    for m in run.results:
+        if isinstance(m, ModelFailure):
+            out.append(f"{m.file}: cannot be checked")
+            out += ["  " + d.render(sources).replace("\n", "\n  ") for d in m.diagnostics]
+            out.append("")
+    for t in tables(run):
+        title = f"{t.file}: {t.name}" + (f" ({t.fixed})" if t.fixed else "")
+        out.append(title)
+        head = ["worst case, request to response", "unit", *t.columns]
+        body = [
+            [row, t.unit(row), *(_text(t.cell(row, i)) for i in range(len(t.columns)))]
+            for row in t.rows
+        ]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        for r in [head, *body]:
+            out.append(
+                "  " + "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip()
+            )
+        out.append("")
+        if witnesses:
+            out += _witnesses(t)
+    if tables(run):
+        out += textwrap.wrap(LEGEND, 100)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _witnesses(t: Table) -> list[str]:
+    out = []
+    for i, col in enumerate(t.columns):
+        result = t.results[i]
+        for c in result.cells:
+            if c.trace is None:
+                continue
+            out.append(f"  {c.prop} in mode {col}: {c.worst} ({c.unit})")
+            fake = PropertyResult(
+                c.prop,
+                next(p.kind for p in result.model.properties if p.id == c.prop),
+                Verdict.VIOLATED,
+                Strength.COUNTEREXAMPLE,
+                next(p.expect for p in result.model.properties if p.id == c.prop),
+            )
+            rendered = text.render_trace(result.model, fake, c.trace)
+            out += ["    " + line for line in rendered.rstrip("\n").split("\n")]
+            out.append("")
+    return out
+
+
+def render_markdown(run: LatencyRun) -> str:
+    out = []
+    for t in tables(run):
+        out.append(f"### {t.file}: {t.name}" + (f" ({t.fixed})" if t.fixed else ""))
+        out.append("")
+        out.append("| worst case, request to response | unit | " + " | ".join(t.columns) + " |")
+        out.append("|---|---|" + "---|" * len(t.columns))
+        for row in t.rows:
+            cells = [_text(t.cell(row, i)) for i in range(len(t.columns))]
+            out.append(f"| `{row}` | {t.unit(row)} | " + " | ".join(cells) + " |")
+        out.append("")
+    out.append(f"_{LEGEND}_")
+    return "\n".join(out) + "\n"
+
+
+def document(run: LatencyRun) -> dict[str, Any]:
+    """The JSON form: every table, each cell with its witness run (steps, origin, loop)."""
+    return {
+        "schema": "preemptcheck/latency",
+        "version": 1,
+        "exit_code": run.exit_code,
+        "tables": [
+            {
+                "file": t.file,
+                "model": t.name,
+                "params": t.fixed,
+                "modes": list(t.columns),
+                "rows": [
+                    {
+                        "property": row,
+                        "unit": t.unit(row),
+                        "cells": {
+                            col: _cell_doc(t.cell(row, i)) for i, col in enumerate(t.columns)
+                        },
+                    }
+                    for row in t.rows
+                ],
+            }
+            for t in tables(run)
+        ],
+        "errors": [
+            {"file": m.file, "diagnostics": [d.message for d in m.diagnostics]}
+            for m in run.results
+            if isinstance(m, ModelFailure)
+        ],
+    }
+
+
+def _cell_doc(c: Cell | None) -> dict[str, Any]:
+    if c is None:
+        return {"worst": "n/a", "reason": "", "witness": None}
+    witness = None
+    if c.trace is not None:
+        witness = {
+            "steps": [str(s) for s in c.trace.steps],
+            "origin": c.trace.origin,
+            "loop": c.trace.loop,
+            "cpu": c.trace.cpu if c.trace.cpu >= 0 else None,
+        }
+    return {"worst": c.worst, "reason": c.reason, "witness": witness}

@@ -1,0 +1,185 @@
+"""Worst-case latency per mode (issue 5): every figure of the README's table, pinned; the
+witnesses replayed; a query from the command line; what replay refuses."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from conftest import write_model
+from preemptcheck.check import Options
+from preemptcheck.latency import LatencyResult, LatencyRun, Query, latency_paths
+from preemptcheck.model import load_model
+from preemptcheck.model.ir import PropKind
+from preemptcheck.trace import ReplayError, replay_latency
+
+ROOT = Path(__file__).resolve().parents[1]
+MODES = ("none", "voluntary", "full", "lazy", "rt")
+
+# models/latency.yaml, `latency --all-modes`: per IRQOFF_ENABLE, property -> one figure per
+# mode (None: the property is not checked in that mode). Derivations in properties/latency.yaml.
+EXPECTED = {
+    "false": {
+        # NONE/VOLUNTARY: a kernel loop without cond_resched()/might_resched() never
+        # reschedules; the preemptible modes always do, after arbitrarily many steps
+        "need-resched-served": ("never", "never", "unbounded", "unbounded", "unbounded"),
+        # VOLUNTARY: at the first might_sleep(); NONE: might_resched() is empty
+        "need-resched-at-first-might-resched": ("never", "1", None, None, None),
+        # every mode: the interrupt that set it returns to user and schedules
+        "served-at-return-to-user": ("4", "4", "4", "4", "4"),
+        "lazy-request-served": (None, None, None, "unbounded", None),
+        "lazy-promoted-by-first-tick": (None, None, None, "1", None),
+        # a preempt-disabled section can span any number of ticks
+        "lazy-within-one-tick": (None, None, None, "unbounded", None),
+        "lazy-served-at-preemptible-tick": (None, None, None, "4", None),
+    },
+    "true": {
+        # preempt_enable() inside local_irq_disable(): FULL, LAZY and RT can be starved (§7.9)
+        "need-resched-served": ("never",) * 5,
+        "need-resched-at-first-might-resched": ("never", "never", None, None, None),
+        "served-at-return-to-user": ("4", "4", "4", "4", "4"),
+        "lazy-request-served": (None, None, None, "never", None),
+        "lazy-promoted-by-first-tick": (None, None, None, "1", None),
+        "lazy-within-one-tick": (None, None, None, "never", None),
+        "lazy-served-at-preemptible-tick": (None, None, None, "4", None),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def all_modes() -> LatencyRun:
+    return latency_paths([str(ROOT / "models" / "latency.yaml")], Options(), all_modes=True)
+
+
+def _figures(run: LatencyRun) -> dict[str, dict[str, tuple[str | None, ...]]]:
+    out: dict[str, dict[str, list[str | None]]] = {}
+    for r in run.results:
+        assert isinstance(r, LatencyResult)
+        params = dict(r.params)
+        table = out.setdefault(str(params["IRQOFF_ENABLE"]).lower(), {})
+        for c in r.cells:
+            row = table.setdefault(c.prop, [None] * len(MODES))
+            row[MODES.index(str(params["mode"]))] = c.worst
+    return {k: {p: tuple(v) for p, v in t.items()} for k, t in out.items()}
+
+
+def test_latency_table_of_the_modes(all_modes: LatencyRun) -> None:
+    assert all_modes.exit_code == 0
+    assert _figures(all_modes) == EXPECTED
+
+
+def test_every_witness_is_replayed_and_shows_its_figure(all_modes: LatencyRun) -> None:
+    seen = set()
+    for r in all_modes.results:
+        assert isinstance(r, LatencyResult)
+        for c in r.cells:
+            assert c.trace is not None, (r.params, c.prop)
+            prop = next(p for p in r.model.properties if p.id == c.prop)
+            assert prop.response is not None
+            counted = prop.response.count if prop.response.count_max is not None else None
+            replay_latency(r.model, prop.response, c.trace, counted, c.worst)  # again
+            if c.worst in ("never", "unbounded"):
+                assert c.trace.loop is not None
+            else:
+                assert c.trace.loop is None
+            seen.add(c.worst if not c.worst.isdigit() else "count")
+            # a witness for a different figure is refused
+            other = "never" if c.worst != "never" else "unbounded"
+            with pytest.raises(ReplayError):
+                replay_latency(r.model, prop.response, c.trace, counted, other)
+    assert seen == {"never", "unbounded", "count"}
+
+
+def test_replay_refuses_a_wrong_count(all_modes: LatencyRun) -> None:
+    r = next(
+        x
+        for x in all_modes.results
+        if isinstance(x, LatencyResult) and dict(x.params)["mode"] == "lazy"
+    )
+    cell = next(c for c in r.cells if c.prop == "served-at-return-to-user")
+    prop = next(p for p in r.model.properties if p.id == cell.prop)
+    assert cell.trace is not None
+    assert prop.response is not None
+    replay_latency(r.model, prop.response, cell.trace, None, "4")
+    with pytest.raises(ReplayError, match="answered"):
+        replay_latency(r.model, prop.response, cell.trace, None, "3")
+    shorter = dataclasses.replace(cell.trace, origin=cell.trace.origin + 1)
+    with pytest.raises(ReplayError):
+        replay_latency(r.model, prop.response, shorter, None, "4")
+
+
+def test_lost_wakeup_sleeper_is_woken_only_in_the_correct_order() -> None:
+    run = latency_paths([str(ROOT / "models" / "races" / "lost-wakeup.yaml")], Options())
+    got = {}
+    for r in run.results:
+        assert isinstance(r, LatencyResult)
+        p = dict(r.params)
+        (cell,) = r.cells
+        got[(p["order"], p["preempt_blocks"], p["waker"])] = cell.worst
+    assert got.pop(("correct", False, "ordered")) == "2"  # the waker's two steps
+    assert set(got.values()) == {"never"}
+    assert len(got) == 7
+
+
+def test_query_from_the_command_line(tmp_path: Path) -> None:
+    # in LAZY, a lazy request with only the tick fair: the task may stay in a section for ever
+    lazy = str(ROOT / "models" / "lazy.yaml")
+    q = Query(
+        "tif_lazy[curr]",
+        "tag:schedule",
+        "sched_tick",
+        ("irq_exit", "irqentry_exit"),
+        ("irq_enter", "sched_tick"),
+    )
+    run = latency_paths([lazy], Options(), query=q)
+    (r,) = run.results
+    assert isinstance(r, LatencyResult)
+    (cell,) = r.cells
+    assert (cell.prop, cell.unit, cell.worst) == ("latency", "steps of sched_tick", "never")
+    assert cell.trace is not None
+    assert cell.trace.loop is not None
+    # the query is not added to the model file's own properties
+    assert all(p.id != "latency" for p in load_model(lazy).properties)
+    # in FULL the lazy bit is never set: nothing to measure
+    run = latency_paths([str(ROOT / "models" / "full.yaml")], Options(), query=q)
+    (r,) = run.results
+    assert isinstance(r, LatencyResult)
+    assert r.cells[0].worst == "n/a"
+
+
+def test_query_errors_point_into_the_query() -> None:
+    lazy = str(ROOT / "models" / "lazy.yaml")
+    run = latency_paths([lazy], Options(), query=Query("tif_lazzy[curr]", "tag:schedule"))
+    assert run.exit_code == 2
+    (failure,) = run.results
+    assert not isinstance(failure, LatencyResult)
+    (d,) = failure.diagnostics
+    assert d.span.file == "<latency query>"
+    assert "tif_lazzy" in d.message
+    assert "did you mean" in (d.hint or "") or "tif_lazy" in (d.hint or "")
+    run = latency_paths([lazy], Options(), query=Query("tif_lazy[curr]", "tag:schedule", "tik"))
+    (failure,) = run.results
+    assert not isinstance(failure, LatencyResult)
+    assert "unknown action 'tik'" in failure.diagnostics[0].message
+
+
+def test_a_model_without_response_properties_has_no_table(tmp_path: Path) -> None:
+    path = write_model(
+        tmp_path,
+        """
+        model: plain
+        vars:
+          x: {type: bool}
+        actions:
+          flip: {do: {x: not x}}
+    """,
+    )
+    run = latency_paths([path], Options())
+    (r,) = run.results
+    assert isinstance(r, LatencyResult)
+    assert r.cells == ()
+    missing = latency_paths([str(tmp_path / "missing.yaml")], Options())
+    assert missing.exit_code == 2
+    assert all(p.kind != PropKind.LEADS_TO for p in load_model(path).properties)
