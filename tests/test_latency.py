@@ -4,12 +4,16 @@ witnesses replayed; a query from the command line; what replay refuses."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
+from typer.testing import CliRunner
 
 from conftest import write_model
 from preemptcheck.check import Options
+from preemptcheck.cli import app
 from preemptcheck.latency import LatencyResult, LatencyRun, Query, latency_paths
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import PropKind
@@ -183,3 +187,60 @@ def test_a_model_without_response_properties_has_no_table(tmp_path: Path) -> Non
     missing = latency_paths([str(tmp_path / "missing.yaml")], Options())
     assert missing.exit_code == 2
     assert all(p.kind != PropKind.LEADS_TO for p in load_model(path).properties)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "x"], "--from and --to go together"),
+        (["--count", "tick"], "belong to a --from/--to query"),
+        (["--all-modes", "--mode", "full"], "drop --mode"),
+        (["--max-states", "0"], "--max-states must be at least 1"),
+    ],
+)
+def test_latency_usage_errors(args: list[str], message: str) -> None:
+    code, out = _cli("latency", str(ROOT / "models" / "lazy.yaml"), *args)
+    assert code == 2
+    assert message in out
+
+
+def test_latency_json_markdown_and_witnesses() -> None:
+    path = str(ROOT / "models" / "latency.yaml")
+    code, out = _cli("latency", path, "--format", "json", "--set", "IRQOFF_ENABLE=false")
+    assert code == 0
+    doc = json.loads(out)
+    jsonschema.validate(doc, json.loads((ROOT / "docs" / "latency.schema.json").read_text()))
+    (table,) = doc["tables"]
+    assert table["modes"] == ["full"]
+    cell = next(r for r in table["rows"] if r["property"] == "need-resched-served")["cells"]
+    assert cell["full"]["worst"] == "unbounded"
+    assert cell["full"]["witness"]["loop"] is not None
+    code, out = _cli("latency", path, "--format", "markdown", "--mode", "lazy")
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith("| `")]
+    assert "| `lazy-promoted-by-first-tick` | steps of sched_tick | 1 |" in rows
+    code, out = _cli(
+        "latency",
+        path,
+        "--mode",
+        "voluntary",
+        "--set",
+        "IRQOFF_ENABLE=false",
+        "--property",
+        "need-resched-at-first-might-resched",
+        "--witness",
+    )
+    assert code == 0
+    assert "need-resched-at-first-might-resched, mode voluntary: 1 (steps of might_sleep)" in out
+    assert "might_sleep" in out.split("mode voluntary: 1")[1]  # the trace ends with it
+    code, out = _cli("latency", path, "--max-states", "10")
+    assert code == 3
+    assert "unknown" in out

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from preemptcheck.check import Options, check_file
+from preemptcheck.check import Options, check_file, check_paths
 from preemptcheck.cli import app
 from preemptcheck.errors import CODE_TITLES, Code
+from preemptcheck.results import ModelResult
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -127,3 +128,23 @@ def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -
         text = line.strip()
         if text and text != "...":
             assert " ".join(text.split()) in actual, line
+
+
+def test_latency_table_is_what_latency_prints(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's latency table, byte for byte: every figure in it is pinned here (and
+    derived in tests/test_latency.py)."""
+    (block,) = [b for b in _blocks(README, "") if b.startswith("$ preemptcheck latency ")]
+    command, _, expected = block.partition("\n")
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, shlex.split(command.removeprefix("$ preemptcheck ")))
+    assert result.exit_code == 0, result.output
+    assert result.output == expected
+
+
+def test_latency_model_row_has_the_real_state_counts() -> None:
+    (lo, hi) = re.findall(r"^\| `latency\.yaml` \| .* \| ([\d,]+)–([\d,]+) per mode \|$",
+                          _section("Bundled models"), re.M)[0]
+    runs = check_paths([str(ROOT / "models" / "latency.yaml")], Options(all_modes=True))
+    states = [m.stats.states for m in runs.models if isinstance(m, ModelResult)]
+    assert len(states) == 10
+    assert (min(states), max(states)) == (int(lo.replace(",", "")), int(hi.replace(",", "")))

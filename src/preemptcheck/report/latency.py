@@ -25,38 +25,52 @@ class Table:
     file: str
     name: str
     fixed: str  # the params other than mode, shown in the title
-    columns: tuple[str, ...]
-    results: tuple[LatencyResult, ...]  # one per column
-    rows: tuple[str, ...]
-
-    def cell(self, row: str, col: int) -> Cell | None:
-        return next((c for c in self.results[col].cells if c.prop == row), None)
-
-    def unit(self, row: str) -> str:
-        return next((c.unit for r in self.results for c in r.cells if c.prop == row), "")
+    columns: tuple[str, ...]  # modes ("-" for a model without a `mode` param)
+    rows: tuple[str, ...]  # properties (with their params, for a model without modes)
+    cells: dict[tuple[str, str], Cell]  # (row, column) -> cell; missing: n/a
+    units: dict[str, str]
+    results: dict[tuple[str, str], LatencyResult]  # the run behind each cell
 
 
 def tables(run: LatencyRun) -> list[Table]:
-    """One table per model file and choice of the params other than `mode`."""
+    """Per model file, one table per choice of the params other than `mode`; a model without
+    a `mode` param gets one table, its param choices in the row names."""
     groups: dict[tuple[str, str], list[LatencyResult]] = {}
     for r in run.results:
         if isinstance(r, LatencyResult) and r.cells:
-            fixed = ", ".join(f"{k}={show(v)}" for k, v in r.params if k != "mode")
+            moded = "mode" in dict(r.params)
+            fixed = ", ".join(f"{k}={show(v)}" for k, v in r.params if k != "mode") if moded else ""
             groups.setdefault((r.file, fixed), []).append(r)
     out = []
     for (file, fixed), results in groups.items():
-        cols = tuple(show(dict(r.params).get("mode", "-")) for r in results)
+        cols: list[str] = []
         rows: list[str] = []
+        cells: dict[tuple[str, str], Cell] = {}
+        units: dict[str, str] = {}
+        behind: dict[tuple[str, str], LatencyResult] = {}
         for r in results:
-            rows += [c.prop for c in r.cells if c.prop not in rows]
-        out.append(Table(file, results[0].name, fixed, cols, tuple(results), tuple(rows)))
+            params = dict(r.params)
+            col = show(params["mode"]) if "mode" in params else "-"
+            if col not in cols:
+                cols.append(col)
+            suffix = ""
+            if "mode" not in params and len(results) > 1:
+                suffix = " (" + ", ".join(f"{k}={show(v)}" for k, v in r.params) + ")"
+            for c in r.cells:
+                row = c.prop + suffix
+                if row not in rows:
+                    rows.append(row)
+                cells[(row, col)] = c
+                units[row] = c.unit
+                behind[(row, col)] = r
+        out.append(
+            Table(file, results[0].name, fixed, tuple(cols), tuple(rows), cells, units, behind)
+        )
     return out
 
 
 def _text(c: Cell | None) -> str:
-    if c is None:
-        return "n/a"
-    return c.worst
+    return "n/a" if c is None else c.worst
 
 
 def render_text(run: LatencyRun, sources: SourceCache, *, witnesses: bool = False) -> str:
@@ -71,7 +85,7 @@ def render_text(run: LatencyRun, sources: SourceCache, *, witnesses: bool = Fals
         out.append(title)
         head = ["worst case, request to response", "unit", *t.columns]
         body = [
-            [row, t.unit(row), *(_text(t.cell(row, i)) for i in range(len(t.columns)))]
+            [row, t.units[row], *(_text(t.cells.get((row, c))) for c in t.columns)]
             for row in t.rows
         ]
         widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
@@ -89,22 +103,18 @@ def render_text(run: LatencyRun, sources: SourceCache, *, witnesses: bool = Fals
 
 def _witnesses(t: Table) -> list[str]:
     out = []
-    for i, col in enumerate(t.columns):
-        result = t.results[i]
-        for c in result.cells:
-            if c.trace is None:
-                continue
-            out.append(f"  {c.prop} in mode {col}: {c.worst} ({c.unit})")
-            fake = PropertyResult(
-                c.prop,
-                next(p.kind for p in result.model.properties if p.id == c.prop),
-                Verdict.VIOLATED,
-                Strength.COUNTEREXAMPLE,
-                next(p.expect for p in result.model.properties if p.id == c.prop),
-            )
-            rendered = text.render_trace(result.model, fake, c.trace)
-            out += ["    " + line for line in rendered.rstrip("\n").split("\n")]
-            out.append("")
+    for (row, col), c in t.cells.items():
+        if c.trace is None:
+            continue
+        result = t.results[(row, col)]
+        prop = next(p for p in result.model.properties if p.id == c.prop)
+        out.append(f"  {row}" + (f", mode {col}" if col != "-" else "") + f": {c.worst} ({c.unit})")
+        shown = PropertyResult(
+            c.prop, prop.kind, Verdict.VIOLATED, Strength.COUNTEREXAMPLE, prop.expect
+        )
+        rendered = text.render_trace(result.model, shown, c.trace)
+        out += ["    " + line for line in rendered.rstrip("\n").split("\n")]
+        out.append("")
     return out
 
 
@@ -116,8 +126,8 @@ def render_markdown(run: LatencyRun) -> str:
         out.append("| worst case, request to response | unit | " + " | ".join(t.columns) + " |")
         out.append("|---|---|" + "---|" * len(t.columns))
         for row in t.rows:
-            cells = [_text(t.cell(row, i)) for i in range(len(t.columns))]
-            out.append(f"| `{row}` | {t.unit(row)} | " + " | ".join(cells) + " |")
+            cells = [_text(t.cells.get((row, c))) for c in t.columns]
+            out.append(f"| `{row}` | {t.units[row]} | " + " | ".join(cells) + " |")
         out.append("")
     out.append(f"_{LEGEND}_")
     return "\n".join(out) + "\n"
@@ -138,10 +148,8 @@ def document(run: LatencyRun) -> dict[str, Any]:
                 "rows": [
                     {
                         "property": row,
-                        "unit": t.unit(row),
-                        "cells": {
-                            col: _cell_doc(t.cell(row, i)) for i, col in enumerate(t.columns)
-                        },
+                        "unit": t.units[row],
+                        "cells": {col: _cell_doc(t.cells.get((row, col))) for col in t.columns},
                     }
                     for row in t.rows
                 ],
