@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from preemptcheck.expr.ast import Value
 from preemptcheck.model.ir import PropKind
 from preemptcheck.model.params import show
+from preemptcheck.report.text import summary_line
 from preemptcheck.results import (
     ModelFailure,
     ModelResult,
@@ -208,28 +209,9 @@ def render_markdown(run: RunResult, tables: Sequence[Matrix]) -> str:
             out += ["```", ""]
     if tables:
         out += [f"Legend: {_md(' '.join(LEGEND))}", ""]
-    out.append(f"**{summary(run)}**")
+    out.append(f"**{summary_line(run)}**")
     return "\n".join(out) + "\n"
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-def summary(run: RunResult) -> str:
-    """The run's one-line count, worded as the text report's last line."""
-    c = run.counts()
-    props = c["as-expected"] + c["unexpected"] + c["inconclusive"]
-    files = len({m.file for m in run.models})
-    what = f"{files} model{'s' * (files != 1)}"
-    if len(run.models) != files:
-        what += f" in {len(run.models)} runs"
-    text = (
-        f"{what}, {props} properties: {c['as-expected']} as expected, "
-        f"{c['unexpected']} unexpected, {c['inconclusive']} inconclusive"
-    )
-    if c["errors"]:
-        text += f"; {c['errors']} with errors"
-    if c["warnings"]:
-        text += f"; {c['warnings']} warning{'s' * (c['warnings'] != 1)}"
-    return text

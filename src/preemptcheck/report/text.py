@@ -30,6 +30,11 @@ def render_run(
     run: RunResult, sources: SourceCache | None = None, *, traces: str = "violations"
 ) -> str:
     parts = [render_model(m, sources, traces=traces) for m in run.models]
+    return "\n".join([*parts, summary_line(run)]) + "\n"
+
+
+def summary_line(run: RunResult) -> str:
+    """The run's one-line count: models, runs, properties by outcome, errors, warnings."""
     c = run.counts()
     props = c["as-expected"] + c["unexpected"] + c["inconclusive"]
     files = len({m.file for m in run.models})
@@ -45,7 +50,7 @@ def render_run(
         summary += f"; {c['errors']} with errors"
     if c["warnings"]:
         summary += f"; {c['warnings']} warning{'s' * (c['warnings'] != 1)}"
-    return "\n".join([*parts, summary]) + "\n"
+    return summary
 
 
 def render_model(
