@@ -244,3 +244,30 @@ def test_latency_json_markdown_and_witnesses() -> None:
     code, out = _cli("latency", path, "--max-states", "10")
     assert code == 3
     assert "unknown" in out
+
+
+def test_failing_steps_make_figures_unknown_not_never(tmp_path: Path) -> None:
+    # x reaches 2 and `inc` then fails: without the failing step the state would look like
+    # a stop, and "never" would be a wrong answer
+    path = write_model(
+        tmp_path,
+        """
+        model: rng
+        vars:
+          x: {type: int, range: [0, 2]}
+        actions:
+          inc: {do: {x: x + 1}}
+        properties:
+          back:
+            leads_to: {from: x == 1, to: x == 0}
+    """,
+    )
+    run = latency_paths([path], Options())
+    (r,) = run.results
+    assert isinstance(r, LatencyResult)
+    assert r.cells[0].worst == "unknown"
+    assert "assigns 3 to x" in r.cells[0].reason
+    assert run.exit_code == 3
+    code, out = _cli("verify", path)
+    assert code == 1  # range is violated
+    assert "back       unknown: not checked: some steps of the model fail" in out

@@ -148,10 +148,14 @@ def _measure(model: Model, options: Options, query: Query | None) -> LatencyResu
         props = [p for p in props if p.id in options.properties]
     if query is not None:
         props = [p for p in props if p.id == QUERY_ID]
+    if not props:
+        return LatencyResult(model.file, model.name, model.param_values, (), model)
     explorer = Explorer(model)
     cells: list[Cell] = []
     try:
         graph = build_graph(explorer, max_states=options.max_states, timeout=options.timeout)
+        if graph.failing is not None:  # a step that fails would look like a stop
+            raise GraphLimit(f"some steps fail ({graph.failing}): see `verify`, property range")
     except GraphLimit as exc:
         cells = [Cell(p.id, _unit(p), "unknown", str(exc), doc=p.doc) for p in props]
         return LatencyResult(model.file, model.name, model.param_values, tuple(cells), model)
@@ -182,15 +186,17 @@ def _cell(model: Model, p: Property, checker: ResponseChecker) -> Cell:
     weights = Weights("steps") if counted is None else Weights("count", counted)
     unit = _unit(p)
     best = None
+    triggered = 0
     try:
         for cpu in range(model.cpus) if p.per_cpu else [-1]:
             got = checker.run(r, cpu, weights, to_response=True)
+            triggered += got.triggered
             if best is None or got.worst > best.worst:
                 best = got
     except EvalError as exc:
         return Cell(p.id, unit, "unknown", f"cannot be evaluated: {exc}", doc=p.doc)
     assert best is not None
-    if best.triggered == 0:
+    if triggered == 0:
         return Cell(
             p.id, unit, "n/a", f"no reachable state satisfies {r.trigger_source}", doc=p.doc
         )

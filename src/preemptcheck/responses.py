@@ -36,7 +36,10 @@ def judge_responses(
         except GraphLimit as exc:
             reason = str(exc)
         else:
-            checker = ResponseChecker(explorer, graph)
+            if graph.failing is not None:  # a failing step would look like the run stopping
+                reason = f"not checked: some steps fail ({graph.failing}), see property range"
+            else:
+                checker = ResponseChecker(explorer, graph)
     out = list(result.properties)
     warnings = list(result.warnings)
     for pi, prop in enumerate(model.properties):

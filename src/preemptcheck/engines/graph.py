@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from preemptcheck.engines.explicit import Explorer
+from preemptcheck.model.ir import PropKind
 from preemptcheck.system import initial_state
 
 
@@ -28,6 +29,7 @@ class StateGraph:
     sid: array[int]  # the step (TransitionSystem.steps index) an edge takes
     parent: array[int]  # the BFS tree: the state before v on a shortest path (-1 for 0)
     via: array[int]  # the edge from parent[v] to v
+    failing: str | None = None  # a step or a property that cannot be evaluated somewhere
 
     def __len__(self) -> int:
         return len(self.states)
@@ -60,9 +62,15 @@ def build_graph(
     sid = array("l")
     parent = array("q", [-1])
     via = array("q", [-1])
+    range_bit = next(
+        1 << pi for pi, p in enumerate(explorer.ts.properties) if p.kind == PropKind.RANGE
+    )
+    failing: str | None = None
     i = 0
     while i < len(states):
-        out, _, _ = expand(states[i], 0, cov)
+        out, ev, _ = expand(states[i], range_bit, cov)
+        if ev and failing is None:
+            failing = next((msg for *_, msg in ev if msg), "a step cannot be evaluated")
         for j in range(0, len(out), 2):
             ns = out[j]
             k = index.setdefault(ns, len(states))
@@ -78,7 +86,7 @@ def build_graph(
         i += 1
         if timeout is not None and i & 0x3FFF == 0 and time.monotonic() - t0 > timeout:
             raise GraphLimit(f"timeout after {timeout:g} s")
-    return StateGraph(states, off, dst, sid, parent, via)
+    return StateGraph(states, off, dst, sid, parent, via, failing)
 
 
 def sccs(nodes: Iterable[int], succ: Callable[[int], Sequence[int]]) -> list[list[int]]:

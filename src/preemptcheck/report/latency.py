@@ -93,6 +93,10 @@ def render_text(run: LatencyRun, sources: SourceCache, *, witnesses: bool = Fals
             out.append(
                 "  " + "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip()
             )
+        for (row, col), c in t.cells.items():
+            if c.worst == "unknown":
+                where = f" (mode {col})" if col != "-" else ""
+                out.append(f"  {row}{where}: unknown, {c.reason}")
         out.append("")
         if witnesses:
             out += _witnesses(t)
