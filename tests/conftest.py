@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 
 def write_model(tmp_path: Path, text: str, name: str = "model.yaml") -> str:
     """Write a (dedented) YAML model into `tmp_path` and return its path as a string."""
@@ -17,3 +19,13 @@ def write_model(tmp_path: Path, text: str, name: str = "model.yaml") -> str:
 def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite tests/golden/ from the current output (review the diff)")
+
+
+
+@pytest.fixture(autouse=True)
+def _private_results_cache(tmp_path_factory: pytest.TempPathFactory,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs in tests check every model (no results cache, which tests/test_cache.py
+    turns on where it tests it), and a cache directory would be the test's own anyway."""
+    monkeypatch.setenv("PREEMPTCHECK_CACHE", "0")
+    monkeypatch.setenv("PREEMPTCHECK_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -140,12 +140,12 @@ def test_internal_error_is_exit_4_without_traceback(monkeypatch: pytest.MonkeyPa
     assert "Traceback" in result.output
 
 
-@pytest.mark.parametrize("option", [["--junit", "x.xml"], ["--sarif", "x.sarif"]])
-def test_later_features_say_not_supported_yet(option: list[str]) -> None:
-    code, out = run("verify", FULL, *option)
-    assert code == 2
-    assert "error[PC113]" in out
-    assert "not supported yet" in out
+@pytest.mark.parametrize(("option", "name"), [("--junit", "r.xml"), ("--sarif", "r.sarif")])
+def test_junit_and_sarif_write_their_files(tmp_path: Path, option: str, name: str) -> None:
+    target = tmp_path / "ci" / name  # the folder is created; the contents: test_ci_outputs.py
+    code, out = run("verify", FULL, option, str(target), "--traces", "none")
+    assert code == 0, out
+    assert "preemptcheck" in target.read_text(encoding="utf-8")
 
 
 def test_unsupported_property_kinds_are_rejected_with_location(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ def symmetric_models(draw: st.DrawFn) -> str:
 
 
 @settings(max_examples=100, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=symmetric_models())
 def test_generated_symmetric_models_agree(tmp_path: Path, text: str) -> None:
     path = write_model(tmp_path, text)

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from preemptcheck.cache import ResultCache
+from preemptcheck.cache import key as cache_key
 from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
 from preemptcheck.engines.symmetry import analyze
 from preemptcheck.errors import (
@@ -82,6 +84,7 @@ class Options:
     engine: str = "explicit"  # explicit | symbolic | auto (explicit within max_states)
     bound: int = 30  # symbolic: the depth of bounded model checking and of k-induction
     rlimit: int | None = 50_000_000  # symbolic: z3's resource limit per query (a work limit)
+    cache_dir: str | None = None  # reuse results of unchanged models from this directory
     # check every value of each model's `mode` param (its `values`); replaces a `mode` override
     all_modes: bool = False
 
@@ -95,6 +98,7 @@ def check_paths(
 ) -> RunResult:
     sources = sources or SourceCache()
     results: list[ModelResult | ModelFailure] = []
+    cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
     for path in find_models(paths):
         try:
             overrides = options.overrides
@@ -107,7 +111,9 @@ def check_paths(
         for overrides in choices:  # one run per choice of param values
             one = dataclasses.replace(options, overrides=overrides)
             try:
-                results.append(check_file(path, one, progress=progress, sources=sources))
+                results.append(
+                    check_file(path, one, progress=progress, sources=sources, cache=cache)
+                )
             except InputError as exc:
                 results.append(ModelFailure(path, exc.diagnostics))
     return RunResult(tuple(results), strict=options.strict)
@@ -128,9 +134,39 @@ def check_file(
     *,
     progress: Callable[[str, Progress], None] | None = None,
     sources: SourceCache | None = None,
+    cache: ResultCache | None = None,
 ) -> ModelResult:
     model = load_model(path, overrides=options.overrides, sources=sources)
     model = _select(model, options.properties)
+    if cache is None:
+        return _check_model(path, model, options, progress)
+    try:
+        k = _cache_key(model, options)
+    except OSError:  # a file vanished since it was read: check without the cache
+        return _check_model(path, model, options, progress)
+    hit = cache.get(k)
+    if hit is not None:
+        return hit
+    result = _check_model(path, model, options, progress)
+    cache.put(k, result)
+    return result
+
+
+def _cache_key(model: Model, options: Options) -> str:
+    settings = {
+        f.name: getattr(options, f.name)
+        for f in dataclasses.fields(options)
+        if f.name not in ("overrides", "cache_dir", "all_modes", "strict")
+    }
+    return cache_key(model.files or (model.file,), dict(model.param_values), settings)
+
+
+def _check_model(
+    path: str,
+    model: Model,
+    options: Options,
+    progress: Callable[[str, Progress], None] | None,
+) -> ModelResult:
     if options.engine == "symbolic":
         return check_symbolic(model, options)
     explorer = Explorer(model)

@@ -17,12 +17,13 @@ from typing import Annotated
 import typer
 
 from preemptcheck import __version__
+from preemptcheck.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
 from preemptcheck.latency import Query, latency_paths
 from preemptcheck.model.params import show
-from preemptcheck.report import jsonout, matrix, text
+from preemptcheck.report import github, jsonout, junit, matrix, sarif, text
 from preemptcheck.report import latency as latency_report
 from preemptcheck.results import ModelResult, RunResult
 from preemptcheck.source import SourceCache
@@ -133,6 +134,14 @@ def _write_atomic(path: Path, content: str) -> None:
         raise
 
 
+def _write_output(option: str, path: Path, content: str) -> None:
+    """An output file of `verify`; a path that cannot be written is a usage error (exit 2)."""
+    try:
+        _write_atomic(path, content)
+    except OSError as exc:
+        raise _usage(f"{option} {path}: cannot write: {exc.strerror or exc}") from None
+
+
 def _trace_files(run: RunResult) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     used: set[str] = set()
@@ -226,9 +235,22 @@ def verify(
     traces: Annotated[
         Traces, typer.Option(help="Which traces the text report prints.")
     ] = Traces.violations,
-    junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report (not yet).")] = None,
-    sarif: Annotated[
-        Path | None, typer.Option(help="Write a SARIF 2.1.0 report (not yet).")
+    junit_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit",
+            metavar="FILE",
+            help="Also write a JUnit XML report: a testcase per run and property.",
+        ),
+    ] = None,
+    sarif_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--sarif",
+            metavar="FILE",
+            help="Also write a SARIF 2.1.0 log: unexpected and inconclusive verdicts "
+            "at their YAML lines, for code review.",
+        ),
     ] = None,
     strict: Annotated[
         bool, typer.Option(help="Treat warnings (actions that never fire) as failures.")
@@ -243,6 +265,19 @@ def verify(
             "(detected; refused with the reason where unsound)."
         ),
     ] = False,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            envvar="PREEMPTCHECK_CACHE",
+            help="Reuse the results of unchanged models (files, params, options and "
+            "preemptcheck itself); --no-cache (or PREEMPTCHECK_CACHE=0) checks every "
+            "model again.",
+        ),
+    ] = True,
+    cache_dir: Annotated[
+        Path,
+        typer.Option(envvar="PREEMPTCHECK_CACHE_DIR", help="Where cached results are kept."),
+    ] = Path(DEFAULT_CACHE_DIR),
     debug: Annotated[
         bool, typer.Option(help="Show the Python traceback of internal errors.")
     ] = False,
@@ -259,8 +294,9 @@ def verify(
         raise _usage(f"--bound must be at least 1, got {bound}")
     if rlimit < 0:
         raise _usage(f"--rlimit must be 0 (no limit) or positive, got {rlimit}")
-    if junit is not None or sarif is not None:
-        raise _usage("--junit and --sarif are not supported yet", Code.NOT_SUPPORTED_YET)
+    for option, target in (("--junit", junit_file), ("--sarif", sarif_file)):
+        if target is not None and target.is_dir():
+            raise _usage(f"{option} {target}: is a directory, give a file name")
     if max_states < 1:
         raise _usage(f"--max-states must be at least 1, got {max_states}")
     if timeout is not None and timeout <= 0:
@@ -277,6 +313,7 @@ def verify(
         bound=bound,
         rlimit=rlimit or None,
         all_modes=all_modes,
+        cache_dir=str(cache_dir) if cache else None,
     )
     sources = SourceCache()
     progress = _ProgressLine()
@@ -286,7 +323,12 @@ def verify(
     progress.done()
     if trace_dir is not None:
         for name, content in _trace_files(run):
-            _write_atomic(trace_dir / name, content)
+            _write_output("--trace-dir", trace_dir / name, content)
+    cwd = Path.cwd()
+    if junit_file is not None:
+        _write_output("--junit", junit_file, junit.render(run, sources))
+    if sarif_file is not None:
+        _write_output("--sarif", sarif_file, jsonout.dumps(sarif.document(run, cwd=cwd)))
     tables = matrix.build(run, by_mode=all_modes)
     if format_ == Format.json:
         doc = jsonout.run_document(run, matrix=tables if all_modes else None)
@@ -298,6 +340,15 @@ def verify(
         if all_modes:
             report = matrix.before_summary(report, matrix.render_text(tables))
         typer.echo(report, nl=False)
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # annotations; json/markdown keep stdout
+        typer.echo(github.commands(run, cwd=cwd), nl=False, err=format_ != Format.text)
+    reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
+    if reused:  # stderr: the report is the same bytes either way
+        typer.echo(
+            f"{reused} of {len(run.models)} model runs reused from {cache_dir} "
+            "(unchanged; --no-cache checks them again)",
+            err=True,
+        )
     if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
         typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
     raise typer.Exit(run.exit_code)
@@ -412,6 +463,107 @@ def latency(
     else:
         typer.echo(latency_report.render_text(run, sources, witnesses=witness), nl=False)
     raise typer.Exit(run.exit_code)
+
+
+@app.command()
+def diff(
+    base: Annotated[
+        str, typer.Argument(help="The git revision to compare with (HEAD, main, HEAD~1, a tag).")
+    ],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Model files, folders or globs, on both sides (default: models/ if it "
+            "exists, else the whole repository)."
+        ),
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="Set the model's `mode` param.")] = None,
+    all_modes: Annotated[
+        bool, typer.Option("--all-modes", help="Every mode the model's `mode` param lists.")
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
+    ] = None,
+    property_: Annotated[
+        list[str] | None,
+        typer.Option("--property", metavar="ID", help="Compare only this property (repeatable)."),
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="explicit, symbolic or auto, as for verify.")
+    ] = Engine.explicit,
+    bound: Annotated[
+        int, typer.Option(help="Symbolic engine: the depth of BMC and k-induction.")
+    ] = 30,
+    rlimit: Annotated[
+        int, typer.Option(help="Symbolic engine: z3 resource limit per query (0 for none).")
+    ] = 50_000_000,
+    max_states: Annotated[
+        int, typer.Option(help="Stop exploring after this many states (on each side).")
+    ] = DEFAULT_MAX_STATES,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop a model's search after this many seconds.")
+    ] = None,
+    symmetry: Annotated[
+        bool, typer.Option(help="Reduce by interchangeable CPUs, as for verify.")
+    ] = False,
+    format_: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="text for people, markdown for a pull-request comment, json for tools "
+            "(schema preemptcheck/diff v1).",
+        ),
+    ] = Format.text,
+    debug: Annotated[
+        bool, typer.Option(help="Show the Python traceback of internal errors.")
+    ] = False,
+) -> None:
+    """Verify the models at git revision BASE and in the working tree; print what changed.
+
+    Per model, param choice and property: newly violated or holding, weaker or stronger
+    verdicts, properties and models added or removed, models that fail to load, state-space
+    and trace-length changes. BASE is checked out into a temporary worktree, removed after.
+    Exit codes: 0 no regression, 1 a regression (a verdict that is unexpected now and was
+    not at BASE, or a model that fails to load), 2 bad input or usage, 4 internal error.
+    """
+    # imported here, so that this command stays one addition to the module
+    from preemptcheck import gitrev
+    from preemptcheck.report import diff as diff_report
+
+    sets_mode = any(item.partition("=")[0].strip() == "mode" for item in set_ or [])
+    if all_modes and (mode is not None or sets_mode):
+        raise _usage("--all-modes compares every mode the model lists: drop --mode and --set mode=")
+    if max_states < 1:
+        raise _usage(f"--max-states must be at least 1, got {max_states}")
+    if timeout is not None and timeout <= 0:
+        raise _usage(f"--timeout must be positive, got {timeout:g}")
+    if bound < 1:
+        raise _usage(f"--bound must be at least 1, got {bound}")
+    if rlimit < 0:
+        raise _usage(f"--rlimit must be 0 (no limit) or positive, got {rlimit}")
+    options = Options(
+        overrides=_overrides(set_ or [], mode),
+        properties=tuple(property_ or ()),
+        max_states=max_states,
+        timeout=timeout,
+        symmetry=symmetry,
+        engine=engine.value,
+        bound=bound,
+        rlimit=rlimit or None,
+        all_modes=all_modes,
+    )
+    progress = _ProgressLine()
+    with _guarded(SourceCache(), debug, progress):
+        result = gitrev.diff_revision(base, paths or [], options, progress=progress)
+    progress.done()
+    if format_ == Format.json:
+        typer.echo(jsonout.dumps(diff_report.document(result)), nl=False)
+    elif format_ == Format.markdown:
+        typer.echo(diff_report.render_markdown(result), nl=False)
+    else:
+        typer.echo(diff_report.render_text(result), nl=False)
+    raise typer.Exit(result.exit_code)
 
 
 def main() -> None:

@@ -85,6 +85,7 @@ class ModelResult:
     disabled: tuple[str, ...]  # actions whose guards the params make false
     model: Model = field(compare=False, repr=False)
     notes: tuple[str, ...] = ()  # information that is not a warning (no symmetry reduction)
+    cached: bool = field(default=False, compare=False)  # reused from the results cache
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,119 @@
+"""The results cache (issue 6, item 5): an unchanged model + properties + params + options +
+preemptcheck reuses its result; any change to what decides it checks it again."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from preemptcheck.cache import ResultCache
+from preemptcheck.check import Options, check_paths
+from preemptcheck.report.text import render_run
+from preemptcheck.results import ModelResult, RunResult
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _copy(tmp_path: Path) -> Path:
+    """A models/ + properties/ tree: the five mode models and the lost-wakeup race."""
+    (tmp_path / "models" / "races").mkdir(parents=True)
+    for name in ("_base", "none", "voluntary", "full", "lazy", "rt"):
+        shutil.copy(ROOT / "models" / f"{name}.yaml", tmp_path / "models")
+    shutil.copy(ROOT / "models" / "races" / "lost-wakeup.yaml", tmp_path / "models" / "races")
+    shutil.copytree(ROOT / "properties", tmp_path / "properties")
+    return tmp_path / "models"
+
+
+def _run(models: Path, cache: Path, **opts: object) -> tuple[list[ModelResult], int, int]:
+    options = Options(cache_dir=str(cache), **opts)  # type: ignore[arg-type]
+    run = check_paths([str(models)], options)
+    results = [m for m in run.models if isinstance(m, ModelResult)]
+    return results, sum(m.cached for m in results), len(results)
+
+
+def test_unchanged_models_are_reused(tmp_path: Path) -> None:
+    models, cache = _copy(tmp_path), tmp_path / "cache"
+    first, hits, n = _run(models, cache)
+    assert (hits, n) == (0, 13)  # 5 modes + 8 lost-wakeup param choices
+    again, hits, _ = _run(models, cache)
+    assert hits == n
+    assert again == first  # every verdict, trace and count (timings are not compared)
+    assert render_run(RunResult(tuple(again))) == render_run(RunResult(tuple(first)))
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_a_changed_file_is_checked_again_and_only_what_reads_it(tmp_path: Path) -> None:
+    models, cache = _copy(tmp_path), tmp_path / "cache"
+    _run(models, cache)
+    # a race model reads only itself: the five mode models stay cached
+    race = models / "races" / "lost-wakeup.yaml"
+    race.write_text(race.read_text().replace("doc: The sleeper can be preempted", "doc: It can"))
+    _, hits, n = _run(models, cache)
+    assert (hits, n) == (5, 13)
+    # the shared property file is read by every mode model (through _base.yaml's `check`)
+    core = tmp_path / "properties" / "core.yaml"
+    core.write_text(core.read_text() + "\n")
+    _, hits, n = _run(models, cache)
+    assert (hits, n) == (8, 13)
+
+
+def test_options_and_params_are_part_of_the_key(tmp_path: Path) -> None:
+    models, cache = _copy(tmp_path), tmp_path / "cache"
+    full = models / "full.yaml"
+    _run(full, cache)
+    assert _run(full, cache)[1] == 1
+    assert _run(full, cache, max_states=100_000)[1] == 0  # another limit
+    assert _run(full, cache, properties=("no-sleep-in-atomic",))[1] == 0
+    assert _run(full, cache, overrides={"MAXNEST": "1"})[1] == 0  # another param value
+    assert _run(full, cache, overrides={"MAXNEST": "1"})[1] == 1
+
+
+def test_a_damaged_entry_is_ignored_and_rewritten(tmp_path: Path) -> None:
+    models, cache = _copy(tmp_path), tmp_path / "cache"
+    full = models / "full.yaml"
+    (first,), _, _ = _run(full, cache)
+    entries = list(cache.glob("*/*.pickle"))
+    assert len(entries) == 1
+    entries[0].write_bytes(b"not a pickle")
+    (again,), hits, _ = _run(full, cache)
+    assert hits == 0
+    assert again == first
+    assert _run(full, cache)[1] == 1
+
+
+def test_inconclusive_by_timeout_is_never_stored(tmp_path: Path) -> None:
+    models, cache = _copy(tmp_path), tmp_path / "cache"
+    c = ResultCache(cache)
+    (result,), _, _ = _run(models / "full.yaml", tmp_path / "other")
+    stats = dataclasses.replace(result.stats, limit="timeout after 1 s", complete=False)
+    timed_out = dataclasses.replace(result, stats=stats)
+    c.put("ab" * 32, timed_out)
+    assert c.get("ab" * 32) is None
+
+
+def test_cli_reuses_results_and_no_cache_checks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from preemptcheck.cli import app
+
+    models = _copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PREEMPTCHECK_CACHE_DIR")  # the default: .preemptcheck_cache here
+    monkeypatch.delenv("PREEMPTCHECK_CACHE")  # on by default
+    runner = CliRunner()
+    first = runner.invoke(app, ["verify", str(models / "full.yaml")])
+    assert first.exit_code == 0
+    assert "reused" not in first.stderr
+    assert (tmp_path / ".preemptcheck_cache" / ".gitignore").exists()
+    again = runner.invoke(app, ["verify", str(models / "full.yaml")])
+    assert again.exit_code == 0
+    assert again.stdout == first.stdout  # the same report, byte for byte
+    assert "1 of 1 model runs reused from .preemptcheck_cache" in again.stderr
+    forced = runner.invoke(app, ["verify", str(models / "full.yaml"), "--no-cache"])
+    assert forced.stdout == first.stdout
+    assert "reused" not in forced.stderr
