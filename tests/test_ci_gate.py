@@ -12,8 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
+from junitparser import JUnitXml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "examples" / "github-actions" / "preemptcheck.yml"
@@ -105,8 +107,33 @@ def test_workflow_runs_only_on_model_changes_and_its_commands_gate_the_change(
     junit = (pull_request / "preemptcheck-junit.xml").read_text()
     assert "<failure" in junit
     sarif = json.loads((pull_request / "preemptcheck.sarif").read_text())
-    rules = {r["ruleId"] for r in sarif["runs"][0]["results"]}
-    assert "preempt-now-is-taken" in rules
+    schema = json.loads((ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+    assert not list(jsonschema.Draft4Validator(schema).iter_errors(sarif))
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "preempt-now-is-taken"]
+    # at the property's line in properties/core.yaml, the breaking step at its action's line
+    core = (pull_request / "properties" / "core.yaml").read_text().splitlines()
+    place = result["locations"][0]["physicalLocation"]
+    assert place["artifactLocation"]["uri"] == "properties/core.yaml"
+    assert core[place["region"]["startLine"] - 1].strip() == "preempt-now-is-taken:"
+    base = (pull_request / "models" / "_base.yaml").read_text().splitlines()
+    (related,) = result["relatedLocations"]
+    step = related["message"]["text"].split(": ")[1].split("@")[0]  # "step 7: ACTION@cpu0"
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "models/_base.yaml"
+    assert base[related["physicalLocation"]["region"]["startLine"] - 1].strip() == f"{step}:"
+    # JUnit: one case per model run x property, read with a standard JUnit reader
+    cases = [
+        case
+        for suite in JUnitXml.fromfile(str(pull_request / "preemptcheck-junit.xml"))
+        for case in suite
+    ]
+    full = subprocess.run(
+        [f"{BIN}/preemptcheck", "verify", "models/", "--format", "json", "--no-cache"],
+        cwd=pull_request,
+        text=True,
+        capture_output=True,
+    )
+    doc = json.loads(full.stdout)
+    assert len(cases) == sum(len(m["properties"]) for m in doc["models"])
     # the pull-request step: its `if` and the regression in the job summary
     assert "pull_request" in diff["if"]
     assert "always()" in diff["if"]

@@ -16,13 +16,14 @@ from typing import Annotated
 
 import typer
 
-from preemptcheck import __version__
+from preemptcheck import __version__, gitrev
 from preemptcheck.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
 from preemptcheck.latency import Query, latency_paths
 from preemptcheck.model.params import show
+from preemptcheck.report import diff as diff_report
 from preemptcheck.report import github, jsonout, junit, matrix, sarif, text
 from preemptcheck.report import latency as latency_report
 from preemptcheck.results import ModelResult, RunResult
@@ -77,6 +78,23 @@ def root(
 def _usage(message: str, code: Code = Code.BAD_OPTION) -> typer.Exit:
     typer.echo(Diagnostic(code, message).headline(), err=True)
     return typer.Exit(2)
+
+
+def _check_modes(all_modes: bool, mode: str | None, sets: list[str] | None) -> None:
+    sets_mode = any(item.partition("=")[0].strip() == "mode" for item in sets or [])
+    if all_modes and (mode is not None or sets_mode):
+        raise _usage("--all-modes takes every mode the model lists: drop --mode and --set mode=")
+
+
+def _check_limits(max_states: int, timeout: float | None, bound: int, rlimit: int) -> None:
+    if max_states < 1:
+        raise _usage(f"--max-states must be at least 1, got {max_states}")
+    if timeout is not None and timeout <= 0:
+        raise _usage(f"--timeout must be positive, got {timeout:g}")
+    if bound < 1:
+        raise _usage(f"--bound must be at least 1, got {bound}")
+    if rlimit < 0:
+        raise _usage(f"--rlimit must be 0 (no limit) or positive, got {rlimit}")
 
 
 def _overrides(sets: list[str], mode: str | None) -> dict[str, str]:
@@ -287,20 +305,11 @@ def verify(
     Exit codes: 0 as expected, 1 a verdict differs from its expectation, 2 bad input or
     usage, 3 inconclusive (a limit was reached), 4 internal error.
     """
-    sets_mode = any(item.partition("=")[0].strip() == "mode" for item in set_ or [])
-    if all_modes and (mode is not None or sets_mode):
-        raise _usage("--all-modes checks every mode the model lists: drop --mode and --set mode=")
-    if bound < 1:
-        raise _usage(f"--bound must be at least 1, got {bound}")
-    if rlimit < 0:
-        raise _usage(f"--rlimit must be 0 (no limit) or positive, got {rlimit}")
+    _check_modes(all_modes, mode, set_)
+    _check_limits(max_states, timeout, bound, rlimit)
     for option, target in (("--junit", junit_file), ("--sarif", sarif_file)):
         if target is not None and target.is_dir():
             raise _usage(f"{option} {target}: is a directory, give a file name")
-    if max_states < 1:
-        raise _usage(f"--max-states must be at least 1, got {max_states}")
-    if timeout is not None and timeout <= 0:
-        raise _usage(f"--timeout must be positive, got {timeout:g}")
     options = Options(
         overrides=_overrides(set_ or [], mode),
         properties=tuple(property_ or ()),
@@ -440,10 +449,8 @@ def latency(
         raise _usage("--from and --to go together (a request and its response)")
     if from_ is None and (count or fair or strong_fair):
         raise _usage("--count, --fair and --strong-fair belong to a --from/--to query")
-    if all_modes and mode is not None:
-        raise _usage("--all-modes measures every mode the model lists: drop --mode")
-    if max_states < 1:
-        raise _usage(f"--max-states must be at least 1, got {max_states}")
+    _check_modes(all_modes, mode, set_)
+    _check_limits(max_states, timeout, 1, 0)
     query = None
     if from_ is not None and to is not None:
         query = Query(from_, to, count, tuple(fair or ()), tuple(strong_fair or ()))
@@ -527,21 +534,8 @@ def diff(
     Exit codes: 0 no regression, 1 a regression (a verdict that is unexpected now and was
     not at BASE, or a model that fails to load), 2 bad input or usage, 4 internal error.
     """
-    # imported here, so that this command stays one addition to the module
-    from preemptcheck import gitrev
-    from preemptcheck.report import diff as diff_report
-
-    sets_mode = any(item.partition("=")[0].strip() == "mode" for item in set_ or [])
-    if all_modes and (mode is not None or sets_mode):
-        raise _usage("--all-modes compares every mode the model lists: drop --mode and --set mode=")
-    if max_states < 1:
-        raise _usage(f"--max-states must be at least 1, got {max_states}")
-    if timeout is not None and timeout <= 0:
-        raise _usage(f"--timeout must be positive, got {timeout:g}")
-    if bound < 1:
-        raise _usage(f"--bound must be at least 1, got {bound}")
-    if rlimit < 0:
-        raise _usage(f"--rlimit must be 0 (no limit) or positive, got {rlimit}")
+    _check_modes(all_modes, mode, set_)
+    _check_limits(max_states, timeout, bound, rlimit)
     options = Options(
         overrides=_overrides(set_ or [], mode),
         properties=tuple(property_ or ()),
