@@ -1,7 +1,8 @@
 """Times preemptcheck on the bundled models and the throughput models; prints a Markdown table.
 
 Run from the repository root:  .venv/bin/python benchmarks/run.py [--repeat 5]
-Each case runs in a fresh `preemptcheck verify` process (load, compile, explore, report);
+Each case runs in a fresh `preemptcheck verify --no-cache` process (load, compile, explore,
+report: never a result from the cache);
 the table gives the median wall time, the states explored and the peak RSS of the child.
 """
 
@@ -37,7 +38,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("models/latency.yaml, all modes (10 runs, liveness)",
      ["models/latency.yaml", "--set", "mode=none,voluntary,full,lazy,rt"]),
     ("response NCPU=2 (127k states, 6 liveness analyses)", ["benchmarks/models/response.yaml"]),
-    ("models/ --engine symbolic (24 runs)", ["models/", "--engine", "symbolic"]),
+    ("models/ --engine symbolic (26 runs)", ["models/", "--engine", "symbolic"]),
     ("full-smp --engine symbolic (4 CPUs, 8-bit count)",
      ["models-large/full-smp.yaml", "--engine", "symbolic"]),
     ("full-smp explicit, 10M states (gives up)",
@@ -48,7 +49,7 @@ CASES: list[tuple[str, list[str]]] = [
 def one(args: list[str]) -> tuple[float, int, int]:
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([EXE, "verify", *args, "--format", "json"], cwd=ROOT,
+        proc = subprocess.Popen([EXE, "verify", *args, "--format", "json", "--no-cache"], cwd=ROOT,
                                 stdout=out, stderr=subprocess.DEVNULL)
         _, _, usage = os.wait4(proc.pid, 0)   # this child's own peak RSS
         wall = time.perf_counter() - t0
@@ -62,6 +63,7 @@ def one(args: list[str]) -> tuple[float, int, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only", default="", help="run the cases whose name contains this")
     opts = ap.parse_args()
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
@@ -69,6 +71,8 @@ def main() -> None:
     print("| case | states | median wall s | states/s | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|")
     for name, args in CASES:
+        if opts.only not in name:
+            continue
         runs = [one(args) for _ in range(opts.repeat)]
         wall = statistics.median(r[0] for r in runs)
         states = runs[0][1]
