@@ -1,0 +1,198 @@
+"""The `latency` and `diff` commands (registered on cli.app; verify is in cli.py): options ->
+one core call -> render -> exit code."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from preemptcheck import gitrev
+from preemptcheck.check import DEFAULT_MAX_STATES, Options
+from preemptcheck.cli import (
+    Engine,
+    Format,
+    _check_limits,
+    _check_modes,
+    _guarded,
+    _overrides,
+    _ProgressLine,
+    _usage,
+    app,
+)
+from preemptcheck.latency import Query, latency_paths
+from preemptcheck.report import diff as diff_report
+from preemptcheck.report import jsonout
+from preemptcheck.report import latency as latency_report
+from preemptcheck.source import SourceCache
+
+
+@app.command()
+def latency(
+    paths: Annotated[list[str], typer.Argument(help="Model files, folders or globs.")],
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", metavar="EXPR", help="The request: a state expression."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(metavar="ACTION|EXPR", help="The response: an action, tag:TAG or state."),
+    ] = None,
+    count: Annotated[
+        str | None,
+        typer.Option(metavar="ACTION", help="Count the steps of this action (or tag:TAG)."),
+    ] = None,
+    fair: Annotated[
+        list[str] | None,
+        typer.Option(metavar="ACTION", help="Weakly fair action of the query (repeatable)."),
+    ] = None,
+    strong_fair: Annotated[
+        list[str] | None,
+        typer.Option(metavar="ACTION", help="Strongly fair action of the query (repeatable)."),
+    ] = None,
+    all_modes: Annotated[
+        bool, typer.Option("--all-modes", help="Every mode the model's `mode` param lists.")
+    ] = False,
+    mode: Annotated[str | None, typer.Option(help="Set the model's `mode` param.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
+    ] = None,
+    property_: Annotated[
+        list[str] | None,
+        typer.Option("--property", metavar="ID", help="Only this leads_to property (repeatable)."),
+    ] = None,
+    max_states: Annotated[
+        int, typer.Option(help="Give up on a state graph larger than this (unknown, exit 3).")
+    ] = DEFAULT_MAX_STATES,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
+    format_: Annotated[Format, typer.Option("--format", help="text, json or markdown.")] = (
+        Format.text
+    ),
+    witness: Annotated[
+        bool, typer.Option(help="Print the run behind every figure (text format).")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option(help="Show the Python traceback of internal errors.")
+    ] = False,
+) -> None:
+    """Worst-case steps (or steps of --count) from a request to its response, per mode.
+
+    Without --from/--to, every leads_to property of the models is measured (its `within`
+    count, else steps). "never": a fair run never responds; "unbounded": every fair run
+    does, after any number of counted steps. Every figure's run is replayed first.
+    Exit codes: 0 measured, 2 bad input or usage, 3 a figure is unknown (a limit), 4 bug.
+    """
+    if (from_ is None) != (to is None):
+        raise _usage("--from and --to go together (a request and its response)")
+    if from_ is None and (count or fair or strong_fair):
+        raise _usage("--count, --fair and --strong-fair belong to a --from/--to query")
+    _check_modes(all_modes, mode, set_)
+    _check_limits(max_states, timeout, 1, 0)
+    query = None
+    if from_ is not None and to is not None:
+        query = Query(from_, to, count, tuple(fair or ()), tuple(strong_fair or ()))
+    options = Options(
+        overrides=_overrides(set_ or [], mode),
+        properties=tuple(property_ or ()),
+        max_states=max_states,
+        timeout=timeout,
+    )
+    sources = SourceCache()
+    with _guarded(sources, debug):
+        run = latency_paths(paths, options, query=query, all_modes=all_modes, sources=sources)
+    if format_ == Format.json:
+        typer.echo(jsonout.dumps(latency_report.document(run)), nl=False)
+    elif format_ == Format.markdown:
+        typer.echo(latency_report.render_markdown(run), nl=False)
+    else:
+        typer.echo(latency_report.render_text(run, sources, witnesses=witness), nl=False)
+    raise typer.Exit(run.exit_code)
+
+
+@app.command()
+def diff(
+    base: Annotated[
+        str, typer.Argument(help="The git revision to compare with (HEAD, main, HEAD~1, a tag).")
+    ],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Model files, folders or globs, on both sides (default: models/ if it "
+            "exists, else the whole repository)."
+        ),
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="Set the model's `mode` param.")] = None,
+    all_modes: Annotated[
+        bool, typer.Option("--all-modes", help="Every mode the model's `mode` param lists.")
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
+    ] = None,
+    property_: Annotated[
+        list[str] | None,
+        typer.Option("--property", metavar="ID", help="Compare only this property (repeatable)."),
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="explicit, symbolic or auto, as for verify.")
+    ] = Engine.explicit,
+    bound: Annotated[
+        int, typer.Option(help="Symbolic engine: the depth of BMC and k-induction.")
+    ] = 30,
+    rlimit: Annotated[
+        int, typer.Option(help="Symbolic engine: z3 resource limit per query (0 for none).")
+    ] = 50_000_000,
+    max_states: Annotated[
+        int, typer.Option(help="Stop exploring after this many states (on each side).")
+    ] = DEFAULT_MAX_STATES,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop a model's search after this many seconds.")
+    ] = None,
+    symmetry: Annotated[
+        bool, typer.Option(help="Reduce by interchangeable CPUs, as for verify.")
+    ] = False,
+    format_: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="text for people, markdown for a pull-request comment, json for tools "
+            "(schema preemptcheck/diff v1).",
+        ),
+    ] = Format.text,
+    debug: Annotated[
+        bool, typer.Option(help="Show the Python traceback of internal errors.")
+    ] = False,
+) -> None:
+    """Verify the models at git revision BASE and in the working tree; print what changed.
+
+    Per model, param choice and property: newly violated or holding, weaker or stronger
+    verdicts, properties and models added or removed, models that fail to load, state-space
+    and trace-length changes. BASE is checked out into a temporary worktree, removed after.
+    Exit codes: 0 no regression, 1 a regression (a verdict that is unexpected now and was
+    not at BASE, or a model that fails to load), 2 bad input or usage, 4 internal error.
+    """
+    _check_modes(all_modes, mode, set_)
+    _check_limits(max_states, timeout, bound, rlimit)
+    options = Options(
+        overrides=_overrides(set_ or [], mode),
+        properties=tuple(property_ or ()),
+        max_states=max_states,
+        timeout=timeout,
+        symmetry=symmetry,
+        engine=engine.value,
+        bound=bound,
+        rlimit=rlimit or None,
+        all_modes=all_modes,
+    )
+    progress = _ProgressLine()
+    with _guarded(SourceCache(), debug, progress):
+        result = gitrev.diff_revision(base, paths or [], options, progress=progress)
+    progress.done()
+    if format_ == Format.json:
+        typer.echo(jsonout.dumps(diff_report.document(result)), nl=False)
+    elif format_ == Format.markdown:
+        typer.echo(diff_report.render_markdown(result), nl=False)
+    else:
+        typer.echo(diff_report.render_text(result), nl=False)
+    raise typer.Exit(result.exit_code)
