@@ -196,34 +196,67 @@ class ResponseChecker:
         inside = partial(a.inside, set(members))
         cycle: list[int] = []
         if g.off[entry] != g.off[entry + 1]:  # else a deadlock: the run stops here
-            targets: list[tuple[int, int]] = []  # (state to reach, edge to take then or -1)
-            if want == "unbounded":
-                targets.append(
-                    next((v, e) for v in members for e in inside(v) if a.weight[g.sid[e]])
-                )
-            else:
-                for k in range(a.full.bit_length()):
-                    off = [v for v in members if all(a.step_ob[g.sid[e]] != k for e in g.edges(v))]
-                    if a.weak >> k & 1 and off:  # disabled there: weak fairness lets it pass
-                        targets.append((off[0], -1))
-                    elif a.weak >> k & 1 or len(off) < len(members):  # taken in the cycle
-                        targets.append(
-                            next(
-                                (v, e)
-                                for v in members
-                                for e in inside(v)
-                                if a.step_ob[g.sid[e]] == k
-                            )
-                        )
-            cur = entry
-            for state, edge in targets:
-                cycle += self._bfs(cur, partial(eq, state), inside)
-                cur = state
-                if edge >= 0:
-                    cycle.append(edge)
-                    cur = g.dst[edge]
-            cycle += self._bfs(cur, partial(eq, entry), inside, nonempty=not cycle)
+            cycle = self._cycle(a, entry, members, inside, counted=want == "unbounded")
         return prefix + cycle, origin, len(prefix)
+
+    def _cycle(
+        self,
+        a: _Pending,
+        entry: int,
+        members: list[int],
+        inside: Callable[[int], list[int]],
+        *,
+        counted: bool,
+    ) -> list[int]:
+        """A cycle through `entry` inside `members` that takes a counted step (`counted`), or
+        else meets every fairness obligation: a weak one disabled in one of its states or
+        taken, a strong one taken unless it is enabled nowhere in `members`. Greedy: always
+        on to the nearest state that settles an open obligation."""
+        g = self.graph
+        ob = a.step_ob
+        en = {v: {ob[g.sid[e]] for e in g.edges(v)} for v in members}
+        need_off: set[int] = set()  # weak: pass a state where it is disabled
+        need_edge: set[int] = set()  # take a step of it
+        if not counted:
+            for k in range(a.full.bit_length()):
+                disabled_somewhere = any(k not in en[v] for v in members)
+                if a.weak >> k & 1 and disabled_somewhere:
+                    need_off.add(k)
+                elif a.weak >> k & 1 or any(k in en[v] for v in members):
+                    need_edge.add(k)
+        want_count = [counted]
+
+        def settles(e: int) -> bool:
+            return ob[g.sid[e]] in need_edge or (want_count[0] and a.weight[g.sid[e]] > 0)
+
+        def visit(v: int) -> None:
+            need_off.difference_update([k for k in need_off if k not in en[v]])
+
+        def take(e: int) -> None:
+            need_edge.discard(ob[g.sid[e]])
+            if a.weight[g.sid[e]] > 0:
+                want_count[0] = False
+            visit(g.dst[e])
+
+        def useful(v: int) -> bool:
+            return any(k not in en[v] for k in need_off) or any(settles(e) for e in inside(v))
+
+        cycle: list[int] = []
+        cur = entry
+        visit(cur)
+        while need_off or need_edge or want_count[0]:
+            for e in self._bfs(cur, useful, inside):
+                cycle.append(e)
+                take(e)
+                cur = g.dst[e]
+            step = next((e for e in inside(cur) if settles(e)), None)
+            if step is not None:
+                cycle.append(step)
+                take(step)
+                cur = g.dst[step]
+        for e in self._bfs(cur, partial(eq, entry), inside, nonempty=not cycle):
+            cycle.append(e)
+        return cycle
 
     def _exceeding(self, a: _Pending, trig: list[bool], bound: int) -> tuple[list[int], int]:
         """A shortest run on which some request sees more than `bound` counted steps before
