@@ -103,17 +103,39 @@ def test_cli_reuses_results_and_no_cache_checks_again(
 
     models = _copy(tmp_path)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("PREEMPTCHECK_CACHE_DIR")  # the default: .preemptcheck_cache here
+    monkeypatch.delenv("PREEMPTCHECK_CACHE_DIR")  # the default: the user's cache directory
     monkeypatch.delenv("PREEMPTCHECK_CACHE")  # on by default
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     runner = CliRunner()
     first = runner.invoke(app, ["verify", str(models / "full.yaml")])
     assert first.exit_code == 0
     assert "reused" not in first.stderr
-    assert (tmp_path / ".preemptcheck_cache" / ".gitignore").exists()
+    assert (tmp_path / "xdg" / "preemptcheck" / ".gitignore").exists()
+    assert not (tmp_path / ".preemptcheck_cache").exists()  # never in the checkout
     again = runner.invoke(app, ["verify", str(models / "full.yaml")])
     assert again.exit_code == 0
     assert again.stdout == first.stdout  # the same report, byte for byte
-    assert "1 of 1 model runs reused from .preemptcheck_cache" in again.stderr
+    assert f"1 of 1 model runs reused from {tmp_path / 'xdg' / 'preemptcheck'}" in again.stderr
     forced = runner.invoke(app, ["verify", str(models / "full.yaml"), "--no-cache"])
     assert forced.stdout == first.stdout
     assert "reused" not in forced.stderr
+
+
+def test_a_liveness_verdict_cut_by_the_timeout_is_never_stored(tmp_path: Path) -> None:
+    # the search can finish while the state graph for leads_to is cut by --timeout: the
+    # verdict then depends on the machine's speed although stats.limit is None
+    models = _copy(tmp_path)
+    one = {"order": "correct", "preempt_blocks": "false", "waker": "ordered"}
+    (result,), _, _ = _run(models / "races" / "lost-wakeup.yaml", tmp_path / "other", overrides=one)
+    assert result.stats.limit is None
+    props = tuple(
+        dataclasses.replace(p, reason="timeout after 1 s")
+        if p.id == "sleeper-eventually-woken"
+        else p
+        for p in result.properties
+    )
+    c = ResultCache(tmp_path / "cache")
+    c.put("cd" * 32, dataclasses.replace(result, properties=props))
+    assert c.get("cd" * 32) is None
+    c.put("cd" * 32, result)
+    assert c.get("cd" * 32) == result

@@ -95,7 +95,8 @@ def test_workflow_runs_only_on_model_changes_and_its_commands_gate_the_change(
         "CI": "true",
     }
     for var in ("PREEMPTCHECK_CACHE", "PREEMPTCHECK_CACHE_DIR"):  # as on a runner: the
-        env.pop(var, None)  # cache is on, in .preemptcheck_cache
+        env.pop(var, None)  # cache is on, in the user's cache directory
+    env["HOME"] = str(tmp_path / "home")
 
     done = _run_step(verify["run"], pull_request, env)
     assert done.returncode == 1, done.stdout + done.stderr  # the change breaks a property
@@ -145,8 +146,8 @@ def test_workflow_runs_only_on_model_changes_and_its_commands_gate_the_change(
     assert "`preempt-now-is-taken`" in text
     # the cache the workflow keeps between runs
     cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))
-    assert cache["with"]["path"] == ".preemptcheck_cache"
-    assert (pull_request / ".preemptcheck_cache" / ".gitignore").exists()
+    assert cache["with"]["path"] == "~/.cache/preemptcheck"
+    assert (tmp_path / "home" / ".cache" / "preemptcheck" / ".gitignore").exists()
     # the SARIF upload step reads the file the verify step wrote
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action"))
     assert upload["with"]["sarif_file"] in verify["run"]

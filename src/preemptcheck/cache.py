@@ -7,9 +7,10 @@ the preemptcheck version and the preemptcheck code itself (a hash of its source 
 development checkout never reuses a result of other code). A CI run over a large models/
 folder where one file changed rechecks that file only.
 
-Entries are pickled ModelResults in `.preemptcheck_cache/` (next to where preemptcheck runs,
-with a .gitignore of its own, like .pytest_cache). A cache entry that cannot be read is
-ignored and rewritten; writes go through a temporary file and a rename.
+Entries are pickled ModelResults in the user's cache directory (`default_dir()`), never in
+the checkout: a pickle runs code when it is loaded, and a result planted by a commit would be
+believed. A cache entry that cannot be read is ignored and rewritten; writes go through a
+temporary file and a rename; results cut short by a timeout are never stored.
 """
 
 from __future__ import annotations
@@ -21,13 +22,22 @@ import pickle
 import tempfile
 from collections.abc import Mapping
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from preemptcheck import __version__
 from preemptcheck.results import ModelResult
 
-DEFAULT_DIR = ".preemptcheck_cache"
+
+def default_dir() -> Path:
+    """The user's cache directory ($XDG_CACHE_HOME/preemptcheck, else ~/.cache/preemptcheck):
+    never inside a checkout, where a commit could plant a result (the entries are pickles,
+    trusted as the user's own files)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "preemptcheck"
+
+
 FORMAT = 1  # bump when the pickled form changes incompatibly
 
 
@@ -41,10 +51,19 @@ def _code_hash() -> str:
     return h.hexdigest()
 
 
+@cache
+def _z3_version() -> str:
+    try:
+        return metadata.version("z3-solver")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
 def key(files: tuple[str, ...], params: Mapping[str, Any], options: Mapping[str, Any]) -> str:
     """The cache key of one model run (OSError if a file cannot be read: then no caching)."""
     h = hashlib.sha256()
     h.update(f"preemptcheck {__version__} format {FORMAT} code {_code_hash()}\n".encode())
+    h.update(f"z3 {_z3_version()}\n".encode())  # symbolic results depend on the solver
     for f in files:
         h.update(f"file {f}\n".encode())
         h.update(Path(f).read_bytes())
@@ -54,7 +73,7 @@ def key(files: tuple[str, ...], params: Mapping[str, Any], options: Mapping[str,
 
 
 class ResultCache:
-    def __init__(self, directory: str | Path = DEFAULT_DIR) -> None:
+    def __init__(self, directory: str | Path) -> None:
         self.dir = Path(directory)
         self.hits = 0
         self.misses = 0
@@ -77,8 +96,9 @@ class ResultCache:
         return dataclasses.replace(result, cached=True)
 
     def put(self, k: str, result: ModelResult) -> None:
-        if result.stats.limit is not None and "timeout" in result.stats.limit:
-            return  # depends on the machine's speed: never reused
+        timed = [result.stats.limit or "", *(p.reason for p in result.properties)]
+        if any("timeout" in why for why in timed):
+            return  # depends on the machine's speed (also a liveness analysis cut short)
         try:
             self._ensure_dir()
             sub = self.dir / k[:2]

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from preemptcheck import __version__
-from preemptcheck.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
+from preemptcheck.cache import default_dir as default_cache_dir
 from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
@@ -291,9 +291,13 @@ def verify(
         ),
     ] = True,
     cache_dir: Annotated[
-        Path,
-        typer.Option(envvar="PREEMPTCHECK_CACHE_DIR", help="Where cached results are kept."),
-    ] = Path(DEFAULT_CACHE_DIR),
+        Path | None,
+        typer.Option(
+            envvar="PREEMPTCHECK_CACHE_DIR",
+            help="Where cached results are kept (default: $XDG_CACHE_HOME/preemptcheck or "
+            "~/.cache/preemptcheck; keep it out of the checkout).",
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option(help="Show the Python traceback of internal errors.")
     ] = False,
@@ -320,7 +324,7 @@ def verify(
         bound=bound,
         rlimit=rlimit or None,
         all_modes=all_modes,
-        cache_dir=str(cache_dir) if cache else None,
+        cache_dir=str(cache_dir or default_cache_dir()) if cache else None,
     )
     sources = SourceCache()
     progress = _ProgressLine()
@@ -352,7 +356,7 @@ def verify(
     reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
     if reused:  # stderr: the report is the same bytes either way
         typer.echo(
-            f"{reused} of {len(run.models)} model runs reused from {cache_dir} "
+            f"{reused} of {len(run.models)} model runs reused from {options.cache_dir} "
             "(unchanged; --no-cache checks them again)",
             err=True,
         )

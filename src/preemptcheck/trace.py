@@ -114,8 +114,10 @@ def _replay_response(ref: Reference, prop: Property, trace: Trace) -> None:
     counted = None if r.within is not None else r.count
     end, count = measure_response(ref, r, trace, counted, prop.id)
     limit = r.within if r.within is not None else r.count_max
-    if end in ("stops", "fair loop") or (limit is not None and end == "counted loop"):
+    if end in ("stops", "fair loop"):  # a lasso claims "never": it must be fair
         return
+    if end == "counted loop":
+        raise ReplayError(f"{prop.id}: the lasso is not fair on replay")
     if limit is None or count <= limit:
         raise ReplayError(
             f"{prop.id}: the response comes within the bound ({count} counted steps) on replay"

@@ -119,9 +119,13 @@ def _property(
     trace = p.trace
     if trace is not None and trace.steps:
         n = trace.length
-        last = trace.steps[-1]
-        span = m.model.action(last.action).span
-        out["relatedLocations"] = [_location(span, m.file, cwd, f"step {n}: {last}") | {"id": 1}]
+        step, why = n, ""
+        if trace.loop is not None and trace.loop < n:  # a liveness lasso: no step breaks it
+            step, why = trace.loop + 1, " (the loop that avoids the response starts here)"
+        label = trace.steps[step - 1]
+        span = m.model.action(label.action).span
+        text = f"step {step}: {label}{why}"
+        out["relatedLocations"] = [_location(span, m.file, cwd, text) | {"id": 1}]
         out["codeFlows"] = [_code_flow(m, trace, cwd)]
     out["properties"] = {
         "model": artifact_path(m.file, cwd),
