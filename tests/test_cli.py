@@ -52,6 +52,56 @@ FAILING = """
         invariant: x < 2
 """
 
+EXPECTED_BUG = """
+    model: expected-bug
+    vars:
+      x: {type: int, range: [0, 3]}
+    actions:
+      inc:
+        when: x < 3
+        do: {x: x + 1}
+      reset:
+        when: x == 3
+        do: {x: 0}
+    properties:
+      below-two:
+        invariant: x < 2
+        expect: violated
+"""
+
+WRONG_EXPECT = """
+    model: wrong-expect
+    vars:
+      x: {type: int, range: [0, 3]}
+    actions:
+      inc:
+        when: x < 3
+        do: {x: x + 1}
+      reset:
+        when: x == 3
+        do: {x: 0}
+    properties:
+      bounded:
+        invariant: x <= 3
+        expect: violated
+"""
+
+IDLE_ACTION = """
+    model: idle-action
+    vars:
+      x: {type: int, range: [0, 3]}
+    actions:
+      inc:
+        when: x < 3
+        do: {x: x + 1}
+      reset:
+        when: x == 3
+        do: {x: 0}
+      never:
+        when: x > 3
+        do: {x: 0}
+"""
+
 BROKEN = """
     model: broken
     vars:
@@ -71,7 +121,9 @@ def run(*args: str) -> tuple[int, str]:
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, str]:
     return {name: write_model(tmp_path, text, f"{name}.yaml")
-            for name, text in (("passing", PASSING), ("failing", FAILING), ("broken", BROKEN))}
+            for name, text in (("passing", PASSING), ("failing", FAILING), ("broken", BROKEN),
+                               ("expected-bug", EXPECTED_BUG), ("wrong-expect", WRONG_EXPECT),
+                               ("idle-action", IDLE_ACTION))}
 
 
 # ---------------------------------------------------------------- exit codes (DESIGN §2)
@@ -88,6 +140,13 @@ def files(tmp_path: Path) -> dict[str, str]:
         (["failing"], ["--max-states", "2"], 3),  # x < 2 is not violated within 2 states
         (["broken", "passing"], ["--max-states", "2"], 2),
         (["failing", "passing"], ["--max-states", "3"], 1),  # unexpected wins over inconclusive
+        (["expected-bug"], [], 0),               # violated, as its `expect` says
+        (["wrong-expect"], [], 1),               # holds, but `expect: violated`
+        (["expected-bug", "wrong-expect"], [], 1),
+        (["idle-action"], [], 0),                # an action that never fires: a warning
+        (["idle-action"], ["--strict"], 1),      # ... that --strict turns into a failure
+        (["idle-action", "broken"], ["--strict"], 2),
+        (["expected-bug"], ["--max-states", "2"], 3),  # not yet violated: inconclusive
     ],
 )
 def test_exit_codes(files: dict[str, str], names: list[str], extra: list[str], code: int) -> None:
