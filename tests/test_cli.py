@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import jsonschema
@@ -18,89 +19,53 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
 FULL = str(ROOT / "models" / "full.yaml")
 
-PASSING = """
-    model: passing
+def _counter(name: str, *, properties: str = "", actions: str = "") -> str:
+    """A 4-state counter (x goes 0, 1, 2, 3, back to 0), with more actions and properties."""
+    text = f"""
+    model: {name}
     vars:
-      x: {type: int, range: [0, 3]}
+      x: {{type: int, range: [0, 3]}}
     actions:
       inc:
         when: x < 3
-        do: {x: x + 1}
+        do: {{x: x + 1}}
       reset:
         when: x == 3
-        do: {x: 0}
-    properties:
-      bounded:
-        invariant: x <= 3
-      reaches-top:
-        reachable: x == 3
+        do: {{x: 0}}
 """
+    if actions:
+        text += textwrap.indent(textwrap.dedent(actions).strip(), " " * 6) + "\n"
+    if properties:
+        text += "    properties:\n"
+        text += textwrap.indent(textwrap.dedent(properties).strip(), " " * 6) + "\n"
+    return text
 
-FAILING = """
-    model: failing
-    vars:
-      x: {type: int, range: [0, 3]}
-    actions:
-      inc:
-        when: x < 3
-        do: {x: x + 1}
-      reset:
-        when: x == 3
-        do: {x: 0}
-    properties:
-      below-two:
-        invariant: x < 2
-"""
 
-EXPECTED_BUG = """
-    model: expected-bug
-    vars:
-      x: {type: int, range: [0, 3]}
-    actions:
-      inc:
-        when: x < 3
-        do: {x: x + 1}
-      reset:
-        when: x == 3
-        do: {x: 0}
-    properties:
-      below-two:
-        invariant: x < 2
-        expect: violated
-"""
-
-WRONG_EXPECT = """
-    model: wrong-expect
-    vars:
-      x: {type: int, range: [0, 3]}
-    actions:
-      inc:
-        when: x < 3
-        do: {x: x + 1}
-      reset:
-        when: x == 3
-        do: {x: 0}
-    properties:
-      bounded:
-        invariant: x <= 3
-        expect: violated
-"""
-
-IDLE_ACTION = """
-    model: idle-action
-    vars:
-      x: {type: int, range: [0, 3]}
-    actions:
-      inc:
-        when: x < 3
-        do: {x: x + 1}
-      reset:
-        when: x == 3
-        do: {x: 0}
-      never:
-        when: x > 3
-        do: {x: 0}
-"""
+PASSING = _counter("passing", properties="""
+    bounded:
+      invariant: x <= 3
+    reaches-top:
+      reachable: x == 3
+""")
+FAILING = _counter("failing", properties="""
+    below-two:
+      invariant: x < 2
+""")
+EXPECTED_BUG = _counter("expected-bug", properties="""
+    below-two:
+      invariant: x < 2
+      expect: violated
+""")
+WRONG_EXPECT = _counter("wrong-expect", properties="""
+    bounded:
+      invariant: x <= 3
+      expect: violated
+""")
+IDLE_ACTION = _counter("idle-action", actions="""
+    never:
+      when: x > 3
+      do: {x: 0}
+""")
 
 BROKEN = """
     model: broken
