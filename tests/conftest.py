@@ -16,6 +16,28 @@ def write_model(tmp_path: Path, text: str, name: str = "model.yaml") -> str:
     return str(path)
 
 
+def counter_model(name: str, *, properties: str = "", actions: str = "") -> str:
+    """A 4-state counter (x goes 0, 1, 2, 3, back to 0), with more actions and properties."""
+    text = f"""
+    model: {name}
+    vars:
+      x: {{type: int, range: [0, 3]}}
+    actions:
+      inc:
+        when: x < 3
+        do: {{x: x + 1}}
+      reset:
+        when: x == 3
+        do: {{x: 0}}
+"""
+    if actions:
+        text += textwrap.indent(textwrap.dedent(actions).strip(), " " * 6) + "\n"
+    if properties:
+        text += "    properties:\n"
+        text += textwrap.indent(textwrap.dedent(properties).strip(), " " * 6) + "\n"
+    return text
+
+
 def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite tests/golden/ from the current output (review the diff)")

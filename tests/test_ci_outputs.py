@@ -24,7 +24,7 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 from typer.testing import CliRunner
 
-from conftest import write_model
+from conftest import counter_model, write_model
 from preemptcheck.check import Options, check_paths
 from preemptcheck.cli import app
 from preemptcheck.model.ir import Expect
@@ -64,21 +64,10 @@ PLANTED = """
         invariant: depth <= MAX
 """
 
-COUNTER = """
-    model: counter
-    vars:
-      x: {type: int, range: [0, 3]}
-    actions:
-      inc:
-        when: x < 3
-        do: {x: x + 1}
-      reset:
-        when: x == 3
-        do: {x: 0}
-    properties:
-      bounded:
-        invariant: x <= 3
-"""
+COUNTER = counter_model("counter", properties="""
+    bounded:
+      invariant: x <= 3
+""")
 
 BROKEN = """
     model: broken

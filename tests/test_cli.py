@@ -5,63 +5,40 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write_model
+from conftest import counter_model, write_model
 from preemptcheck.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
 FULL = str(ROOT / "models" / "full.yaml")
 
-def _counter(name: str, *, properties: str = "", actions: str = "") -> str:
-    """A 4-state counter (x goes 0, 1, 2, 3, back to 0), with more actions and properties."""
-    text = f"""
-    model: {name}
-    vars:
-      x: {{type: int, range: [0, 3]}}
-    actions:
-      inc:
-        when: x < 3
-        do: {{x: x + 1}}
-      reset:
-        when: x == 3
-        do: {{x: 0}}
-"""
-    if actions:
-        text += textwrap.indent(textwrap.dedent(actions).strip(), " " * 6) + "\n"
-    if properties:
-        text += "    properties:\n"
-        text += textwrap.indent(textwrap.dedent(properties).strip(), " " * 6) + "\n"
-    return text
-
-
-PASSING = _counter("passing", properties="""
+PASSING = counter_model("passing", properties="""
     bounded:
       invariant: x <= 3
     reaches-top:
       reachable: x == 3
 """)
-FAILING = _counter("failing", properties="""
+FAILING = counter_model("failing", properties="""
     below-two:
       invariant: x < 2
 """)
-EXPECTED_BUG = _counter("expected-bug", properties="""
+EXPECTED_BUG = counter_model("expected-bug", properties="""
     below-two:
       invariant: x < 2
       expect: violated
 """)
-WRONG_EXPECT = _counter("wrong-expect", properties="""
+WRONG_EXPECT = counter_model("wrong-expect", properties="""
     bounded:
       invariant: x <= 3
       expect: violated
 """)
-IDLE_ACTION = _counter("idle-action", actions="""
+IDLE_ACTION = counter_model("idle-action", actions="""
     never:
       when: x > 3
       do: {x: 0}

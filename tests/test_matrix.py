@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 from typer.testing import CliRunner
 
-from conftest import write_model
+from conftest import counter_model, write_model
 from preemptcheck.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,21 +42,10 @@ MODAL = """
         expect: {none: violated, default: holds}
 """
 
-PLAIN = """
-    model: plain
-    vars:
-      x: {type: int, range: [0, 3]}
-    actions:
-      inc:
-        when: x < 3
-        do: {x: x + 1}
-      reset:
-        when: x == 3
-        do: {x: 0}
-    properties:
-      bounded:
-        invariant: x <= 3
-"""
+PLAIN = counter_model("plain", properties="""
+    bounded:
+      invariant: x <= 3
+""")
 
 MODAL_TEXT = [
     "  property     none      full          lazy",
