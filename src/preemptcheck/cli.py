@@ -54,6 +54,18 @@ class Traces(StrEnum):
     none = "none"
 
 
+# options shared by verify, latency and diff
+ModeOption = Annotated[
+    str | None,
+    typer.Option(help="Set the model's `mode` param (none, voluntary, full, lazy, rt)."),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
+]
+DebugOption = Annotated[bool, typer.Option(help="Show the Python traceback of internal errors.")]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"preemptcheck {__version__}")
@@ -189,10 +201,7 @@ def verify(
             help="Model files, folders (searched for *.yaml, skipping _partials) or globs."
         ),
     ],
-    mode: Annotated[
-        str | None,
-        typer.Option(help="Set the model's `mode` param (none, voluntary, full, lazy, rt)."),
-    ] = None,
+    mode: ModeOption = None,
     all_modes: Annotated[
         bool,
         typer.Option(
@@ -201,10 +210,7 @@ def verify(
             "as a matrix (properties by mode).",
         ),
     ] = False,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
-    ] = None,
+    set_: SetOption = None,
     engine: Annotated[
         Engine,
         typer.Option(
@@ -298,9 +304,7 @@ def verify(
             "~/.cache/preemptcheck; keep it out of the checkout).",
         ),
     ] = None,
-    debug: Annotated[
-        bool, typer.Option(help="Show the Python traceback of internal errors.")
-    ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Check every property of each model; exit 0 when every verdict is as expected.
 

@@ -10,8 +10,11 @@ import typer
 from preemptcheck import gitrev
 from preemptcheck.check import DEFAULT_MAX_STATES, Options
 from preemptcheck.cli import (
+    DebugOption,
     Engine,
     Format,
+    ModeOption,
+    SetOption,
     _check_limits,
     _check_modes,
     _guarded,
@@ -53,11 +56,8 @@ def latency(
     all_modes: Annotated[
         bool, typer.Option("--all-modes", help="Every mode the model's `mode` param lists.")
     ] = False,
-    mode: Annotated[str | None, typer.Option(help="Set the model's `mode` param.")] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
-    ] = None,
+    mode: ModeOption = None,
+    set_: SetOption = None,
     property_: Annotated[
         list[str] | None,
         typer.Option("--property", metavar="ID", help="Only this leads_to property (repeatable)."),
@@ -72,9 +72,7 @@ def latency(
     witness: Annotated[
         bool, typer.Option(help="Print the run behind every figure (text format).")
     ] = False,
-    debug: Annotated[
-        bool, typer.Option(help="Show the Python traceback of internal errors.")
-    ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Worst-case steps (or steps of --count) from a request to its response, per mode.
 
@@ -122,14 +120,11 @@ def diff(
             "exists, else the whole repository)."
         ),
     ] = None,
-    mode: Annotated[str | None, typer.Option(help="Set the model's `mode` param.")] = None,
+    mode: ModeOption = None,
     all_modes: Annotated[
         bool, typer.Option("--all-modes", help="Every mode the model's `mode` param lists.")
     ] = False,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
-    ] = None,
+    set_: SetOption = None,
     property_: Annotated[
         list[str] | None,
         typer.Option("--property", metavar="ID", help="Compare only this property (repeatable)."),
@@ -160,9 +155,7 @@ def diff(
             "(schema preemptcheck/diff v1).",
         ),
     ] = Format.text,
-    debug: Annotated[
-        bool, typer.Option(help="Show the Python traceback of internal errors.")
-    ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Verify the models at git revision BASE and in the working tree; print what changed.
 
