@@ -19,6 +19,7 @@ class Code(Enum):
     NOT_A_MODEL = "PC004"
     EXTENDS_MISSING = "PC005"
     EXTENDS_CYCLE = "PC006"
+    TOO_LARGE = "PC007"
     UNKNOWN_KEY = "PC100"
     MISSING_KEY = "PC101"
     WRONG_TYPE = "PC102"
@@ -48,6 +49,10 @@ CODE_TITLES: dict[Code, str] = {
     Code.NOT_A_MODEL: "the file is not a model (top level is not a mapping, or lacks `model`)",
     Code.EXTENDS_MISSING: "`extends` or `check` names a file that does not exist",
     Code.EXTENDS_CYCLE: "`extends` forms a cycle",
+    Code.TOO_LARGE: (
+        "an input is past one of preemptcheck's size limits (file size, `extends` depth, "
+        "nesting, expression length, declaration size, integer size); the message names it"
+    ),
     Code.UNKNOWN_KEY: "a key the language does not know (with did-you-mean)",
     Code.MISSING_KEY: "a required key is missing",
     Code.WRONG_TYPE: "a value has the wrong YAML type (e.g. a list where a mapping is needed)",

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 
 from preemptcheck.source import NO_SPAN, Span
 
+# Integer literals (in expressions and YAML scalars) wider than this are refused: every value
+# a model stores fits in 64 bits, and a literal of thousands of digits would cost time and
+# memory in every engine (Python will not even print one past 4,300 decimal digits).
+MAX_INT_BITS = 128
+
 # ---------------------------------------------------------------- types
 
 

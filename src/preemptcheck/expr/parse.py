@@ -16,6 +16,7 @@ from preemptcheck.errors import Code, Collector, did_you_mean
 from preemptcheck.expr.ast import (
     BOOL,
     INT,
+    MAX_INT_BITS,
     Agg,
     Binary,
     BoolOp,
@@ -93,6 +94,11 @@ class _Abort(Exception):
 # Deeper expressions (after defs are expanded) are rejected: nobody writes them, and the
 # compiled successor function must stay within Python's own nesting limits.
 MAX_DEPTH = 100
+# Longer expression texts, and expressions of more nodes once the defs they use are expanded
+# (defs that use each other twice double at every level), are refused: the bundled models'
+# largest is a few hundred nodes, and every engine's cost grows with this size.
+MAX_CHARS = 100_000
+MAX_NODES = 20_000
 
 
 def depth(e: Expr) -> int:
@@ -108,6 +114,19 @@ def depth(e: Expr) -> int:
 # a parsed expression with what locating its tokens needs: (tree, source, lead, flat text)
 _Parsed = tuple[ast.expr, Source, int, str]
 _T = TypeVar("_T")
+
+
+class _TooLarge(Exception):
+    """The current parse went past MAX_NODES: reported at the expression being parsed."""
+
+
+_TOO_WIDE = f"integer literal wider than {MAX_INT_BITS} bits: integers are limited to that"
+
+
+def _clip(text: str, width: int = 60) -> str:
+    """An expression's text as an error message quotes it: one line, at most `width` chars."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def source_text(value: object) -> str:
@@ -137,17 +156,22 @@ class ExprParser:
         self._lead = 0
         self._flat = ""
         self._def_stack: list[str] = []
+        self._nodes = 0  # nodes built by the current parse, defs expanded
         self.used_self = False
 
     # ------------------------------------------------------------ entry points
 
     def parse(self, src: Source, expected: Type | None = None) -> Expr | None:
+        self._nodes = 0
         parsed = self._parse_tree(src)
         if parsed is None:
             return None
         try:
             e = self._with_source(parsed, lambda: self._expect(parsed[0], expected))
         except _Abort:
+            return None
+        except _TooLarge:
+            self._too_large(src)
             return None
         except RecursionError:
             e = None
@@ -163,6 +187,7 @@ class ExprParser:
         return None
 
     def parse_target(self, src: Source) -> Target | None:
+        self._nodes = 0
         parsed = self._parse_tree(src)
         if parsed is None:
             return None
@@ -170,6 +195,17 @@ class ExprParser:
             return self._with_source(parsed, lambda: self._target(parsed[0]))
         except _Abort:
             return None
+        except _TooLarge:
+            self._too_large(src)
+            return None
+
+    def _too_large(self, src: Source) -> None:
+        self.diags.error(
+            Code.TOO_LARGE,
+            f"the expression has more than {MAX_NODES:,} nodes once the defs it uses are expanded",
+            src.span,
+            src.key_path,
+        )
 
     # ------------------------------------------------------------ plumbing
 
@@ -185,6 +221,14 @@ class ExprParser:
         text = src.text
         if not text.strip():
             self.diags.error(Code.EXPR_SYNTAX, "empty expression", src.span, src.key_path)
+            return None
+        if len(text) > MAX_CHARS:
+            self.diags.error(
+                Code.TOO_LARGE,
+                f"the expression is {len(text):,} characters long; the limit is {MAX_CHARS:,}",
+                src.span,
+                src.key_path,
+            )
             return None
         # One line of the same length: positions in it are positions in `text`.
         flat = text.replace("\r", " ").replace("\n", " ")
@@ -203,8 +247,11 @@ class ExprParser:
             elif body[col : col + 1] == "=" and body[col + 1 : col + 2] != "=":
                 msg = "'=' assigns: compare with '==' (assignments belong in do:)"
             span = locate(src.span, src.raw, src.style, text, lead + col)
+            if "integer string conversion" in msg:  # Python's own cap on decimal literals
+                self.diags.error(Code.TOO_LARGE, _TOO_WIDE, span, src.key_path)
+                return None
             self.diags.error(
-                Code.EXPR_SYNTAX, f"invalid expression '{text.strip()}': {msg}", span, src.key_path
+                Code.EXPR_SYNTAX, f"invalid expression '{_clip(text)}': {msg}", span, src.key_path
             )
             return None
         except (RecursionError, MemoryError):
@@ -276,12 +323,17 @@ class ExprParser:
     # ------------------------------------------------------------ expressions
 
     def _expr(self, node: ast.expr, expected: Type | None) -> Expr:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _TooLarge()
         span = self._span(node)
         if isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, bool):
                 return Const(v, BOOL, span)
             if isinstance(v, int):
+                if abs(v).bit_length() > MAX_INT_BITS:
+                    raise self._err(Code.TOO_LARGE, node, _TOO_WIDE)
                 return Const(v, INT, span)
             kind = "string" if isinstance(v, str) else type(v).__name__
             raise self._err(

@@ -49,7 +49,7 @@ def _name_list(node: Node, path: str, diags: Collector) -> list[str] | None:
             path,
         )
         return None
-    out: list[str] = []
+    out: dict[str, None] = {}  # a dict keeps the order and finds a repeat in O(1)
     for item in node.value:
         if not isinstance(item.value, str):
             diags.error(
@@ -61,8 +61,8 @@ def _name_list(node: Node, path: str, diags: Collector) -> list[str] | None:
         if item.value in out:
             diags.error(Code.NAME_CLASH, f"'{item.value}' is listed twice", item.span, path)
             return None
-        out.append(item.value)
-    return out
+        out[item.value] = None
+    return list(out)
 
 
 def build_cpus(raw: RawModel, scope: ModelScope, diags: Collector) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from preemptcheck.errors import Code, Collector, did_you_mean
 from preemptcheck.model.yamlnodes import Node, parse_yaml
-from preemptcheck.source import SourceCache, Span
+from preemptcheck.source import SourceCache, Span, UnreadableError, read_source, show_path
 
 SECTIONS = ("params", "enums", "vars", "defs", "actions", "properties")
 SCALARS = ("model", "doc", "cpus", "tasks", "deadlock", "symmetry")
@@ -38,34 +38,48 @@ class RawModel:
 
 
 def read_text(
-    path: str, diags: Collector, sources: SourceCache, span: Span | None = None, key_path: str = ""
+    path: str,
+    diags: Collector,
+    sources: SourceCache,
+    span: Span | None = None,
+    key_path: str = "",
+    *,
+    missing: Code = Code.CANNOT_READ,
 ) -> str | None:
-    p = Path(path)
+    """The text of an input file, or None with a diagnostic at `span` (the `extends` or
+    `check` entry naming it; else the file itself). A path with nothing there is reported
+    with `missing`."""
     where = span or Span(path, 0, 0)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        diags.error(Code.CANNOT_READ, f"no such file: {path}", where, key_path)
-        return None
-    except IsADirectoryError:
-        diags.error(
-            Code.CANNOT_READ, f"{path} is a directory, a model file is needed", where, key_path
-        )
-        return None
-    except UnicodeDecodeError:
-        diags.error(Code.CANNOT_READ, f"{path} is not UTF-8 text", where, key_path)
-        return None
-    except OSError as exc:
-        diags.error(Code.CANNOT_READ, f"cannot read {path}: {exc.strerror or exc}", where, key_path)
+        text = read_source(path)
+    except UnreadableError as exc:
+        shown = show_path(path)
+        if exc.missing and missing != Code.CANNOT_READ:
+            what = "extends" if key_path == "extends" else "check names"
+            diags.error(missing, f"{what} a file that does not exist: {shown}", where, key_path)
+        elif exc.missing:
+            diags.error(Code.CANNOT_READ, f"no such file: {shown}", where, key_path)
+        else:
+            code = Code.TOO_LARGE if exc.too_large else Code.CANNOT_READ
+            diags.error(code, f"cannot read {shown}: {exc.reason}", where, key_path)
         return None
     sources.add(path, text)
     return text
 
 
+def _real(path: str) -> str:
+    """The canonical path, for cycle checks; the path itself where it cannot be resolved
+    (a NUL byte, a symlink loop: reading it reports why)."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return os.path.abspath(path) if "\0" not in path else path
+
+
 def _rel(base_file: str, target: str) -> str:
-    if Path(target).is_absolute():
+    if os.path.isabs(target):
         return target
-    return os.path.normpath(Path(base_file).parent / target)
+    return os.path.normpath(os.path.join(os.path.dirname(base_file), target))
 
 
 def _path_list(node: Node, key: str, diags: Collector) -> list[tuple[str, Span]]:
@@ -79,16 +93,63 @@ def _path_list(node: Node, key: str, diags: Collector) -> list[tuple[str, Span]]
     return out
 
 
-def load_raw(
+# `extends` chains deeper than this are refused (real models use two or three levels)
+MAX_EXTENDS_DEPTH = 1000
+
+# what _load_one yields to ask for a parent: (path, span of the `extends` entry)
+_Request = tuple[str, Span]
+
+
+def load_raw(path: str, diags: Collector, sources: SourceCache) -> RawModel | None:
+    """Read `path` and everything it extends into one merged RawModel.
+
+    Each file is loaded by a generator that yields a request for each parent it extends and
+    receives the parent's RawModel back, so a deep chain costs no Python recursion. A file
+    reached twice (a diamond of extends) is loaded once.
+    """
+    done: dict[str, RawModel | None] = {}
+    frames = [(_real(path), _load_one(path, diags, sources, top=True))]
+    reply: RawModel | None = None
+    while frames:
+        real, frame = frames[-1]
+        try:
+            target, span = frame.send(reply)
+        except StopIteration as stop:
+            frames.pop()
+            reply = done[real] = stop.value
+            continue
+        reply = None
+        target_real = _real(target)
+        chain = [r for r, _ in frames]
+        if target_real in chain:
+            names = [*(os.path.basename(r) for r in chain[chain.index(target_real) :]), target]
+            diags.error(
+                Code.EXTENDS_CYCLE, f"extends forms a cycle: {' -> '.join(names)}", span, "extends"
+            )
+        elif target_real in done:
+            reply = done[target_real]
+        elif len(frames) >= MAX_EXTENDS_DEPTH:
+            diags.error(
+                Code.TOO_LARGE,
+                f"extends chain deeper than {MAX_EXTENDS_DEPTH} files",
+                span,
+                "extends",
+            )
+        else:
+            frames.append((target_real, _load_one(target, diags, sources, span=span)))
+    return reply
+
+
+def _load_one(
     path: str,
     diags: Collector,
     sources: SourceCache,
     *,
-    stack: tuple[str, ...] = (),
+    top: bool = False,
     span: Span | None = None,
-) -> RawModel | None:
-    """Read `path` and everything it extends into one merged RawModel."""
-    text = read_text(path, diags, sources, span, "extends" if stack else "")
+) -> Generator[_Request, RawModel | None, RawModel | None]:
+    missing = Code.CANNOT_READ if top else Code.EXTENDS_MISSING
+    text = read_text(path, diags, sources, span, "" if top else "extends", missing=missing)
     if text is None:
         return None
     root = parse_yaml(path, text, diags)
@@ -110,38 +171,22 @@ def load_raw(
                 key,
                 did_you_mean(key, MODEL_KEYS),
             )
-    top = root.value
-    if "extends" in top:
-        for target, tspan in _path_list(top["extends"], "extends", diags):
-            full = _rel(path, target)
-            resolved = str(Path(full).resolve())
-            if resolved in stack or resolved == str(Path(path).resolve()):
-                chain = " -> ".join([*(Path(s).name for s in stack), Path(path).name, target])
-                diags.error(Code.EXTENDS_CYCLE, f"extends forms a cycle: {chain}", tspan, "extends")
-                continue
-            if not Path(full).exists():
-                diags.error(
-                    Code.EXTENDS_MISSING,
-                    f"extends a file that does not exist: {target}",
-                    tspan,
-                    "extends",
-                )
-                continue
-            parent = load_raw(
-                full, diags, sources, stack=(*stack, str(Path(path).resolve())), span=tspan
-            )
+    top_map = root.value
+    if "extends" in top_map:
+        for target, tspan in _path_list(top_map["extends"], "extends", diags):
+            parent = yield _rel(path, target), tspan
             if parent is not None:
                 _merge_into(raw, parent)
-    if "remove" in top:
-        _apply_remove(raw, top["remove"], diags)
+    if "remove" in top_map:
+        _apply_remove(raw, top_map["remove"], diags)
     for key in SCALARS:
-        if key in top:
-            raw.scalars[key] = top[key]
+        if key in top_map:
+            raw.scalars[key] = top_map[key]
     for section in SECTIONS:
-        if section in top:
-            _merge_section(raw, section, top[section], diags)
-    if "check" in top:
-        for target, tspan in _path_list(top["check"], "check", diags):
+        if section in top_map:
+            _merge_section(raw, section, top_map[section], diags)
+    if "check" in top_map:
+        for target, tspan in _path_list(top_map["check"], "check", diags):
             raw.checks.append((_rel(path, target), tspan))
     return raw
 
@@ -153,7 +198,7 @@ def _merge_into(raw: RawModel, parent: RawModel) -> None:
             raw.sections[section][name] = entry
     raw.checks.extend(parent.checks)
     raw.removed_properties.update(parent.removed_properties)
-    raw.files.extend(f for f in parent.files if f not in raw.files)
+    raw.files[:] = dict.fromkeys([*raw.files, *parent.files])
 
 
 def _merge_section(raw: RawModel, section: str, node: Node, diags: Collector) -> None:
@@ -226,19 +271,11 @@ def load_check_files(
     props: dict[str, Entry] = {}
     seen: set[str] = set()
     for path, span in raw.checks:
-        resolved = str(Path(path).resolve())
+        resolved = _real(path)
         if resolved in seen:
             continue
         seen.add(resolved)
-        if not Path(path).exists():
-            diags.error(
-                Code.EXTENDS_MISSING,
-                f"check names a file that does not exist: {path}",
-                span,
-                "check",
-            )
-            continue
-        text = read_text(path, diags, sources, span, "check")
+        text = read_text(path, diags, sources, span, "check", missing=Code.EXTENDS_MISSING)
         if text is None:
             continue
         raw.files.append(path)

@@ -119,6 +119,9 @@ def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param 
         single = _scalar_values(node, path, diags)
         if single is None:
             return None
+        if not single:
+            diags.error(Code.INVALID_VALUE, "a param needs at least one value", node.span, path)
+            return None
         values = single
         base = entry.base.node if entry.base is not None else None
         domain = list(values)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from preemptcheck.errors import Code, Collector, Diagnostic
+from preemptcheck.expr.ast import MAX_INT_BITS
 from preemptcheck.source import Span
 
 # YAML 1.2 core schema: only these plain scalars are not strings.
@@ -76,30 +77,48 @@ def _span(file: str, node: yaml.Node) -> Span:
     return Span(file, start.line + 1, start.column + 1, max(1, length))
 
 
+class IntTooLarge(ValueError):
+    """An integer scalar past MAX_INT_BITS."""
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
     text = node.value
     tag = node.tag
     if tag == _T + "bool":
         return text.lower() == "true"
     if tag == _T + "int":
-        if text.startswith("0x"):
-            return int(text, 16)
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        return int(text, 10)
+        return _int(text)
     if tag == _T + "float":
-        return float(
-            text.replace("inf", "Infinity")
-            .replace("Inf", "Infinity")
-            .replace("INF", "Infinity")
-            .replace(".Infinity", "Infinity")
-        )
+        special = text.lstrip("+-").lower()
+        if special in (".inf", ".nan"):  # YAML's spellings; Python's float() wants inf, nan
+            return float(text[: len(text) - len(special)] + special[1:])
+        return float(text)
     if tag == _T + "null":
         return None
     return text
 
 
+def _int(text: str) -> int:
+    sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text.lstrip("+"))
+    if digits.startswith("0x"):
+        base, digits = 16, digits[2:]
+    elif digits.startswith("0o"):
+        base, digits = 8, digits[2:]
+    else:
+        base = 10
+    # a bound on the digits before converting: int() of a long decimal string is quadratic
+    if len(digits.lstrip("0")) > MAX_INT_BITS:
+        raise IntTooLarge(text)
+    value = sign * int(digits, base)
+    if abs(value).bit_length() > MAX_INT_BITS:
+        raise IntTooLarge(text)
+    return value
+
+
+# a YAML document with more values, or nested deeper, is refused (aliases can multiply a
+# small file: the billion-laughs document)
 _MAX_NODES = 200_000
+_MAX_DEPTH = 200
 
 
 class _Converter:
@@ -112,14 +131,14 @@ class _Converter:
     def convert(self, node: yaml.Node, path: str = "", depth: int = 0) -> Node:
         span = _span(self.file, node)
         self.budget -= 1
-        if depth > 200 or self.budget < 0:
-            if self.budget == -1 or depth == 201:
-                self.diags.error(
-                    Code.YAML_SYNTAX,
-                    "the document is too deep or too large (are aliases expanding without end?)",
-                    span,
-                    path,
+        if depth > _MAX_DEPTH or self.budget < 0:
+            if self.budget == -1 or depth == _MAX_DEPTH + 1:
+                what = (
+                    f"nested deeper than {_MAX_DEPTH} levels"
+                    if depth > _MAX_DEPTH
+                    else f"more than {_MAX_NODES:,} values (are aliases expanding without end?)"
                 )
+                self.diags.error(Code.TOO_LARGE, f"the document is {what}", span, path)
             return Node(None, span)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Node] = {}
@@ -151,7 +170,18 @@ class _Converter:
             )
         assert isinstance(node, yaml.ScalarNode)
         raw = self.text[node.start_mark.index : node.end_mark.index]
-        return Node(_scalar(node), span, node.style or None, raw=raw)
+        try:
+            value = _scalar(node)
+        except IntTooLarge:
+            self.diags.error(
+                Code.TOO_LARGE,
+                f"integer of {len(node.value):,} characters: integers are limited to "
+                f"{MAX_INT_BITS} bits",
+                span,
+                path,
+            )
+            return Node(None, span)
+        return Node(value, span, node.style or None, raw=raw)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> tuple[str, str | None]:
