@@ -9,8 +9,11 @@ folder where one file changed rechecks that file only.
 
 Entries are pickled ModelResults in the user's cache directory (`default_dir()`), never in
 the checkout: a pickle runs code when it is loaded, and a result planted by a commit would be
-believed. A cache entry that cannot be read is ignored and rewritten; writes go through a
-temporary file and a rename; results cut short by a timeout are never stored.
+believed. Each entry starts with a header line naming its key and the SHA-256 of the pickle
+after it, checked before anything is unpickled: a truncated or damaged entry, or one that
+belongs to another key (a copied file), is ignored with a note and rewritten, never believed.
+Writes go through a temporary file and a rename; results cut short by a timeout or a signal
+are never stored.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ def default_dir() -> Path:
     return Path(base) / "preemptcheck"
 
 
-FORMAT = 1  # bump when the pickled form changes incompatibly
+FORMAT = 2  # bump when the entries' form changes incompatibly
+_MAGIC = b"preemptcheck-cache"
 
 
 @cache
@@ -59,14 +63,17 @@ def _z3_version() -> str:
         return "none"
 
 
-def key(files: tuple[str, ...], params: Mapping[str, Any], options: Mapping[str, Any]) -> str:
-    """The cache key of one model run (OSError if a file cannot be read: then no caching)."""
+def key(
+    texts: tuple[tuple[str, str | None], ...], params: Mapping[str, Any], options: Mapping[str, Any]
+) -> str:
+    """The cache key of one model run: `texts` are (file, the text read from it)."""
     h = hashlib.sha256()
     h.update(f"preemptcheck {__version__} format {FORMAT} code {_code_hash()}\n".encode())
     h.update(f"z3 {_z3_version()}\n".encode())  # symbolic results depend on the solver
-    for f in files:
-        h.update(f"file {f}\n".encode())
-        h.update(Path(f).read_bytes())
+    for f, text in texts:
+        assert text is not None, f"{f} was read, its text must be known"
+        h.update(f"file {f} {len(text)}\n".encode())
+        h.update(text.encode())
     h.update(repr(sorted((k, repr(v)) for k, v in params.items())).encode())
     h.update(repr(sorted((k, repr(v)) for k, v in options.items())).encode())
     return h.hexdigest()
@@ -77,28 +84,29 @@ class ResultCache:
         self.dir = Path(directory)
         self.hits = 0
         self.misses = 0
+        self.notes: list[str] = []  # entries ignored, one line each
+
+    def _path(self, k: str) -> Path:
+        return self.dir / k[:2] / f"{k}.pickle"
 
     def get(self, k: str) -> ModelResult | None:
-        path = self.dir / k[:2] / f"{k}.pickle"
-        try:
-            with path.open("rb") as fh:
-                result = pickle.load(fh)
-        except FileNotFoundError:
-            self.misses += 1
-            return None
-        except Exception:  # a damaged or foreign entry: check again, then overwrite it
-            self.misses += 1
-            return None
-        if not isinstance(result, ModelResult):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return dataclasses.replace(result, cached=True)
+        path = self._path(k)
+        found = _load(path, k)
+        if isinstance(found, ModelResult):
+            self.hits += 1
+            return dataclasses.replace(found, cached=True)
+        self.misses += 1
+        if found is not None:
+            self.notes.append(f"results cache: {path} {found}: ignored, the model is checked again")
+        return None
 
     def put(self, k: str, result: ModelResult) -> None:
         timed = [result.stats.limit or "", *(p.reason for p in result.properties)]
-        if any("timeout" in why for why in timed):
-            return  # depends on the machine's speed (also a liveness analysis cut short)
+        if any("timeout" in why or "interrupted by" in why for why in timed):
+            return  # depends on the machine's speed or the user (also a liveness analysis)
+        payload = pickle.dumps(dataclasses.replace(result, cached=False))
+        digest = hashlib.sha256(payload).hexdigest()
+        header = b" ".join((_MAGIC, str(FORMAT).encode(), k.encode(), digest.encode()))
         try:
             self._ensure_dir()
             sub = self.dir / k[:2]
@@ -106,15 +114,40 @@ class ResultCache:
             fd, tmp = tempfile.mkstemp(dir=sub, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(dataclasses.replace(result, cached=False), fh)
+                    fh.write(header + b"\n" + payload)
                 os.replace(tmp, sub / f"{k}.pickle")
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
-            pass  # a read-only checkout: run without a cache
+            pass  # a read-only cache directory: run without storing
 
     def _ensure_dir(self) -> None:
         if not self.dir.exists():
             self.dir.mkdir(parents=True)
             (self.dir / ".gitignore").write_text("# created by preemptcheck\n*\n")
+
+
+def _load(path: Path, k: str) -> ModelResult | str | None:
+    """The entry's result; None when there is none; else why it cannot be believed."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    header, sep, payload = data.partition(b"\n")
+    fields = header.split(b" ")
+    if not sep or len(fields) != 4 or fields[0] != _MAGIC or fields[1] != str(FORMAT).encode():
+        return "is not a preemptcheck results-cache entry"
+    if fields[2] != k.encode():
+        return "belongs to another model run (its key differs)"
+    if fields[3] != hashlib.sha256(payload).hexdigest().encode():
+        return "is damaged or truncated (its checksum differs)"
+    try:
+        result = pickle.loads(payload)
+    except Exception as exc:
+        return f"cannot be unpickled ({type(exc).__name__})"
+    if not isinstance(result, ModelResult):
+        return "does not hold a model result"
+    return result

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 
+from preemptcheck import interrupt
 from preemptcheck.cache import ResultCache
 from preemptcheck.cache import key as cache_key
 from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
@@ -34,7 +35,7 @@ from preemptcheck.results import (
     Strength,
     Verdict,
 )
-from preemptcheck.source import SourceCache, Span
+from preemptcheck.source import SourceCache, Span, show_path
 from preemptcheck.trace import replay
 
 MODEL_SUFFIXES = (".yaml", ".yml")
@@ -42,33 +43,55 @@ DEFAULT_MAX_STATES = 2_000_000
 
 
 def find_models(paths: Iterable[str]) -> list[str]:
-    """Files as given; folders searched recursively for *.yaml, skipping `_` partials; globs."""
+    """The model files `paths` name (see walk_models), without the skipped entries."""
+    return walk_models(paths)[0]
+
+
+def walk_models(paths: Iterable[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Files as given; folders searched recursively for *.yaml, skipping `_` partials and
+    hidden entries, without following symbolic links to folders (no loops); globs. Also
+    what could not be searched (an unreadable folder), one line each, for a warning."""
     diags = Collector()
     out: list[str] = []
+    skipped: list[str] = []
     for arg in paths:
-        p = Path(arg)
-        if any(ch in arg for ch in "*?[") and not p.exists():
+        if "\0" in arg:
+            where = Span(show_path(arg), 0, 0)
+            diags.error(Code.CANNOT_READ, "the path contains a NUL byte", where)
+            continue
+        if any(ch in arg for ch in "*?[") and not os.path.lexists(arg):
             hits = sorted(glob.glob(arg, recursive=True))
-            files = [h for h in hits if Path(h).is_file() and h.endswith(MODEL_SUFFIXES)]
+            files = [h for h in hits if os.path.isfile(h) and h.endswith(MODEL_SUFFIXES)]
             if not files:
                 diags.error(Code.NO_MODELS, f"no model files match {arg}", Span(arg, 0, 0))
-            out.extend(f for f in files if not Path(f).name.startswith("_"))
-        elif p.is_dir():
-            files = sorted(
-                str(f)
-                for f in p.rglob("*")
-                if f.is_file()
-                and f.suffix in MODEL_SUFFIXES
-                and not f.name.startswith("_")
-                and not any(part.startswith(".") for part in f.parts[len(p.parts) :])
-            )
+            out.extend(f for f in files if not os.path.basename(f).startswith("_"))
+        elif os.path.isdir(arg):
+            files = _walk(arg, skipped)
             if not files:
                 diags.error(Code.NO_MODELS, f"no model files (*.yaml) in {arg}", Span(arg, 0, 0))
             out.extend(files)
         else:
             out.append(arg)  # read errors are reported when it is loaded
     diags.raise_if_any(UsageError)
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(out)), tuple(skipped)
+
+
+def _walk(top: str, skipped: list[str]) -> list[str]:
+    def unreadable(exc: OSError) -> None:
+        skipped.append(f"skipped {exc.filename}: {exc.strerror or exc}")
+
+    found: list[str] = []
+    for folder, dirs, files in os.walk(top, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            path = os.path.join(folder, name)
+            if (
+                name.endswith(MODEL_SUFFIXES)
+                and not name.startswith(("_", "."))
+                and os.path.isfile(path)  # follows a link to a file; false for a loop
+            ):
+                found.append(os.path.normpath(path))
+    return sorted(found)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +122,17 @@ def check_paths(
     sources = sources or SourceCache()
     results: list[ModelResult | ModelFailure] = []
     cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
-    for path in find_models(paths):
+    files, skipped = walk_models(paths)
+
+    def notes() -> tuple[str, ...]:
+        return (
+            *(f"warning: {line}" for line in skipped),
+            *(f"note: {line}" for line in (cache.notes if cache is not None else ())),
+        )
+
+    for n, path in enumerate(files):
+        if interrupt.requested():
+            return _stopped(results, options, notes(), files[n:])
         try:
             overrides = options.overrides
             if options.all_modes:
@@ -109,6 +142,8 @@ def check_paths(
             results.append(ModelFailure(path, exc.diagnostics))
             continue
         for overrides in choices:  # one run per choice of param values
+            if interrupt.requested():
+                return _stopped(results, options, notes(), files[n + 1 :])
             one = dataclasses.replace(options, overrides=overrides)
             try:
                 results.append(
@@ -116,7 +151,28 @@ def check_paths(
                 )
             except InputError as exc:
                 results.append(ModelFailure(path, exc.diagnostics))
-    return RunResult(tuple(results), strict=options.strict)
+    if interrupt.requested() and any(_cut_short(m) for m in results):
+        return _stopped(results, options, notes(), [])
+    return RunResult(tuple(results), strict=options.strict, notes=notes())
+
+
+def _cut_short(m: ModelResult | ModelFailure) -> bool:
+    return isinstance(m, ModelResult) and interrupt.reason() in (m.stats.limit or "")
+
+
+def _stopped(
+    results: list[ModelResult | ModelFailure],
+    options: Options,
+    notes: tuple[str, ...],
+    unchecked: list[str],
+) -> RunResult:
+    return RunResult(
+        tuple(results),
+        strict=options.strict,
+        notes=notes,
+        interrupted=interrupt.requested(),
+        unchecked=tuple(unchecked),
+    )
 
 
 def every_mode(path: str, overrides: Mapping[str, str], sources: SourceCache) -> dict[str, str]:
@@ -136,14 +192,12 @@ def check_file(
     sources: SourceCache | None = None,
     cache: ResultCache | None = None,
 ) -> ModelResult:
+    sources = sources or SourceCache()
     model = load_model(path, overrides=options.overrides, sources=sources)
     model = _select(model, options.properties)
     if cache is None:
         return _check_model(path, model, options, progress)
-    try:
-        k = _cache_key(model, options)
-    except OSError:  # a file vanished since it was read: check without the cache
-        return _check_model(path, model, options, progress)
+    k = _cache_key(model, options, sources)
     hit = cache.get(k)
     if hit is not None:
         return hit
@@ -152,13 +206,16 @@ def check_file(
     return result
 
 
-def _cache_key(model: Model, options: Options) -> str:
+def _cache_key(model: Model, options: Options, sources: SourceCache) -> str:
+    """Over the very texts the model was built from (not the files again: they may have
+    changed since)."""
     settings = {
         f.name: getattr(options, f.name)
         for f in dataclasses.fields(options)
         if f.name not in ("overrides", "cache_dir", "all_modes", "strict")
     }
-    return cache_key(model.files or (model.file,), dict(model.param_values), settings)
+    texts = tuple((f, sources.text(f)) for f in model.files or (model.file,))
+    return cache_key(texts, dict(model.param_values), settings)
 
 
 def _check_model(

@@ -4,9 +4,9 @@ diff) the only modules that print or exit."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
-import tempfile
 import time
 import traceback
 from collections import Counter
@@ -17,14 +17,15 @@ from typing import Annotated
 
 import typer
 
-from preemptcheck import __version__
+from preemptcheck import __version__, interrupt
 from preemptcheck.cache import default_dir as default_cache_dir
 from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
 from preemptcheck.model.params import show
+from preemptcheck.outfiles import NAME_MAX, check_writable, write_atomic
 from preemptcheck.report import github, jsonout, junit, matrix, sarif, text
-from preemptcheck.results import ModelResult, RunResult
+from preemptcheck.results import INTERRUPTED_EXIT, ModelResult, RunResult
 from preemptcheck.source import SourceCache
 
 app = typer.Typer(
@@ -149,23 +150,10 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
-def _write_atomic(path: Path, content: str) -> None:
-    """Write via a temporary file and rename: never a half-written output file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_output(option: str, path: Path, content: str) -> None:
     """An output file of `verify`; a path that cannot be written is a usage error (exit 2)."""
     try:
-        _write_atomic(path, content)
+        write_atomic(path, content)
     except OSError as exc:
         raise _usage(f"{option} {path}: cannot write: {exc.strerror or exc}") from None
 
@@ -183,14 +171,23 @@ def _trace_files(run: RunResult) -> list[tuple[str, str]]:
         for p in m.properties:
             if p.trace is None:
                 continue
-            name = f"{stem}.{p.id}.itf.json"
+            name = _file_name(f"{stem}.{p.id}")
             k = 2
             while name in used:
-                name = f"{stem}-{k}.{p.id}.itf.json"
+                name = _file_name(f"{stem}-{k}.{p.id}")
                 k += 1
             used.add(name)
             out.append((name, jsonout.dumps(jsonout.itf_document(m.model, p, p.trace))))
     return out
+
+
+def _file_name(base: str) -> str:
+    """`base`.itf.json, shortened (with a hash of the whole, to stay distinct) to fit a name."""
+    name = f"{base}.itf.json"
+    if len(name.encode()) <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(base.encode()).hexdigest()[:12]
+    return f"{base.encode()[:200].decode('utf-8', 'ignore')}~{digest}.itf.json"
 
 
 @app.command()
@@ -313,9 +310,15 @@ def verify(
     """
     _check_modes(all_modes, mode, set_)
     _check_limits(max_states, timeout, bound, rlimit)
-    for option, target in (("--junit", junit_file), ("--sarif", sarif_file)):
-        if target is not None and target.is_dir():
-            raise _usage(f"{option} {target}: is a directory, give a file name")
+    sources = SourceCache()
+    with _guarded(sources, debug):
+        for option, target, folder in (
+            ("--junit", junit_file, False),
+            ("--sarif", sarif_file, False),
+            ("--trace-dir", trace_dir, True),
+        ):
+            if target is not None:
+                check_writable(option, target, directory=folder)
     options = Options(
         overrides=_overrides(set_ or [], mode),
         properties=tuple(property_ or ()),
@@ -330,12 +333,43 @@ def verify(
         all_modes=all_modes,
         cache_dir=str(cache_dir or default_cache_dir()) if cache else None,
     )
-    sources = SourceCache()
     progress = _ProgressLine()
     t0 = time.monotonic()
-    with _guarded(sources, debug, progress):
+    with _guarded(sources, debug, progress), interrupt.handling():
         run = check_paths(paths, options, progress=progress, sources=sources)
     progress.done()
+    _print_notes(run.notes)
+    if run.interrupted is None:
+        _write_outputs(run, sources, trace_dir, junit_file, sarif_file)
+    _print_report(run, sources, all_modes=all_modes, format_=format_, traces=traces)
+    reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
+    if reused:  # stderr: the report is the same bytes either way
+        typer.echo(
+            f"{reused} of {len(run.models)} model runs reused from {options.cache_dir} "
+            "(unchanged; --no-cache checks them again)",
+            err=True,
+        )
+    if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
+        typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
+    raise typer.Exit(run.exit_code)
+
+
+def _print_notes(notes: tuple[str, ...], shown: int = 20) -> None:
+    """The run's notes on stderr (the report stays the same bytes with or without them)."""
+    for line in notes[:shown]:
+        typer.echo(line, err=True)
+    if len(notes) > shown:
+        typer.echo(f"note: {len(notes) - shown} more notes like these", err=True)
+
+
+def _write_outputs(
+    run: RunResult,
+    sources: SourceCache,
+    trace_dir: Path | None,
+    junit_file: Path | None,
+    sarif_file: Path | None,
+) -> None:
+    """The files a run asked for; none after an interrupted run (they would look whole)."""
     if trace_dir is not None:
         for name, content in _trace_files(run):
             _write_output("--trace-dir", trace_dir / name, content)
@@ -344,6 +378,12 @@ def verify(
         _write_output("--junit", junit_file, junit.render(run, sources))
     if sarif_file is not None:
         _write_output("--sarif", sarif_file, jsonout.dumps(sarif.document(run, cwd=cwd)))
+
+
+def _print_report(
+    run: RunResult, sources: SourceCache, *, all_modes: bool, format_: Format, traces: Traces
+) -> None:
+    cwd = Path.cwd()
     tables = matrix.build(run, by_mode=all_modes)
     if format_ == Format.json:
         doc = jsonout.run_document(run, matrix=tables if all_modes else None)
@@ -357,16 +397,6 @@ def verify(
         typer.echo(report, nl=False)
     if os.environ.get("GITHUB_ACTIONS") == "true":  # annotations; json/markdown keep stdout
         typer.echo(github.commands(run, cwd=cwd), nl=False, err=format_ != Format.text)
-    reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
-    if reused:  # stderr: the report is the same bytes either way
-        typer.echo(
-            f"{reused} of {len(run.models)} model runs reused from {options.cache_dir} "
-            "(unchanged; --no-cache checks them again)",
-            err=True,
-        )
-    if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
-        typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
-    raise typer.Exit(run.exit_code)
 
 
 @contextlib.contextmanager
@@ -382,6 +412,11 @@ def _guarded(
         for d in exc.diagnostics:
             typer.echo(d.render(sources), err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside a run: stop at once
+        if progress is not None:
+            progress.done()
+        typer.echo("interrupted: stopped at once, nothing decided is reported", err=True)
+        raise typer.Exit(INTERRUPTED_EXIT["SIGINT"]) from None
     except Exception as exc:  # a bug in preemptcheck, not in the model
         if progress is not None:
             progress.done()

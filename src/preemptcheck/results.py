@@ -96,10 +96,19 @@ class ModelFailure:
     diagnostics: tuple[Diagnostic, ...]
 
 
+# the exit status of a run stopped by a signal, as shells report it: 128 + the signal number
+INTERRUPTED_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+
+
 @dataclass(frozen=True, slots=True)
 class RunResult:
     models: tuple[ModelResult | ModelFailure, ...]
     strict: bool = False
+    # for stderr, one line each: folder entries that could not be searched ("warning: ..."),
+    # results-cache entries ignored ("note: ...")
+    notes: tuple[str, ...] = ()
+    interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM)
+    unchecked: tuple[str, ...] = ()  # model files an interrupted run did not get to
 
     def counts(self) -> dict[str, int]:
         out = {o.value: 0 for o in Outcome}
@@ -116,7 +125,10 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all as expected, 1 a verdict differs, 2 bad input, 3 inconclusive (DESIGN §2)."""
+        """0 all as expected, 1 a verdict differs, 2 bad input, 3 inconclusive (DESIGN §2);
+        130 or 143 when Ctrl-C or SIGTERM stopped the run."""
+        if self.interrupted is not None:
+            return INTERRUPTED_EXIT[self.interrupted]
         c = self.counts()
         if c["errors"]:
             return 2

@@ -8,6 +8,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from preemptcheck import interrupt
 from preemptcheck.engines.codegen import ExpandFn, compile_expand
 from preemptcheck.engines.layout import Layout
 from preemptcheck.engines.symmetry import Analysis, Canonicalizer
@@ -181,6 +182,9 @@ class Explorer:
                     progress(Progress(len(order), len(order) - i, transitions, depth, elapsed))
                 if timeout is not None and elapsed > timeout:
                     limit = f"timeout after {timeout:g} s"
+                    break
+                if interrupt.requested():
+                    limit = interrupt.reason()
                     break
         complete = limit is None
         findings = tuple(

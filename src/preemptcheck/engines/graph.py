@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from preemptcheck import interrupt
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.model.ir import PropKind
 from preemptcheck.system import initial_state
@@ -84,8 +85,11 @@ def build_graph(
             sid.append(out[j + 1])
         off.append(len(dst))
         i += 1
-        if timeout is not None and i & 0x3FFF == 0 and time.monotonic() - t0 > timeout:
-            raise GraphLimit(f"timeout after {timeout:g} s")
+        if i & 0x3FFF == 0:
+            if timeout is not None and time.monotonic() - t0 > timeout:
+                raise GraphLimit(f"timeout after {timeout:g} s")
+            if interrupt.requested():
+                raise GraphLimit(interrupt.reason())
     return StateGraph(states, off, dst, sid, parent, via, failing)
 
 

@@ -42,6 +42,8 @@ def run_document(run: RunResult, *, matrix: Sequence[Matrix] | None = None) -> d
         },
         "models": [_model(m) for m in run.models],
         "matrix": None if matrix is None else [_matrix(t) for t in matrix],
+        "interrupted": run.interrupted,
+        "unchecked": list(run.unchecked),
     }
 
 

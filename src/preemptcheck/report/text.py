@@ -30,7 +30,16 @@ def render_run(
     run: RunResult, sources: SourceCache | None = None, *, traces: str = "violations"
 ) -> str:
     parts = [render_model(m, sources, traces=traces) for m in run.models]
+    if run.interrupted is not None:
+        parts.append(interrupted_line(run))
     return "\n".join([*parts, summary_line(run)]) + "\n"
+
+
+def interrupted_line(run: RunResult) -> str:
+    """What a run stopped by a signal left undone."""
+    n = len(run.unchecked)
+    rest = f"; {n} model file{'s' * (n != 1)} not checked" if n else ""
+    return f"interrupted by {run.interrupted}: the verdicts above are all that was decided{rest}"
 
 
 def summary_line(run: RunResult) -> str:

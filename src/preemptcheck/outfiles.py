@@ -1,0 +1,65 @@
+"""Output files (--junit, --sarif, --trace-dir): checked before a run, written whole or never."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from preemptcheck.errors import Code, Diagnostic, UsageError
+from preemptcheck.source import show_path
+
+NAME_MAX = 255  # bytes in one path component on Linux file systems
+
+
+def check_writable(option: str, path: Path, *, directory: bool = False) -> None:
+    """UsageError (exit 2) unless `path` can be written after the run: its name fits, no
+    file is in the way, and the nearest existing folder takes a new file (tried for real,
+    which also catches a read-only file system). Missing folders are created when written."""
+    why = _unwritable(path, directory=directory)
+    if why is not None:
+        text = f"{option} {show_path(str(path))}: {why}"
+        raise UsageError([Diagnostic(Code.BAD_OPTION, text)])
+
+
+def _unwritable(path: Path, *, directory: bool) -> str | None:
+    raw = str(path)
+    if "\0" in raw:
+        return "the path contains a NUL byte"
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            return f"a name in the path is longer than {NAME_MAX} bytes"
+    try:
+        if path.is_dir() and not directory:
+            return "is a directory, give a file name"
+        if path.exists() and directory and not path.is_dir():
+            return "is a file, give a folder"
+        if path.is_file() and not os.access(path, os.W_OK):
+            return "cannot write: permission denied"
+        folder = path if directory else path.parent
+        while not folder.exists():
+            if folder.is_symlink():
+                return f"cannot write: {folder} is a broken symbolic link"
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"cannot write: {folder} is not a folder"
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".preemptcheck-probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"cannot write: {exc.strerror or exc}"
+    return None
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write via a temporary file in the same folder and a rename: never a half-written file
+    (an interrupted write removes its temporary file). OSError if it cannot be written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:200]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
