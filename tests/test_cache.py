@@ -139,3 +139,91 @@ def test_a_liveness_verdict_cut_by_the_timeout_is_never_stored(tmp_path: Path) -
     assert c.get("cd" * 32) is None
     c.put("cd" * 32, result)
     assert c.get("cd" * 32) == result
+
+
+def _entry_of(cache: Path) -> Path:
+    (entry,) = cache.glob("*/*.pickle")
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("damage", "note"),
+    [
+        ("truncated", "is damaged or truncated (its checksum differs)"),
+        ("flipped", "is damaged or truncated (its checksum differs)"),
+        ("empty", "is not a preemptcheck results-cache entry"),
+        ("bare-pickle", "is not a preemptcheck results-cache entry"),  # the format before 2
+        ("other-key", "belongs to another model run (its key differs)"),
+        ("other-key-renamed", "belongs to another model run (its key differs)"),
+        ("forged-not-a-result", "does not hold a model result"),
+        ("forged-bad-pickle", "cannot be unpickled (UnpicklingError)"),
+    ],
+)
+def test_a_bad_entry_is_ignored_with_a_note_never_believed(
+    tmp_path: Path, damage: str, note: str
+) -> None:
+    """Each kind of damage: the entry is not believed (the verdicts are a fresh run's), the
+    run says so in a note, and the entry is rewritten, so the next run reuses it."""
+    import hashlib
+    import pickle
+
+    models, cache = _copy(tmp_path), tmp_path / "cache"
+    full, lazy = models / "full.yaml", models / "lazy.yaml"
+    (first,), _, _ = _run(full, cache)
+    entry = _entry_of(cache)
+    data = entry.read_bytes()
+    header, _, payload = data.partition(b"\n")
+    magic, fmt, key, _ = header.split(b" ")
+    other_cache = tmp_path / "other"
+    (lazy_result,), _, _ = _run(lazy, other_cache)
+    lazy_entry = _entry_of(other_cache)
+
+    def forged(obj_payload: bytes) -> bytes:  # a well-formed entry for this key
+        digest = hashlib.sha256(obj_payload).hexdigest().encode()
+        return b" ".join((magic, fmt, key, digest)) + b"\n" + obj_payload
+
+    if damage == "truncated":
+        entry.write_bytes(data[: len(data) // 2])
+    elif damage == "flipped":
+        entry.write_bytes(data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:])
+    elif damage == "empty":
+        entry.write_bytes(b"")
+    elif damage == "bare-pickle":
+        entry.write_bytes(payload)
+    elif damage == "other-key":  # the lazy model's result, copied over the full model's
+        entry.write_bytes(lazy_entry.read_bytes())
+    elif damage == "other-key-renamed":  # ... with its header's key edited too
+        entry.write_bytes(lazy_entry.read_bytes().replace(lazy_entry.stem.encode(), b"x" * 64))
+    elif damage == "forged-not-a-result":
+        entry.write_bytes(forged(pickle.dumps({"verdict": "holds"})))
+    else:
+        entry.write_bytes(forged(b"\x80\x05not really a pickle"))
+    options = Options(cache_dir=str(cache))
+    run = check_paths([str(full)], options)
+    (again,) = run.models
+    assert isinstance(again, ModelResult) and not again.cached
+    assert again == first != lazy_result
+    (line,) = run.notes
+    assert line == f"note: results cache: {entry} {note}: ignored, the model is checked again"
+    rerun = check_paths([str(full)], options)
+    assert rerun.notes == ()
+    assert rerun.models[0].cached  # rewritten
+
+
+def test_the_cli_prints_cache_notes_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from preemptcheck.cli import app
+
+    models, cache = _copy(tmp_path), tmp_path / "cache"
+    monkeypatch.setenv("PREEMPTCHECK_CACHE", "1")
+    monkeypatch.setenv("PREEMPTCHECK_CACHE_DIR", str(cache))
+    runner = CliRunner()
+    first = runner.invoke(app, ["verify", str(models / "full.yaml")])
+    _entry_of(cache).write_bytes(b"garbage")
+    again = runner.invoke(app, ["verify", str(models / "full.yaml")])
+    assert again.exit_code == 0
+    assert again.stdout == first.stdout
+    assert "is not a preemptcheck results-cache entry: ignored" in again.stderr

@@ -25,8 +25,8 @@ from preemptcheck.errors import Code, Diagnostic, InputError
 from preemptcheck.model.params import show
 from preemptcheck.outfiles import NAME_MAX, check_writable, write_atomic
 from preemptcheck.report import github, jsonout, junit, matrix, sarif, text
-from preemptcheck.results import INTERRUPTED_EXIT, ModelResult, RunResult
-from preemptcheck.source import SourceCache
+from preemptcheck.results import ModelResult, RunResult
+from preemptcheck.source import SourceCache, max_file_size
 
 app = typer.Typer(
     add_completion=False,
@@ -84,6 +84,10 @@ def root(
 ) -> None:
     """preemptcheck: every property of a preemption model proved over all reachable states,
     or broken by the shortest trace, in the kernel's own terms."""
+    try:
+        max_file_size()
+    except ValueError as exc:
+        raise _usage(str(exc)) from None
 
 
 def _usage(message: str, code: Code = Code.BAD_OPTION) -> typer.Exit:
@@ -412,11 +416,14 @@ def _guarded(
         for d in exc.diagnostics:
             typer.echo(d.render(sources), err=True)
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:  # a second Ctrl-C, or one outside a run: stop at once
+    except KeyboardInterrupt as exc:  # a second signal, or a command that stops at once
         if progress is not None:
             progress.done()
         typer.echo("interrupted: stopped at once, nothing decided is reported", err=True)
-        raise typer.Exit(INTERRUPTED_EXIT["SIGINT"]) from None
+        status = (
+            exc.status if isinstance(exc, interrupt.Stopped) else interrupt.EXIT_STATUS["SIGINT"]
+        )
+        raise typer.Exit(status) from None
     except Exception as exc:  # a bug in preemptcheck, not in the model
         if progress is not None:
             progress.done()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from preemptcheck import gitrev
+from preemptcheck import gitrev, interrupt
 from preemptcheck.check import DEFAULT_MAX_STATES, Options
 from preemptcheck.cli import (
     DebugOption,
@@ -97,7 +97,7 @@ def latency(
         timeout=timeout,
     )
     sources = SourceCache()
-    with _guarded(sources, debug):
+    with _guarded(sources, debug), interrupt.abrupt():
         run = latency_paths(paths, options, query=query, all_modes=all_modes, sources=sources)
     if format_ == Format.json:
         typer.echo(jsonout.dumps(latency_report.document(run)), nl=False)
@@ -179,7 +179,7 @@ def diff(
         all_modes=all_modes,
     )
     progress = _ProgressLine()
-    with _guarded(SourceCache(), debug, progress):
+    with _guarded(SourceCache(), debug, progress), interrupt.abrupt():
         result = gitrev.diff_revision(base, paths or [], options, progress=progress)
     progress.done()
     if format_ == Format.json:

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 # exit status of a run stopped by a signal, as shells report it: 128 + the signal number
-EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+EXIT_STATUS = {s.name: 128 + s.value for s in SIGNALS}  # SIGINT 130, SIGTERM 143
 
 _requested: signal.Signals | None = None
 _handled = 0  # signals Python's handler has seen in this run
@@ -26,13 +27,17 @@ _cancels: list[Callable[[], None]] = []
 _lock = threading.Lock()
 
 
+class Stopped(KeyboardInterrupt):
+    """Raised by a signal that stops a run at once; `status` is the exit status it calls for."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.status = EXIT_STATUS[signal.Signals(signum).name]
+
+
 def requested() -> str | None:
     """The name of the signal that asked the run to stop (SIGINT, SIGTERM), or None."""
     return _requested.name if _requested is not None else None
-
-
-def exit_status() -> int | None:
-    return EXIT_STATUS[_requested] if _requested is not None else None
 
 
 def reason() -> str:
@@ -77,11 +82,11 @@ def handling() -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         global _handled
         _handled += 1
-        if _handled > 1:  # the second signal: stop now
-            raise KeyboardInterrupt
+        if _handled > 1:  # the second signal: stop now, with the first one's status
+            raise Stopped(_requested or signum)
         _stop(signum)
 
-    previous = {s: signal.signal(s, handler) for s in EXIT_STATUS}
+    previous = {s: signal.signal(s, handler) for s in SIGNALS}
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     old_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
@@ -96,6 +101,26 @@ def handling() -> Iterator[None]:
         os.close(write_fd)  # the watcher reads end-of-file and ends
         watcher.join()
         os.close(read_fd)
+        _requested = None
+
+
+@contextlib.contextmanager
+def abrupt() -> Iterator[None]:
+    """For commands whose partial answer would mislead (a diff of half-checked revisions):
+    SIGTERM, like Ctrl-C, raises Stopped at once, so clean-ups in `finally` run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def _watch(read_fd: int) -> None:
@@ -104,5 +129,5 @@ def _watch(read_fd: int) -> None:
         if not data:
             return
         for signum in data:
-            if signum in EXIT_STATUS:
+            if signum in SIGNALS:
                 _stop(signum)

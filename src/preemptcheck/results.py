@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from preemptcheck import interrupt
 from preemptcheck.errors import Diagnostic
 from preemptcheck.expr.ast import Value
 from preemptcheck.model.ir import Expect, Model, PropKind
@@ -96,10 +97,6 @@ class ModelFailure:
     diagnostics: tuple[Diagnostic, ...]
 
 
-# the exit status of a run stopped by a signal, as shells report it: 128 + the signal number
-INTERRUPTED_EXIT = {"SIGINT": 130, "SIGTERM": 143}
-
-
 @dataclass(frozen=True, slots=True)
 class RunResult:
     models: tuple[ModelResult | ModelFailure, ...]
@@ -128,7 +125,7 @@ class RunResult:
         """0 all as expected, 1 a verdict differs, 2 bad input, 3 inconclusive (DESIGN §2);
         130 or 143 when Ctrl-C or SIGTERM stopped the run."""
         if self.interrupted is not None:
-            return INTERRUPTED_EXIT[self.interrupted]
+            return interrupt.EXIT_STATUS[self.interrupted]
         c = self.counts()
         if c["errors"]:
             return 2

@@ -111,7 +111,10 @@ def read_source(path: str) -> str:
     """
     if "\0" in path:
         raise UnreadableError("the path contains a NUL byte")
-    limit = max_file_size()
+    try:
+        limit = max_file_size()
+    except ValueError as exc:
+        raise UnreadableError(str(exc)) from None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except FileNotFoundError:

@@ -8,6 +8,8 @@ the other operand, defs expand in the caller's scope, `self` is implicit for CPU
 from __future__ import annotations
 
 import ast
+import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -133,6 +135,8 @@ def source_text(value: object) -> str:
     """The expression text of a YAML scalar (`true`, 3 and 'x + 1' are all expressions)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):  # YAML's .inf, .nan
+        return ("-" if value < 0 else "") + (".inf" if math.isinf(value) else ".nan")
     return str(value)
 
 
@@ -247,8 +251,22 @@ class ExprParser:
             elif body[col : col + 1] == "=" and body[col + 1 : col + 2] != "=":
                 msg = "'=' assigns: compare with '==' (assignments belong in do:)"
             span = locate(src.span, src.raw, src.style, text, lead + col)
+            if body.strip().lstrip("+-").lower() in (".inf", ".nan"):
+                self.diags.error(
+                    Code.EXPR_UNSUPPORTED,
+                    f"'{body.strip()}' is a YAML float: numbers in expressions are integers",
+                    src.span,
+                    src.key_path,
+                )
+                return None
             if "integer string conversion" in msg:  # Python's own cap on decimal literals
-                self.diags.error(Code.TOO_LARGE, _TOO_WIDE, span, src.key_path)
+                digits = re.search(r"\d{100,}", body)
+                at = (
+                    locate(src.span, src.raw, src.style, text, lead + digits.start())
+                    if digits
+                    else span
+                )
+                self.diags.error(Code.TOO_LARGE, _TOO_WIDE, at, src.key_path)
                 return None
             self.diags.error(
                 Code.EXPR_SYNTAX, f"invalid expression '{_clip(text)}': {msg}", span, src.key_path

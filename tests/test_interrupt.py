@@ -1,0 +1,118 @@
+"""Ctrl-C and SIGTERM (issue 13, item 5): the run stops at a safe point, prints what it decided,
+writes no output file and exits 130 or 143; a second signal stops at once.
+
+Each test starts the installed command on a model whose search takes many seconds
+(models-large/full-smp.yaml, 2.4 million states), waits for its first progress line on
+stderr (so the search is under way), and signals it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from preemptcheck import interrupt
+
+ROOT = Path(__file__).resolve().parents[1]
+BIG = ROOT / "models-large" / "full-smp.yaml"
+EXE = Path(sys.executable).with_name("preemptcheck")
+SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
+
+
+def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PREEMPTCHECK_CACHE": "0"}
+    return subprocess.Popen(
+        [str(EXE), *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _signal_when_busy(proc: subprocess.Popen[str], *signums: int) -> tuple[str, str]:
+    """Wait for a progress line, send the signals, and collect the output."""
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # blocks until the search reports progress
+    assert "states" in first, first
+    for signum in signums:
+        proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    return out, first + err
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_search_and_reports_what_was_decided(
+    tmp_path: Path, signum: int, status: int
+) -> None:
+    proc = _start(
+        "verify", str(BIG), "--junit", "out/junit.xml", "--sarif", "out.sarif",
+        "--trace-dir", "traces", cwd=tmp_path,
+    )  # fmt: skip
+    out, err = _signal_when_busy(proc, signum)
+    name = signal.Signals(signum).name
+    assert proc.returncode == status, out + err
+    assert f"(incomplete: interrupted by {name})" in out, out
+    assert f"unknown: interrupted by {name}" in out
+    assert "holds (witness" in out  # found before the signal: kept
+    assert f"interrupted by {name}: the verdicts above are all that was decided" in out
+    assert "internal error" not in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no output file, no temporary
+
+
+def test_the_files_not_reached_are_listed_and_json_says_interrupted(tmp_path: Path) -> None:
+    lazy = ROOT / "models" / "lazy.yaml"
+    proc = _start("verify", "--format", "json", str(BIG), str(lazy), cwd=tmp_path)
+    out, err = _signal_when_busy(proc, signal.SIGINT)
+    assert proc.returncode == 130, err
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["interrupted"] == "SIGINT"
+    assert doc["exit_code"] == 130
+    assert doc["unchecked"] == [str(lazy)]
+    (model,) = doc["models"]
+    assert model["stats"]["complete"] is False
+
+
+def test_a_second_signal_stops_at_once(tmp_path: Path) -> None:
+    proc = _start("verify", str(BIG), "--junit", "junit.xml", cwd=tmp_path)
+    out, err = _signal_when_busy(proc, signal.SIGTERM, signal.SIGTERM)
+    assert proc.returncode == 143, out + err
+    assert "interrupted" in out + err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_abrupt_turns_sigterm_into_a_stop_with_status_143() -> None:
+    """`latency` and `diff` stop at once (a half-checked diff would mislead): SIGTERM raises
+    in the main thread, so their clean-ups (the diff's worktree) run, and the status is 143."""
+    with pytest.raises(interrupt.Stopped) as stopped, interrupt.abrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):  # the handler runs at the next bytecode boundary
+            pass
+    assert stopped.value.status == 143
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+
+
+def test_handling_records_the_first_signal_and_cancels() -> None:
+    """In-process: the first SIGINT is recorded (engines poll it) and the registered cancel
+    callbacks run (the z3 engine's); leaving the block forgets it."""
+    cancelled: list[str] = []
+    with interrupt.handling(), interrupt.cancelling(lambda: cancelled.append("z3")):
+        assert interrupt.requested() is None
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):
+            pass
+        assert interrupt.requested() == "SIGINT"
+        assert interrupt.reason() == "interrupted by SIGINT"
+    assert cancelled and set(cancelled) == {"z3"}
+    assert interrupt.requested() is None
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
