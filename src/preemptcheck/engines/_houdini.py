@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import z3
 
-from preemptcheck.engines._z3expr import Z, and_, or_
+from preemptcheck.engines._z3expr import Ctx, Z
 from preemptcheck.engines.layout import Layout, Slot
 from preemptcheck.expr.ast import EnumT
 from preemptcheck.semantics import Reference
@@ -125,27 +125,27 @@ def _indexed(index: Slot, entries: list[Slot], codes: list[int]):  # type: ignor
     return sample
 
 
-def _member(t: Z, values: set[int], full: int) -> Z | None:
+def _member(cx: Ctx, t: Z, values: set[int], full: int) -> Z | None:
     """`t` takes one of `values` (None when that says nothing)."""
     if len(values) >= full:
         return None
     if len(values) <= MAX_VALUES:
-        return or_(*(t == v for v in sorted(values)))
+        return cx.or_(*(t == v for v in sorted(values)))
     lo, hi = min(values), max(values)
     parts = []
     if lo > 0:
         parts.append(z3.UGE(t, lo))
     if hi < full - 1:
         parts.append(z3.ULE(t, hi))
-    return and_(*parts) if parts else None
+    return cx.and_(*parts) if parts else None
 
 
-def candidates(columns: Sequence[Column], samples: Sequence[int]) -> list[Z]:
+def candidates(cx: Ctx, columns: Sequence[Column], samples: Sequence[int]) -> list[Z]:
     """Facts true in every sample: value sets, pairwise implications, equalities."""
     vals = [[c.sample(s) for s in samples] for c in columns]
     out: list[Z] = []
     for c, vs in zip(columns, vals, strict=True):
-        fact = _member(c.term, set(vs), 1 << c.width)
+        fact = _member(cx, c.term, set(vs), 1 << c.width)
         if fact is not None:
             out.append(fact)
     # pairs within one CPU (or with a global column) first: most facts are local, and with
@@ -167,7 +167,7 @@ def candidates(columns: Sequence[Column], samples: Sequence[int]) -> list[Z]:
         for x in sorted(by):
             if by[x] == every:
                 continue
-            fact = _member(b.term, by[x], 1 << b.width)
+            fact = _member(cx, b.term, by[x], 1 << b.width)
             if fact is not None:
                 out.append(z3.Implies(a.term == x, fact))
         if len(out) >= MAX_CANDIDATES:
@@ -195,11 +195,11 @@ class Move:
 
 
 def houdini(
+    cx: Ctx,
     formulas: Sequence[Z],
     init: Sequence[bool],
     moves: Sequence[Move],
     background: Z,
-    rlimit: int | None,
     deadline: float | None = None,
 ) -> Houdini:
     """The largest subset of `formulas` (over the current state) that holds initially and that
@@ -207,13 +207,11 @@ def houdini(
     the initial state satisfies. Each move is checked on its own, and only against the
     formulas that mention a constant it changes: the others it preserves trivially."""
     active = {k for k, ok in enumerate(init) if ok}
-    s = _solver()
-    if rlimit:
-        s.set("rlimit", rlimit)
+    s = cx.solver()  # incremental core: far faster than QF_BV's tactic here
     s.add(background)
     lits = []
     for k, f in enumerate(formulas):
-        lit = z3.Bool(f"houdini{k}")
+        lit = cx.lit(f"houdini{k}")
         s.add(z3.Implies(lit, f))
         lits.append(lit)
     mentions = [_constants(f) for f in formulas]
@@ -243,11 +241,13 @@ def houdini(
                 if deadline is not None and time.monotonic() > deadline:
                     return Houdini(frozenset(), "strengthening stopped at --timeout")
                 query += 1
-                some = z3.Bool(f"houdini-some{query}")
-                s.add(z3.Implies(some, and_(mv.when, or_(*(z3.Not(after[k]) for k in live)))))
-                r = s.check(some, *(lits[k] for k in near if k in active))
+                some = cx.lit(f"houdini-some{query}")
+                s.add(z3.Implies(some, cx.and_(mv.when, cx.or_(*(z3.Not(after[k]) for k in live)))))
+                r = cx.check(s, some, *(lits[k] for k in near if k in active))
                 if r == z3.unsat:
                     break
+                if r == z3.unknown and cx.exhausted:
+                    return Houdini(frozenset(), "strengthening reached the work limit")
                 if r == z3.unknown:
                     return Houdini(frozenset(), f"strengthening gave up: {s.reason_unknown()}")
                 m = s.model()
@@ -272,7 +272,3 @@ def _constants(f: Z) -> set[int]:
             out.add(t.get_id())
         todo.extend(t.children())
     return out
-
-
-def _solver() -> Z:
-    return z3.SimpleSolver()  # incremental core: far faster than QF_BV's tactic here

@@ -5,6 +5,7 @@ without error; its bit-vector is just wide enough to hold that interval as a sig
 and each operation first sign-extends its operands to a width where the result is exact.
 Evaluation errors are a Boolean beside each value, composed with the reference's
 left-to-right short-circuit order; a value is meaningless wherever its error holds.
+Terms are built in one run's own context (Ctx), which also meters the run's z3 work.
 Only this module, engines/_houdini.py and engines/symbolic.py import z3.
 """
 
@@ -36,8 +37,6 @@ from preemptcheck.expr.evaluate import MAX_SHIFT
 
 Z = Any  # a z3 term: z3 ships no type information
 MAX_WIDTH = 512  # wider exact arithmetic is given up on (a shift by a large count)
-FALSE: Z = z3.BoolVal(False)
-TRUE: Z = z3.BoolVal(True)
 
 
 class GiveUp(Exception):
@@ -76,18 +75,87 @@ def slot_width(var: VarInfo) -> int:
     return max(1, (var.hi - var.lo).bit_length())
 
 
-def or_(*xs: Z) -> Z:
-    live = [x for x in xs if not z3.is_false(x)]
-    if any(z3.is_true(x) for x in live):
-        return TRUE
-    return FALSE if not live else live[0] if len(live) == 1 else z3.Or(*live)
+class Ctx:
+    """One engine run's own z3 context: every term, solver and model of the run lives in it.
 
+    z3's shared main context would make a run depend on what the process built before it:
+    terms are hash-consed and numbered in creation order, and those numbers order operands
+    and variables inside z3, so its models (the traces), the work a query takes and whether
+    it ends `unknown` would change with earlier runs. The context's resource counter is the
+    run's work: `check` keeps each query within `rlimit` and the run within `work_limit`.
+    """
 
-def and_(*xs: Z) -> Z:
-    live = [x for x in xs if not z3.is_true(x)]
-    if any(z3.is_false(x) for x in live):
-        return FALSE
-    return TRUE if not live else live[0] if len(live) == 1 else z3.And(*live)
+    def __init__(self) -> None:
+        self.ctx = z3.Context()
+        self.true: Z = z3.BoolVal(True, self.ctx)
+        self.false: Z = z3.BoolVal(False, self.ctx)
+        self.rlimit: int | None = None  # resource units per query (None: no limit)
+        self.work_limit: int | None = None  # resource units of the whole run (None: no limit)
+        self.exhausted = False  # a query met the work limit: the run must stop
+        # every solver reports the context's count; this one is made first, so that reading
+        # the count (or not) changes nothing else in the context
+        self._probe: Z = z3.SimpleSolver(ctx=self.ctx)
+        self.work()
+
+    # ------------------------------------------------------------ terms
+
+    def bv(self, name: str, width: int) -> Z:
+        return z3.BitVec(name, width, self.ctx)
+
+    def num(self, value: int, width: int) -> Z:
+        return z3.BitVecVal(value, width, self.ctx)
+
+    def lit(self, name: str) -> Z:
+        return z3.Bool(name, self.ctx)
+
+    def boolval(self, value: bool) -> Z:
+        return self.true if value else self.false
+
+    def or_(self, *xs: Z) -> Z:
+        live = [x for x in xs if not z3.is_false(x)]
+        if any(z3.is_true(x) for x in live):
+            return self.true
+        return self.false if not live else live[0] if len(live) == 1 else z3.Or(*live)
+
+    def and_(self, *xs: Z) -> Z:
+        live = [x for x in xs if not z3.is_true(x)]
+        if any(z3.is_false(x) for x in live):
+            return self.false
+        return self.true if not live else live[0] if len(live) == 1 else z3.And(*live)
+
+    # ------------------------------------------------------------ solving
+
+    def solver(self, logic: str | None = None) -> Z:
+        """A solver for `logic` (None: z3's incremental core), given the per-query rlimit."""
+        if logic is None:
+            s = z3.SimpleSolver(ctx=self.ctx)
+        else:  # z3.SolverFor would name the logic in the main context, creating that
+            name = z3.Z3_mk_string_symbol(self.ctx.ref(), logic)
+            s = z3.Solver(z3.Z3_mk_solver_for_logic(self.ctx.ref(), name), self.ctx)
+        if self.rlimit:
+            s.set("rlimit", self.rlimit)
+        return s
+
+    def work(self) -> int:
+        """The resource units z3 has spent in this context so far."""
+        return int(self._probe.statistics().get_key_value("rlimit count"))
+
+    def check(self, s: Z, *assumptions: Z) -> Z:
+        """`s.check(*assumptions)` within `rlimit` and what is left of `work_limit`: `unknown`,
+        with `exhausted` set, where the work limit cut it short or nothing was left of it."""
+        if self.work_limit is not None:
+            left = self.work_limit - self.work()
+            if left <= 0:
+                self.exhausted = True
+                return z3.unknown
+            if not self.rlimit or left < self.rlimit:
+                # what is left only shrinks: once capped, every later query is capped too
+                s.set("rlimit", left)
+                r = s.check(*assumptions)
+                if r == z3.unknown:
+                    self.exhausted = True
+                return r
+        return s.check(*assumptions)
 
 
 def ite(c: Z, a: Z, b: Z) -> Z:
@@ -119,35 +187,39 @@ def _int(v: Z, err: Z, lo: int, hi: int) -> Term:
     return Term(fit(v, w) if v.size() > w else v, err, lo, hi)
 
 
-def const_int(value: int) -> Term:
-    return _int(z3.BitVecVal(value, need(value, value)), FALSE, value, value)
-
-
 Reader = Callable[[VarInfo, int], Z]  # (variable, entry position) -> its raw stored bits
 
 
 class Compiler:
     """Compiles folded expressions over one state, whose stored entries `read` gives."""
 
-    def __init__(self, read: Reader) -> None:
+    def __init__(self, cx: Ctx, read: Reader) -> None:
+        self.cx = cx
         self.read = read
+
+    def truth(self) -> Term:
+        """`true`, which never fails: an absent guard or condition."""
+        return Term(self.cx.true, self.cx.false, kind="bool")
+
+    def const(self, value: int) -> Term:
+        return _int(self.cx.num(value, need(value, value)), self.cx.false, value, value)
 
     # ------------------------------------------------------------ variables
 
     def entry(self, var: VarInfo, index: Expr | None) -> tuple[list[tuple[Z, int]], Z]:
         """The entries `var[index]` may denote, each with its condition, and the error."""
         if index is None:
-            return [(TRUE, 0)], FALSE
+            return [(self.cx.true, 0)], self.cx.false
         dom = var.index
         assert dom is not None
         if isinstance(index, Const):
             if index.value in dom.values:
-                return [(TRUE, dom.values.index(index.value))], FALSE
-            return [], TRUE
+                return [(self.cx.true, dom.values.index(index.value))], self.cx.false
+            return [], self.cx.true
         i = self.ex(index)
         conds = [(self.equals(i, Const(d, dom.type)), j) for j, d in enumerate(dom.values)]
         conds = [(c, j) for c, j in conds if not z3.is_false(c)]
-        return conds, or_(i.err, and_(*(z3.Not(c) for c, _ in conds)))
+        return conds, self.cx.or_(i.err, self.cx.and_(*(z3.Not(c) for c, _ in conds)))
 
     def value(self, var: VarInfo, raw: Z, fld: str | None) -> Term:
         if fld is not None:
@@ -155,46 +227,46 @@ class Compiler:
             assert spec is not None
             shift, width = spec
             v = z3.Extract(shift + width - 1, shift, raw)
-            return _int(z3.ZeroExt(1, v), FALSE, 0, (1 << width) - 1)
+            return _int(z3.ZeroExt(1, v), self.cx.false, 0, (1 << width) - 1)
         if var.kind == "bool":
-            return Term(raw == 1, FALSE, kind="bool")
+            return Term(raw == 1, self.cx.false, kind="bool")
         if isinstance(var.type, EnumT):
-            return Term(raw, FALSE, kind="enum")
+            return Term(raw, self.cx.false, kind="enum")
         lo, hi = (var.lo, var.hi) if var.kind == "int" else (0, var.hi)
         w = max(need(lo, hi), raw.size() + 1)
         v = z3.ZeroExt(w - raw.size(), raw)
-        return _int(v + lo if lo else v, FALSE, lo, hi)
+        return _int(v + lo if lo else v, self.cx.false, lo, hi)
 
     def read_ref(self, e: VarRef) -> Term:
         entries, err = self.entry(e.var, e.index)
         if not entries:
-            return self.placeholder(e, TRUE)
+            return self.placeholder(e, self.cx.true)
         terms = [(c, self.value(e.var, self.read(e.var, j), e.fld)) for c, j in entries]
         out = terms[-1][1]
         for c, t in reversed(terms[:-1]):
-            out = self.choose(c, t, out, FALSE)
-        return Term(out.v, or_(err, out.err), out.lo, out.hi, out.kind)
+            out = self.choose(c, t, out, self.cx.false)
+        return Term(out.v, self.cx.or_(err, out.err), out.lo, out.hi, out.kind)
 
     def placeholder(self, e: Expr, err: Z) -> Term:
         """Some value of `e`'s type, for a term that always fails."""
         if isinstance(e.type, BoolT):
-            return Term(FALSE, err, kind="bool")
+            return Term(self.cx.false, err, kind="bool")
         if isinstance(e.type, EnumT):
-            return Term(z3.BitVecVal(0, enum_width(e.type)), err, kind="enum")
-        return Term(z3.BitVecVal(0, 1), err, 0, 0)
+            return Term(self.cx.num(0, enum_width(e.type)), err, kind="enum")
+        return Term(self.cx.num(0, 1), err, 0, 0)
 
     # ------------------------------------------------------------ expressions
 
     def ex(self, e: Expr) -> Term:
         if isinstance(e, Const):
             if isinstance(e.type, BoolT):
-                return Term(z3.BoolVal(bool(e.value)), FALSE, kind="bool")
+                return Term(self.cx.boolval(bool(e.value)), self.cx.false, kind="bool")
             if isinstance(e.type, EnumT):
                 assert isinstance(e.value, str)
-                code = z3.BitVecVal(e.type.code(e.value), enum_width(e.type))
-                return Term(code, FALSE, kind="enum")
+                code = self.cx.num(e.type.code(e.value), enum_width(e.type))
+                return Term(code, self.cx.false, kind="enum")
             assert isinstance(e.value, int)
-            return const_int(e.value)
+            return self.const(e.value)
         if isinstance(e, VarRef):
             return self.read_ref(e)
         if isinstance(e, Unary):
@@ -216,7 +288,7 @@ class Compiler:
         raise AssertionError(f"not folded away: {type(e).__name__}")
 
     def choose(self, c: Z, a: Term, b: Term, cerr: Z) -> Term:
-        err = or_(cerr, ite(c, a.err, b.err))
+        err = self.cx.or_(cerr, ite(c, a.err, b.err))
         if a.kind != "int":
             return Term(ite(c, a.v, b.v), err, kind=a.kind)
         w = max(a.w, b.w)
@@ -224,25 +296,25 @@ class Compiler:
 
     def boolop(self, conj: bool, args: list[Term]) -> Term:
         """and/or left to right: an operand after the deciding one is not evaluated."""
-        err: Z = FALSE
+        err: Z = self.cx.false
         for t in reversed(args):
             go_on = t.v if conj else z3.Not(t.v)
-            err = or_(t.err, and_(go_on, err))
+            err = self.cx.or_(t.err, self.cx.and_(go_on, err))
         vals = [t.v for t in args]
-        return Term(and_(*vals) if conj else or_(*vals), err, kind="bool")
+        return Term(self.cx.and_(*vals) if conj else self.cx.or_(*vals), err, kind="bool")
 
     def equals(self, a: Term, b: Expr | Term) -> Z:
         t = self.ex(b) if not isinstance(b, Term) else b
         return self.compare("==", a, t).v
 
     def compare(self, op: str, a: Term, b: Term) -> Term:
-        err = or_(a.err, b.err)
+        err = self.cx.or_(a.err, b.err)
         if a.kind != "int":  # bool or enum: only == and != type-check
             assert op in ("==", "!=")
             return Term(a.v == b.v if op == "==" else a.v != b.v, err, kind="bool")
         static = _static_compare(op, (a.lo, a.hi), (b.lo, b.hi))
         if static is not None:
-            return Term(z3.BoolVal(static), err, kind="bool")
+            return Term(self.cx.boolval(static), err, kind="bool")
         w = max(a.w, b.w)
         x, y = fit(a.v, w), fit(b.v, w)
         ops = {"==": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}
@@ -261,7 +333,7 @@ class Compiler:
         return _int(~a.v, a.err, -a.hi - 1, -a.lo - 1)
 
     def arith(self, op: str, a: Term, b: Term) -> Term:
-        err = or_(a.err, b.err)
+        err = self.cx.or_(a.err, b.err)
         if op in ("+", "-", "*"):
             cands = [_py(op, x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
             lo, hi = min(cands), max(cands)
@@ -286,8 +358,8 @@ class Compiler:
 
     def divide(self, op: str, a: Term, b: Term, err: Z) -> Term:
         """Python's floor // and %: the remainder takes the divisor's sign."""
-        zero = self.compare("==", b, const_int(0)).v
-        err = or_(err, zero)
+        zero = self.compare("==", b, self.const(0)).v
+        err = self.cx.or_(err, zero)
         m = max(abs(a.lo), abs(a.hi))
         bm = max(abs(b.lo), abs(b.hi))
         if op == "//":
@@ -311,18 +383,18 @@ class Compiler:
         return _int(floor, err, lo, hi)
 
     def shift(self, op: str, a: Term, b: Term, err: Z) -> Term:
-        err = or_(err, self.compare("<", b, const_int(0)).v)
+        err = self.cx.or_(err, self.compare("<", b, self.const(0)).v)
         clo, chi = max(b.lo, 0), b.hi
         if op == "<<":
-            err = or_(err, self.compare(">", b, const_int(MAX_SHIFT)).v)
+            err = self.cx.or_(err, self.compare(">", b, self.const(MAX_SHIFT)).v)
             chi = min(chi, MAX_SHIFT)
             if clo > chi:
-                return Term(z3.BitVecVal(0, 1), TRUE, 0, 0)
+                return Term(self.cx.num(0, 1), self.cx.true, 0, 0)
             cands = [x << c for x in (a.lo, a.hi) for c in (clo, chi)]
             lo, hi = min(cands), max(cands)
         else:
             if clo > chi:
-                return Term(z3.BitVecVal(0, 1), TRUE, 0, 0)
+                return Term(self.cx.num(0, 1), self.cx.true, 0, 0)
             lo = a.lo >> clo if a.lo < 0 else 0
             hi = a.hi >> clo if a.hi >= 0 else -1
         w = max(a.w, b.w, need(lo, hi))
@@ -338,14 +410,18 @@ class Compiler:
         x = self.ex(e.arg)
         hits = [self.compare("==", x, self.ex(o)) for o in e.options]
         found = self.boolop(False, hits)
-        err = or_(x.err, found.err)
+        err = self.cx.or_(x.err, found.err)
         return Term(z3.Not(found.v) if e.negate else found.v, err, kind="bool")
 
     def call(self, e: Call) -> Term:
         if e.fn == "implies":
             a = self.ex(e.args[0])
             b = self.ex(e.args[1])
-            return Term(or_(z3.Not(a.v), b.v), or_(a.err, and_(a.v, b.err)), kind="bool")
+            return Term(
+                self.cx.or_(z3.Not(a.v), b.v),
+                self.cx.or_(a.err, self.cx.and_(a.v, b.err)),
+                kind="bool",
+            )
         args = [self.ex(a) for a in e.args]
         if e.fn == "abs":
             (a,) = args
@@ -357,8 +433,8 @@ class Compiler:
         out = args[0]
         for t in args[1:]:
             pick = self.compare("<" if e.fn == "min" else ">", t, out)
-            out = self.choose(pick.v, t, out, FALSE)
-        return Term(out.v, or_(*(t.err for t in args)), out.lo, out.hi)
+            out = self.choose(pick.v, t, out, self.cx.false)
+        return Term(out.v, self.cx.or_(*(t.err for t in args)), out.lo, out.hi)
 
     # ------------------------------------------------------------ stores
 
@@ -380,19 +456,21 @@ class Compiler:
                 parts.append(z3.Extract(shift - 1, 0, cur))
             return (z3.Concat(*parts) if len(parts) > 1 else parts[0]), err
         if var.kind == "bool":
-            return z3.If(value.v, z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)), FALSE
+            return z3.If(value.v, self.cx.num(1, 1), self.cx.num(0, 1)), self.cx.false
         if isinstance(var.type, EnumT):
-            return value.v, FALSE
+            return value.v, self.cx.false
         if var.kind == "word":  # wraps modulo 2^bits, as C unsigned arithmetic does
-            return z3.Extract(n - 1, 0, fit(value.v, max(value.w, n))), FALSE
+            return z3.Extract(n - 1, 0, fit(value.v, max(value.w, n))), self.cx.false
         err = self.outside(value, var.lo, var.hi)
         w = max(value.w, n, need(var.lo, var.lo))
         return z3.Extract(n - 1, 0, fit(value.v, w) - var.lo), err
 
     def outside(self, t: Term, lo: int, hi: int) -> Z:
         if lo <= t.lo and t.hi <= hi:
-            return FALSE
-        return or_(self.compare("<", t, const_int(lo)).v, self.compare(">", t, const_int(hi)).v)
+            return self.cx.false
+        return self.cx.or_(
+            self.compare("<", t, self.const(lo)).v, self.compare(">", t, self.const(hi)).v
+        )
 
 
 def _py(op: str, x: int, y: int) -> int:

@@ -7,8 +7,10 @@ predicate decided in a state (invariant, reachable, deadlock, range) or by a ste
 (never, reachable over actions, range). Bounded model checking finds the shortest violation
 or witness; k-induction with all path states distinct proves safety, and proves a reachable
 property unreachable, strengthened by the invariants engines/_houdini.py proves first.
-Work is limited by z3's rlimit, so a run repeats the same way anywhere. Only this module and
-its private helpers engines/_z3expr.py and engines/_houdini.py import z3.
+Work is counted in z3's resource units, never seconds: at most `rlimit` per query and
+`work_limit` per run. Each run builds everything in a z3 context of its own, so it repeats
+the same way anywhere, in any process, whatever ran before it. Only this module and its
+private helpers engines/_z3expr.py and engines/_houdini.py import z3.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 import z3
 
 from preemptcheck.engines._houdini import Move, candidates, columns, houdini, sample_states
-from preemptcheck.engines._z3expr import FALSE, TRUE, Compiler, GiveUp, Term, Z, and_, ite, or_
+from preemptcheck.engines._z3expr import Compiler, Ctx, GiveUp, Term, Z, ite
 from preemptcheck.engines._z3expr import slot_width as _slot_width
 from preemptcheck.engines.layout import Layout, encode
 from preemptcheck.expr.ast import Const, Expr, VarInfo
@@ -28,6 +30,11 @@ from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.semantics import Outcome, Reference
 from preemptcheck.system import Instance, SpecStep, State, StepLabel, TransitionSystem
 from preemptcheck.trace import ReplayError, Trace
+
+# z3 resource units one run may spend in all, strengthening included (--work-limit): the
+# largest bundled run, models-large/full-smp.yaml, spends 27.5 million, the models/ ones at
+# most 8.9 million, so no bundled model comes near it
+DEFAULT_WORK_LIMIT = 500_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,7 @@ class SymbolicRun:
     bound: int
     elapsed: float
     depth: int = 0  # how deep bounded model checking went (it stops once all are decided)
+    work: int = 0  # z3 resource units the whole run spent (its context's rlimit count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +98,6 @@ class _Goal:
     cti: Trace | None = None
     provable: bool = True
 
-    @property
-    def induct(self) -> Z:
-        return or_(*self.base.values())
-
 
 @dataclass
 class _Run:
@@ -119,12 +123,14 @@ class Symbolic:
         self.ts = TransitionSystem(model)
         self.layout = Layout(self.ts)
         self.ref = Reference(model)
+        self.cx = Ctx()  # the run's own z3 context: nothing from earlier runs shows through
         self.widths = [_slot_width(sl.var) for sl in self.layout.slots]
         self.seq_widths = [max(1, w) for _, w in self.layout.seq_slots]
         self.x = self._fresh("x")
-        self.comp = Compiler(self._reader(self.x))
+        self.comp = Compiler(self.cx, self._reader(self.x))
         self.steps: list[_Step] = []
         self.gave_up: str | None = None
+        self.ran = False
         try:
             self.steps = [
                 self._step(inst, k, spec)
@@ -135,17 +141,17 @@ class Symbolic:
         except GiveUp as exc:
             self.gave_up = f"the encoding of the actions gave up: {exc}"
         self.sel_width = max(1, (len(self.steps) - 1).bit_length())
-        self.sel = z3.BitVec("sel", self.sel_width)
+        self.sel = self.cx.bv("sel", self.sel_width)
         self.y = self._fresh("y")
 
     # ------------------------------------------------------------ states
 
     def _fresh(self, name: str) -> _Vars:
         slots = tuple(
-            z3.BitVec(f"{sl.var.name}#{sl.entry}@{name}", w)
+            self.cx.bv(f"{sl.var.name}#{sl.entry}@{name}", w)
             for sl, w in zip(self.layout.slots, self.widths, strict=True)
         )
-        seq = tuple(z3.BitVec(f"seq{c}@{name}", w) for c, w in enumerate(self.seq_widths))
+        seq = tuple(self.cx.bv(f"seq{c}@{name}", w) for c, w in enumerate(self.seq_widths))
         return _Vars(slots, seq)
 
     def _reader(self, s: _Vars):  # type: ignore[no-untyped-def]
@@ -160,7 +166,7 @@ class Symbolic:
             for e, value in enumerate(var.init):
                 raw = encode(var.info, value)
                 eqs.append(s.slots[self.layout.first_slot[var.name] + e] == raw)
-        return and_(*eqs, *(q == 0 for q in s.seq))
+        return self.cx.and_(*eqs, *(q == 0 for q in s.seq))
 
     def _valid(self, s: _Vars) -> Z:
         """Every entry encodes a value of its type; every position is one of the CPU's codes."""
@@ -173,7 +179,7 @@ class Symbolic:
             n = len(self.layout.seq_codes[cpu])
             if n < (1 << self.seq_widths[cpu]) - 1:
                 out.append(z3.ULE(q, n))
-        return and_(*out)
+        return self.cx.and_(*out)
 
     def _at(self, f: Z, s: _Vars, sel: Z | None = None, t: _Vars | None = None) -> Z:
         """The template formula `f` (over x, sel, y) instantiated on s, sel, t."""
@@ -199,13 +205,13 @@ class Symbolic:
         cpu = inst.cpu
         codes = self.layout.seq_codes[cpu]
         q = self.x.seq[cpu]
-        pos = TRUE
+        pos = self.cx.true
         if k > 0:
             pos = q == codes[(inst.index, k)]
         elif not inst.action.irq and codes:
             pos = q == 0
-        g = c.ex(spec.guard) if spec.guard is not None else Term(TRUE, FALSE, kind="bool")
-        cond = c.ex(spec.cond) if spec.cond is not None else Term(TRUE, FALSE, kind="bool")
+        g = c.ex(spec.guard) if spec.guard is not None else c.truth()
+        cond = c.ex(spec.cond) if spec.cond is not None else c.truth()
         errs: list[Z] = []
         targets = []
         for a in spec.assigns:
@@ -218,7 +224,11 @@ class Symbolic:
                 if ta.var.name == tb.var.name and (
                     ta.fld is None or tb.fld is None or ta.fld == tb.fld
                 ):
-                    errs.append(or_(*(and_(ca, cb) for ca, ja in ea for cb, jb in eb if ja == jb)))
+                    errs.append(
+                        self.cx.or_(
+                            *(self.cx.and_(ca, cb) for ca, ja in ea for cb, jb in eb if ja == jb)
+                        )
+                    )
         writes: dict[int, Z] = {}
         for t, entries, value in targets:
             for i, (here, e) in enumerate(entries):
@@ -234,9 +244,9 @@ class Symbolic:
             seq = codes.get((inst.index, k + 1), 0)
         return _Step(
             spec,
-            en=and_(pos, z3.Not(g.err), g.v),
-            guard_err=and_(pos, g.err),
-            effect_err=or_(cond.err, and_(cond.v, or_(*errs))),
+            en=self.cx.and_(pos, z3.Not(g.err), g.v),
+            guard_err=self.cx.and_(pos, g.err),
+            effect_err=self.cx.or_(cond.err, self.cx.and_(cond.v, self.cx.or_(*errs))),
             writes=writes,
             seq=seq,
         )
@@ -244,12 +254,12 @@ class Symbolic:
     def _trans(self) -> Z:
         """T(x, sel, y): the selected step is enabled and error-free, and y is its result."""
         if not self.steps:
-            return FALSE
+            return self.cx.false
         out = []
         if len(self.steps) < 1 << self.sel_width:
             out.append(z3.ULT(self.sel, len(self.steps)))
         for j, st in enumerate(self.steps):
-            out.append(z3.Implies(self.sel == j, and_(st.en, z3.Not(st.effect_err))))
+            out.append(z3.Implies(self.sel == j, self.cx.and_(st.en, z3.Not(st.effect_err))))
         for slot, (old, new) in enumerate(zip(self.x.slots, self.y.slots, strict=True)):
             val = old
             for j, st in reversed(list(enumerate(self.steps))):
@@ -260,23 +270,23 @@ class Symbolic:
             val = old
             for j, st in reversed(list(enumerate(self.steps))):
                 if st.seq is not None and st.spec.label.cpu == cpu:
-                    val = z3.If(self.sel == j, z3.BitVecVal(st.seq, old.size()), val)
+                    val = z3.If(self.sel == j, self.cx.num(st.seq, old.size()), val)
             out.append(new == val)
-        return and_(*out)
+        return self.cx.and_(*out)
 
     # ------------------------------------------------------------ properties
 
     def _when(self, when: Expr | None) -> Term:
-        if when is None:
-            return Term(TRUE, FALSE, kind="bool")
-        return self.comp.ex(when)
+        return self.comp.ex(when) if when is not None else self.comp.truth()
 
     def _goals(self) -> tuple[list[_Goal], dict[int, str]]:
         """Each property's queries; properties whose encoding gave up, with the reason."""
         goals: list[_Goal] = []
         failed: dict[int, str] = {}
         state_errs: list[Z] = []
-        step_errs: list[Z] = [or_(s.guard_err, and_(s.en, s.effect_err)) for s in self.steps]
+        step_errs: list[Z] = [
+            self.cx.or_(s.guard_err, self.cx.and_(s.en, s.effect_err)) for s in self.steps
+        ]
         for pi, prop in enumerate(self.ts.properties):
             try:
                 goal = self._goal(pi, prop.kind, state_errs, step_errs)
@@ -292,7 +302,9 @@ class Symbolic:
             elif prop.kind == PropKind.RANGE and gave_up:
                 failed[pi] = next(iter(gave_up.values()))
             elif prop.kind == PropKind.RANGE:
-                goals.append(_Goal(pi, False, {0: or_(*state_errs), 1: or_(*step_errs)}, {}))
+                goals.append(
+                    _Goal(pi, False, {0: self.cx.or_(*state_errs), 1: self.cx.or_(*step_errs)}, {})
+                )
                 goals[-1].base = dict(goals[-1].find)
         return goals, failed
 
@@ -303,10 +315,12 @@ class Symbolic:
             terms = [self.comp.ex(sp.expr) for sp in self.ts.state_props if sp.prop_index == pi]
             state_errs.extend(t.err for t in terms)
             if kind == PropKind.INVARIANT:
-                bad = or_(*(or_(t.err, z3.Not(t.v)) for t in terms))
+                bad = self.cx.or_(*(self.cx.or_(t.err, z3.Not(t.v)) for t in terms))
                 return _Goal(pi, False, {0: bad}, {0: bad})
-            hit = or_(*(and_(z3.Not(t.err), t.v) for t in terms))
-            return _Goal(pi, True, {0: hit}, {0: or_(*(or_(t.err, t.v) for t in terms))})
+            hit = self.cx.or_(*(self.cx.and_(z3.Not(t.err), t.v) for t in terms))
+            return _Goal(
+                pi, True, {0: hit}, {0: self.cx.or_(*(self.cx.or_(t.err, t.v) for t in terms))}
+            )
         if kind in (PropKind.NEVER, PropKind.REACHABLE_ACTION):
             hits, bads = [], []
             for j, st in enumerate(self.steps):
@@ -315,14 +329,14 @@ class Symbolic:
                     if p != pi:
                         continue
                     w = self._when(when)
-                    step_errs[j] = or_(step_errs[j], and_(st.en, w.err))
-                    hits.append(and_(st.en, z3.Not(w.err), w.v))
-                    bads.append(and_(st.en, or_(w.err, w.v)))
+                    step_errs[j] = self.cx.or_(step_errs[j], self.cx.and_(st.en, w.err))
+                    hits.append(self.cx.and_(st.en, z3.Not(w.err), w.v))
+                    bads.append(self.cx.and_(st.en, self.cx.or_(w.err, w.v)))
             if kind == PropKind.NEVER:
-                return _Goal(pi, False, {1: or_(*bads)}, {1: or_(*bads)})
-            return _Goal(pi, True, {1: or_(*hits)}, {1: or_(*bads)})
+                return _Goal(pi, False, {1: self.cx.or_(*bads)}, {1: self.cx.or_(*bads)})
+            return _Goal(pi, True, {1: self.cx.or_(*hits)}, {1: self.cx.or_(*bads)})
         if kind == PropKind.DEADLOCK:
-            stuck = and_(*(z3.Not(s.en) for s in self.steps))
+            stuck = self.cx.and_(*(z3.Not(s.en) for s in self.steps))
             return _Goal(pi, False, {0: stuck}, {0: stuck})
         return None  # range: built once every other property has added its errors
 
@@ -333,46 +347,32 @@ class Symbolic:
         *,
         bound: int = 30,
         rlimit: int | None = 50_000_000,
+        work_limit: int | None = DEFAULT_WORK_LIMIT,
         strengthen: bool = True,
         deadline: float | None = None,  # time.monotonic() by which to stop (--timeout)
     ) -> SymbolicRun:
+        """Every property, within `rlimit` z3 resource units per query and `work_limit` for
+        the whole run (strengthening included): what is open when it is reached is unknown.
+        The context is this run's: an instance runs once."""
+        assert not self.ran, "a Symbolic instance runs once: its z3 context is that run's"
+        self.ran = True
         t0 = time.monotonic()
         n = len(self.ts.properties)
         if self.gave_up is not None:
             gave_up = [PropertyOutcome(pi, "unknown", 0, None, self.gave_up) for pi in range(n)]
             return SymbolicRun(tuple(gave_up), bound, time.monotonic() - t0)
+        cx = self.cx
+        cx.rlimit, cx.work_limit = rlimit or None, work_limit
         goals, failed = self._goals()
         trans = self._trans()
-        run = _Run(z3.SolverFor("QF_BV"), z3.SolverFor("QF_BV"))
-        for s in (run.bmc, run.ind):
-            if rlimit:
-                s.set("rlimit", rlimit)
+        run = _Run(cx.solver("QF_BV"), cx.solver("QF_BV"))
         if strengthen:
-            self._strengthen(run, goals, rlimit, deadline)
-        s0 = self._fresh("s0")
-        run.path.append(s0)
-        run.bmc.add(self._at(self._init(s0), s0))
-        run.bmc.add(*(self._at(f, s0) for f in run.invariants))
-        t_0 = self._fresh("t0")
-        run.tpath.append(t_0)
-        run.ind.add(self._valid(t_0))
-        run.ind.add(*(self._at(f, t_0) for f in run.invariants))
+            self._strengthen(run, goals, deadline)
         depth = 0
-        for m in range(bound + 1):
-            depth = m
-            if m > 0:
-                self._extend(run, trans, m)
-            self._bmc(run, goals, m, bound)
-            if m < bound:
-                self._induction(run, trans, goals, m + 1)
-            if all(g.status for g in goals):
-                break
-            if deadline is not None and time.monotonic() > deadline and m < bound:
-                for g in goals:
-                    if not g.status:
-                        g.status, g.depth = "unknown", m
-                        g.reason = f"--timeout reached after depth {m}"
-                break
+        if cx.exhausted:
+            self._stop(goals, "strengthening", 0)
+        else:
+            depth = self._deepen(run, trans, goals, bound, deadline)
         outs: list[PropertyOutcome] = []
         by_pi = {g.pi: g for g in goals}
         for pi in range(n):
@@ -384,11 +384,52 @@ class Symbolic:
                 g.status, g.depth = "bounded", bound
             cti = g.cti if g.status in ("bounded", "unknown") else None
             outs.append(PropertyOutcome(pi, g.status, g.depth, g.trace, g.reason, cti))
-        return SymbolicRun(tuple(outs), bound, time.monotonic() - t0, depth)
+        return SymbolicRun(tuple(outs), bound, time.monotonic() - t0, depth, cx.work())
+
+    def _deepen(
+        self, run: _Run, trans: Z, goals: list[_Goal], bound: int, deadline: float | None
+    ) -> int:
+        """Bounded model checking and k-induction one step deeper at a time; the depth reached."""
+        s0 = self._fresh("s0")
+        run.path.append(s0)
+        run.bmc.add(self._at(self._init(s0), s0))
+        run.bmc.add(*(self._at(f, s0) for f in run.invariants))
+        t_0 = self._fresh("t0")
+        run.tpath.append(t_0)
+        run.ind.add(self._valid(t_0))
+        run.ind.add(*(self._at(f, t_0) for f in run.invariants))
+        for m in range(bound + 1):
+            if m > 0:
+                self._extend(run, trans, m)
+            self._bmc(run, goals, m, bound)
+            if m < bound and not self.cx.exhausted:
+                self._induction(run, trans, goals, m + 1)
+            if self.cx.exhausted:
+                self._stop(goals, f"depth {m}", max(m - 1, 0))
+                return m
+            if all(g.status for g in goals):
+                return m
+            if deadline is not None and time.monotonic() > deadline and m < bound:
+                for g in goals:
+                    if not g.status:
+                        g.status, g.depth = "unknown", m
+                        g.reason = f"--timeout reached after depth {m}"
+                return m
+        return bound
+
+    def _stop(self, goals: list[_Goal], where: str, depth: int) -> None:
+        """The work limit is reached: what is decided stays, what is open is unknown."""
+        for g in goals:
+            if not g.status:
+                g.status, g.depth = "unknown", depth
+                g.reason = (
+                    f"the work limit of {self.cx.work_limit:,} z3 resource units "
+                    f"was reached at {where}"
+                )
 
     def _extend(self, run: _Run, trans: Z, m: int) -> None:
         prev, cur = run.path[-1], self._fresh(f"s{m}")
-        sel = z3.BitVec(f"sel@s{m - 1}", self.sel_width)
+        sel = self.cx.bv(f"sel@s{m - 1}", self.sel_width)
         run.bmc.add(self._at(trans, prev, sel, cur))
         run.bmc.add(*(self._at(f, cur) for f in run.invariants))
         run.path.append(cur)
@@ -408,10 +449,13 @@ class Symbolic:
         ]
         if not queries:
             return
-        any_lit = z3.Bool(f"any@{m}")
-        run.bmc.add(z3.Implies(any_lit, or_(*queries)))
-        if run.bmc.check(any_lit) == z3.unsat:
-            run.bmc.add(z3.Not(or_(*queries)))  # known now: a lemma for deeper queries
+        any_lit = self.cx.lit(f"any@{m}")
+        run.bmc.add(z3.Implies(any_lit, self.cx.or_(*queries)))
+        r = self.cx.check(run.bmc, any_lit)
+        if r == z3.unknown and self.cx.exhausted:
+            return
+        if r == z3.unsat:
+            run.bmc.add(z3.Not(self.cx.or_(*queries)))  # known now: a lemma for deeper queries
             return
         for lv in levels:
             for g in goals:
@@ -421,9 +465,11 @@ class Symbolic:
 
     def _bmc_goal(self, run: _Run, g: _Goal, lv: int, m: int) -> None:
         s = run.path[m]
-        lit = z3.Bool(f"find{g.pi}.{lv}@{m}")
+        lit = self.cx.lit(f"find{g.pi}.{lv}@{m}")
         run.bmc.add(z3.Implies(lit, self._at(g.find[lv], s)))
-        r = run.bmc.check(lit)
+        r = self.cx.check(run.bmc, lit)
+        if r == z3.unknown and self.cx.exhausted:
+            return  # left open: the run stops at the work limit
         if r == z3.unsat and not g.witness:
             run.bmc.add(z3.Not(self._at(g.find[lv], s)))  # a lemma for deeper queries
         if r == z3.unknown:
@@ -435,9 +481,9 @@ class Symbolic:
             g.depth = g.trace.length
         elif g.witness and g.provable and lv in g.base:
             # no witness here; if it could still be evaluated wrongly here, no proof
-            blit = z3.Bool(f"base{g.pi}.{lv}@{m}")
+            blit = self.cx.lit(f"base{g.pi}.{lv}@{m}")
             run.bmc.add(z3.Implies(blit, self._at(g.base[lv], s)))
-            if run.bmc.check(blit) != z3.unsat:
+            if self.cx.check(run.bmc, blit) != z3.unsat:
                 g.provable = False
             else:
                 run.bmc.add(z3.Not(self._at(g.base[lv], s)))
@@ -455,25 +501,27 @@ class Symbolic:
         if not cand:
             return
         prev, cur = run.tpath[-1], self._fresh(f"t{k}")
-        sel = z3.BitVec(f"sel@t{k - 1}", self.sel_width)
+        sel = self.cx.bv(f"sel@t{k - 1}", self.sel_width)
         run.ind.add(self._at(trans, prev, sel, cur))
         run.tsels.append(sel)
         for t in run.tpath:  # a simple path: every state distinct
-            run.ind.add(or_(*(a != b for a, b in zip(t.all(), cur.all(), strict=True))))
+            run.ind.add(self.cx.or_(*(a != b for a, b in zip(t.all(), cur.all(), strict=True))))
         for lemma in run.lemmas:
             run.ind.add(z3.Not(self._at(lemma, cur)))
         run.ind.add(*(self._at(f, cur) for f in run.invariants))
         run.tpath.append(cur)
-        bad = {g.pi: self._at(g.induct, cur) for g in cand}
+        bad = {g.pi: self._at(self._induct(g), cur) for g in cand}
         for query in itertools.count():
             if not cand:
                 break
-            some = z3.Bool(f"some@t{k}.{query}")
-            run.ind.add(z3.Implies(some, or_(*(bad[g.pi] for g in cand))))
+            some = self.cx.lit(f"some@t{k}.{query}")
+            run.ind.add(z3.Implies(some, self.cx.or_(*(bad[g.pi] for g in cand))))
             lits = [self._lit(run, h, i, good=True) for h in cand for i in range(k)]
-            r = run.ind.check(*lits, some)
+            r = self.cx.check(run.ind, *lits, some)
             if r == z3.unsat:
                 break
+            if r == z3.unknown and self.cx.exhausted:
+                return  # left open: the run stops at the work limit
             if r == z3.unknown:
                 for g in cand:
                     g.provable = False
@@ -493,28 +541,30 @@ class Symbolic:
         for g in cand:
             g.status = "unreachable" if g.witness else "proved"
             g.depth, g.reason, g.cti = k, self._how(run, k), None
-            run.lemmas.append(g.induct)  # an invariant now: it strengthens later proofs
+            run.lemmas.append(self._induct(g))  # an invariant now: it strengthens later proofs
             for t in run.tpath:
-                run.ind.add(z3.Not(self._at(g.induct, t)))
+                run.ind.add(z3.Not(self._at(self._induct(g), t)))
+
+    def _induct(self, g: _Goal) -> Z:
+        """What k-induction must exclude for `g`, in any one state."""
+        return self.cx.or_(*g.base.values())
 
     @staticmethod
     def _how(run: _Run, k: int) -> str:
         n = run.strengthened
         return f"k-induction, k={k}" + (f", strengthened by {n} invariants" if n else "")
 
-    def _strengthen(
-        self, run: _Run, goals: list[_Goal], rlimit: int | None, deadline: float | None
-    ) -> None:
+    def _strengthen(self, run: _Run, goals: list[_Goal], deadline: float | None) -> None:
         """Houdini over mined candidates and the properties: what survives is proved (k=1)."""
         cand = [g for g in goals if not g.status and g.provable and g.base]
         if not cand:
             return
         samples = sample_states(self.ref, self.layout)
-        facts = candidates(columns(self.layout, self.x.slots, self.x.seq), samples)
-        formulas = [*facts, *(z3.Not(g.induct) for g in cand)]
+        facts = candidates(self.cx, columns(self.layout, self.x.slots, self.x.seq), samples)
+        formulas = [*facts, *(z3.Not(self._induct(g)) for g in cand)]
         init = self._init_values()
         holds0 = [z3.is_true(z3.simplify(z3.substitute(f, *init))) for f in formulas]
-        result = houdini(formulas, holds0, self._moves(), self._valid(self.x), rlimit, deadline)
+        result = houdini(self.cx, formulas, holds0, self._moves(), self._valid(self.x), deadline)
         if result.gave_up is not None:
             return
         kept = result.kept
@@ -531,25 +581,25 @@ class Symbolic:
             changes = [(self.x.slots[slot], new) for slot, new in st.writes.items()]
             if st.seq is not None:
                 q = self.x.seq[st.spec.label.cpu]
-                changes.append((q, z3.BitVecVal(st.seq, q.size())))
-            out.append(Move(and_(st.en, z3.Not(st.effect_err)), tuple(changes)))
+                changes.append((q, self.cx.num(st.seq, q.size())))
+            out.append(Move(self.cx.and_(st.en, z3.Not(st.effect_err)), tuple(changes)))
         return out
 
     def _init_values(self) -> list[tuple[Z, Z]]:
         packed = self.layout.pack(self.ref.initial())
         out = []
         for sl, v in zip(self.layout.slots, self.x.slots, strict=True):
-            out.append((v, z3.BitVecVal((packed >> sl.offset) & sl.mask, v.size())))
+            out.append((v, self.cx.num((packed >> sl.offset) & sl.mask, v.size())))
         for (off, w), q in zip(self.layout.seq_slots, self.x.seq, strict=True):
-            out.append((q, z3.BitVecVal((packed >> off) & ((1 << w) - 1), q.size())))
+            out.append((q, self.cx.num((packed >> off) & ((1 << w) - 1), q.size())))
         return out
 
     def _lit(self, run: _Run, g: _Goal, i: int, *, good: bool) -> Z:
         """A literal that, assumed, makes t_i good (or bad) for `g`."""
         key = (g.pi, i, good)
         if key not in run.lits:
-            lit = z3.Bool(f"{'good' if good else 'bad'}{g.pi}@t{i}")
-            f = self._at(g.induct, run.tpath[i])
+            lit = self.cx.lit(f"{'good' if good else 'bad'}{g.pi}@t{i}")
+            f = self._at(self._induct(g), run.tpath[i])
             run.ind.add(z3.Implies(lit, z3.Not(f) if good else f))
             run.lits[key] = lit
         return run.lits[key]
