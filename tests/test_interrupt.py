@@ -116,3 +116,26 @@ def test_handling_records_the_first_signal_and_cancels() -> None:
     assert cancelled and set(cancelled) == {"z3"}
     assert interrupt.requested() is None
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigterm_cancels_a_z3_query_and_keeps_what_was_decided(tmp_path: Path) -> None:
+    """The symbolic engine spends its time inside z3, where Python's handlers wait: the
+    watcher thread cancels the query, and the run reports like the explicit one."""
+    proc = _start("verify", "--engine", "symbolic", str(BIG), "--junit", "j.xml", cwd=tmp_path)
+    try:  # the strengthening alone takes many seconds: let z3 get busy, then stop it
+        proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, out + err
+    assert "unknown: interrupted by SIGTERM" in out
+    assert "interrupted by SIGTERM: the verdicts above are all that was decided" in out
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_work_limit_defaults_agree() -> None:
+    from preemptcheck.check import DEFAULT_WORK_LIMIT, Options
+    from preemptcheck.engines import symbolic
+
+    assert DEFAULT_WORK_LIMIT == symbolic.DEFAULT_WORK_LIMIT == Options().work_limit

@@ -40,6 +40,9 @@ from preemptcheck.trace import replay
 
 MODEL_SUFFIXES = (".yaml", ".yml")
 DEFAULT_MAX_STATES = 2_000_000
+# engines.symbolic.DEFAULT_WORK_LIMIT (not imported: that would load z3): z3 resource units
+# for a whole symbolic run, about 18 times what the largest bundled model takes
+DEFAULT_WORK_LIMIT = 500_000_000
 
 
 def find_models(paths: Iterable[str]) -> list[str]:
@@ -107,6 +110,8 @@ class Options:
     engine: str = "explicit"  # explicit | symbolic | auto (explicit within max_states)
     bound: int = 30  # symbolic: the depth of bounded model checking and of k-induction
     rlimit: int | None = 50_000_000  # symbolic: z3's resource limit per query (a work limit)
+    # symbolic: z3's resource units for a whole run, every query and the strengthening
+    work_limit: int | None = DEFAULT_WORK_LIMIT
     cache_dir: str | None = None  # reuse results of unchanged models from this directory
     # check every value of each model's `mode` param (its `values`); replaces a `mode` override
     all_modes: bool = False
@@ -283,7 +288,12 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
     from preemptcheck.engines.symbolic import Symbolic  # z3 is loaded only when asked for
 
     deadline = time.monotonic() + options.timeout if options.timeout else None
-    run = Symbolic(model).run(bound=options.bound, rlimit=options.rlimit, deadline=deadline)
+    run = Symbolic(model).run(
+        bound=options.bound,
+        rlimit=options.rlimit,
+        work_limit=options.work_limit,
+        deadline=deadline,
+    )
     results: list[PropertyResult] = []
     for out, prop in zip(run.outcomes, model.properties, strict=True):
         witness_kind = prop.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
@@ -320,8 +330,12 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
         )
     conclusive = all(r.verdict in (Verdict.HOLDS, Verdict.VIOLATED) for r in results)
     limit = None
-    if any(r.verdict == Verdict.UNKNOWN and "--timeout" in r.reason for r in results):
+    if any(r.verdict == Verdict.UNKNOWN and "interrupted by" in r.reason for r in results):
+        limit = interrupt.reason()
+    elif any(r.verdict == Verdict.UNKNOWN and "--timeout" in r.reason for r in results):
         limit = f"--timeout {options.timeout:g} s"
+    elif any(r.verdict == Verdict.UNKNOWN and "work limit" in r.reason for r in results):
+        limit = f"--work-limit {options.work_limit:,}"
     elif any(r.verdict == Verdict.UNKNOWN and "gave up at" in r.reason for r in results):
         limit = f"z3 gave up within --rlimit {options.rlimit:,}" if options.rlimit else "z3 gave up"
     elif not conclusive:

@@ -19,7 +19,7 @@ import typer
 
 from preemptcheck import __version__, interrupt
 from preemptcheck.cache import default_dir as default_cache_dir
-from preemptcheck.check import DEFAULT_MAX_STATES, Options, check_paths
+from preemptcheck.check import DEFAULT_MAX_STATES, DEFAULT_WORK_LIMIT, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
 from preemptcheck.model.params import show
@@ -64,6 +64,14 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),
 ]
+WorkLimitOption = Annotated[
+    int,
+    typer.Option(
+        help="Symbolic engine: z3 resource units for the whole run of one model, every "
+        "query and the strengthening (a work limit, the same on every machine; 0 for "
+        "none); what is open when it is reached is inconclusive."
+    ),
+]
 DebugOption = Annotated[bool, typer.Option(help="Show the Python traceback of internal errors.")]
 
 
@@ -101,7 +109,9 @@ def _check_modes(all_modes: bool, mode: str | None, sets: list[str] | None) -> N
         raise _usage("--all-modes takes every mode the model lists: drop --mode and --set mode=")
 
 
-def _check_limits(max_states: int, timeout: float | None, bound: int, rlimit: int) -> None:
+def _check_limits(
+    max_states: int, timeout: float | None, bound: int, rlimit: int, work_limit: int = 0
+) -> None:
     if max_states < 1:
         raise _usage(f"--max-states must be at least 1, got {max_states}")
     if timeout is not None and timeout <= 0:
@@ -110,6 +120,8 @@ def _check_limits(max_states: int, timeout: float | None, bound: int, rlimit: in
         raise _usage(f"--bound must be at least 1, got {bound}")
     if rlimit < 0:
         raise _usage(f"--rlimit must be 0 (no limit) or positive, got {rlimit}")
+    if work_limit < 0:
+        raise _usage(f"--work-limit must be 0 (no limit) or positive, got {work_limit}")
 
 
 def _overrides(sets: list[str], mode: str | None) -> dict[str, str]:
@@ -230,6 +242,7 @@ def verify(
             "the same on every machine; 0 for none)."
         ),
     ] = 50_000_000,
+    work_limit: WorkLimitOption = DEFAULT_WORK_LIMIT,
     property_: Annotated[
         list[str] | None,
         typer.Option(
@@ -313,7 +326,7 @@ def verify(
     usage, 3 inconclusive (a limit was reached), 4 internal error.
     """
     _check_modes(all_modes, mode, set_)
-    _check_limits(max_states, timeout, bound, rlimit)
+    _check_limits(max_states, timeout, bound, rlimit, work_limit)
     sources = SourceCache()
     with _guarded(sources, debug):
         for option, target, folder in (
@@ -334,6 +347,7 @@ def verify(
         engine=engine.value,
         bound=bound,
         rlimit=rlimit or None,
+        work_limit=work_limit or None,
         all_modes=all_modes,
         cache_dir=str(cache_dir or default_cache_dir()) if cache else None,
     )

@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 
 from preemptcheck import gitrev, interrupt
-from preemptcheck.check import DEFAULT_MAX_STATES, Options
+from preemptcheck.check import DEFAULT_MAX_STATES, DEFAULT_WORK_LIMIT, Options
 from preemptcheck.cli import (
     DebugOption,
     Engine,
     Format,
     ModeOption,
     SetOption,
+    WorkLimitOption,
     _check_limits,
     _check_modes,
     _guarded,
@@ -138,6 +139,7 @@ def diff(
     rlimit: Annotated[
         int, typer.Option(help="Symbolic engine: z3 resource limit per query (0 for none).")
     ] = 50_000_000,
+    work_limit: WorkLimitOption = DEFAULT_WORK_LIMIT,
     max_states: Annotated[
         int, typer.Option(help="Stop exploring after this many states (on each side).")
     ] = DEFAULT_MAX_STATES,
@@ -166,7 +168,7 @@ def diff(
     not at BASE, or a model that fails to load), 2 bad input or usage, 4 internal error.
     """
     _check_modes(all_modes, mode, set_)
-    _check_limits(max_states, timeout, bound, rlimit)
+    _check_limits(max_states, timeout, bound, rlimit, work_limit)
     options = Options(
         overrides=_overrides(set_ or [], mode),
         properties=tuple(property_ or ()),
@@ -176,6 +178,7 @@ def diff(
         engine=engine.value,
         bound=bound,
         rlimit=rlimit or None,
+        work_limit=work_limit or None,
         all_modes=all_modes,
     )
     progress = _ProgressLine()

@@ -17,6 +17,7 @@ from typing import Any
 
 import z3
 
+from preemptcheck import interrupt
 from preemptcheck.expr.ast import (
     BOOL,
     Binary,
@@ -91,7 +92,7 @@ class Ctx:
         self.false: Z = z3.BoolVal(False, self.ctx)
         self.rlimit: int | None = None  # resource units per query (None: no limit)
         self.work_limit: int | None = None  # resource units of the whole run (None: no limit)
-        self.exhausted = False  # a query met the work limit: the run must stop
+        self.stop: str | None = None  # why the run must stop: the work limit, or a signal
         # every solver reports the context's count; this one is made first, so that reading
         # the count (or not) changes nothing else in the context
         self._probe: Z = z3.SimpleSolver(ctx=self.ctx)
@@ -134,7 +135,13 @@ class Ctx:
             s = z3.Solver(z3.Z3_mk_solver_for_logic(self.ctx.ref(), name), self.ctx)
         if self.rlimit:
             s.set("rlimit", self.rlimit)
+        s.set("ctrl_c", False)  # Ctrl-C is preemptcheck's: it cancels through `interrupt`
         return s
+
+    @property
+    def exhausted(self) -> bool:
+        """The run must stop (see `stop`)."""
+        return self.stop is not None
 
     def work(self) -> int:
         """The resource units z3 has spent in this context so far."""
@@ -142,20 +149,28 @@ class Ctx:
 
     def check(self, s: Z, *assumptions: Z) -> Z:
         """`s.check(*assumptions)` within `rlimit` and what is left of `work_limit`: `unknown`,
-        with `exhausted` set, where the work limit cut it short or nothing was left of it."""
+        with `stop` set, where the work limit cut it short or nothing was left of it, or
+        where Ctrl-C or SIGTERM cancelled it (or came before it)."""
+        capped = False
         if self.work_limit is not None:
             left = self.work_limit - self.work()
             if left <= 0:
-                self.exhausted = True
+                self.stop = "work"
                 return z3.unknown
             if not self.rlimit or left < self.rlimit:
                 # what is left only shrinks: once capped, every later query is capped too
                 s.set("rlimit", left)
-                r = s.check(*assumptions)
-                if r == z3.unknown:
-                    self.exhausted = True
-                return r
-        return s.check(*assumptions)
+                capped = True
+        if interrupt.requested():
+            self.stop = interrupt.reason()
+            return z3.unknown
+        with interrupt.cancelling(self.ctx.interrupt):
+            r = s.check(*assumptions)
+        if r == z3.unknown and interrupt.requested():
+            self.stop = interrupt.reason()
+        elif r == z3.unknown and capped:
+            self.stop = "work"
+        return r
 
 
 def ite(c: Z, a: Z, b: Z) -> Z:

@@ -418,14 +418,15 @@ class Symbolic:
         return bound
 
     def _stop(self, goals: list[_Goal], where: str, depth: int) -> None:
-        """The work limit is reached: what is decided stays, what is open is unknown."""
+        """The work limit is reached, or a signal came: what is decided stays, what is open
+        is unknown."""
+        why = self.cx.stop
+        if why == "work":
+            why = f"the work limit of {self.cx.work_limit:,} z3 resource units was reached"
         for g in goals:
             if not g.status:
                 g.status, g.depth = "unknown", depth
-                g.reason = (
-                    f"the work limit of {self.cx.work_limit:,} z3 resource units "
-                    f"was reached at {where}"
-                )
+                g.reason = f"{why} at {where}"
 
     def _extend(self, run: _Run, trans: Z, m: int) -> None:
         prev, cur = run.path[-1], self._fresh(f"s{m}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, ModelError, UsageError
@@ -11,6 +12,7 @@ from preemptcheck.expr.parse import ExprParser
 from preemptcheck.model import schema
 from preemptcheck.model.actions import build_action
 from preemptcheck.model.declarations import (
+    MAX_INSTANCES,
     build_cpus,
     build_defs,
     build_enums,
@@ -93,10 +95,22 @@ def load_model(
     diags.raise_if_any()
 
     actions: dict[str, Action] = {}
+    instances = 0
     for aname, entry in raw.sections["actions"].items():
         action = build_action(aname, entry, scope, cpus, diags)
-        if action is not None:
-            actions[aname] = action
+        if action is None:
+            continue
+        actions[aname] = action
+        instances += math.prod((len(action.cpus), *(len(d.values) for _, d in action.bindings)))
+        if instances > MAX_INSTANCES:
+            diags.error(
+                Code.TOO_LARGE,
+                f"the actions have more than {MAX_INSTANCES:,} instances in all (one per "
+                "CPU and value of the `for` bindings)",
+                entry.key_span,
+                f"actions.{aname}",
+            )
+            break
     if not raw.sections["actions"]:
         diags.error(
             Code.MISSING_KEY,

@@ -15,6 +15,11 @@ from preemptcheck.source import NO_SPAN, Span
 
 MAX_CPUS = 64
 MAX_DOMAIN = 4096
+# A state of more variable entries (an array counts one per index value), or a model of more
+# action instances (one per CPU and binding), is refused: every engine's cost per state grows
+# with them, and the bundled models have under a hundred of each.
+MAX_STATE_ENTRIES = 4096
+MAX_INSTANCES = 20_000
 VAR_KEYS = ("type", "bits", "fields", "range", "values", "of", "index", "init", "role", "doc")
 VAR_TYPES = ("bool", "int", "enum", "word")
 
@@ -117,6 +122,7 @@ def domain_of(node: Node, scope: ModelScope, diags: Collector, path: str) -> Dom
 def build_vars(raw: RawModel, scope: ModelScope, diags: Collector) -> list[Var]:
     out: list[Var] = []
     roles: dict[str, str] = {}
+    entries = 0
     for name, entry in raw.sections["vars"].items():
         path = f"vars.{name}"
         if not schema.ident(name, entry.key_span, path, diags, what="variable"):
@@ -124,6 +130,16 @@ def build_vars(raw: RawModel, scope: ModelScope, diags: Collector) -> list[Var]:
         var = _build_var(name, entry, scope, diags, path)
         if var is None:
             continue
+        entries += len(var.entries)
+        if entries > MAX_STATE_ENTRIES:
+            diags.error(
+                Code.TOO_LARGE,
+                f"the variables have more than {MAX_STATE_ENTRIES:,} entries in all "
+                f"('{name}' has {len(var.entries):,})",
+                entry.key_span,
+                path,
+            )
+            break
         if var.role is not None:
             if var.role in roles:
                 diags.error(
