@@ -1547,13 +1547,19 @@ def _inject(rng: random.Random, seed: int) -> Case:
     ):
         if rng.random() < p:
             argv += opts
+    process = False
     if rng.random() < 0.2:
-        payload = rng.choice(STRING_PAYLOADS[:30] + IDENT_PAYLOADS)
+        # no NUL: a command line cannot carry one
+        payload = rng.choice([p for p in STRING_PAYLOADS[:30] + IDENT_PAYLOADS if "\x00" not in p])
+        if any("\ud800" <= c <= "\udfff" for c in payload):
+            # what a real command line can carry: bytes that are not UTF-8
+            payload = payload.encode("utf-8", "surrogatepass").decode("utf-8", "surrogateescape")
+            process = True
         opt = rng.choice(["--property", "--set", "--mode"])
         value = f"P={payload}" if opt == "--set" else payload
         argv += [opt, value]
         label += f"; {opt} {value[:40]!r}"
-    return Case("inject", seed, label, argv, files, limit=20)
+    return Case("inject", seed, label, argv, files, process=process, limit=20)
 
 
 FLOATS = [
@@ -1904,8 +1910,8 @@ DEVICES = [
     "/dev/zero",
     "/dev/full",
     "/dev/urandom",
-    "/dev/null",
     "fifo.yaml",
+    "/dev/null",
     "/dev/stdin",
     "/proc/self/fd/0",
     "sock.yaml",
@@ -2859,7 +2865,7 @@ CI_COUNTS: dict[str, int] = {
     "float": 25,
     "paths": 40,
     "devices": 12,
-    "walk": 16,
+    "walk": 12,
     "unreadable": 10,
     "params": 48,
     "bigint": 36,
