@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import z3
 
+from preemptcheck import interrupt
 from preemptcheck.engines._z3expr import Ctx, Z
 from preemptcheck.engines.layout import Layout, Slot
 from preemptcheck.expr.ast import EnumT
@@ -46,21 +47,32 @@ class Column:
 # ---------------------------------------------------------------- mining
 
 
+# Action instances the sampling may try in all: a model of thousands of instances is
+# sampled from fewer states (the bundled models, of at most 80 instances, are not affected)
+SAMPLE_BUDGET = 400_000
+
+
 def sample_states(
     ref: Reference, layout: Layout, cap: int = 2000, walks: int = 40, length: int = 60
 ) -> list[int]:
-    """Packed states of a bounded breadth-first search and of seeded random walks."""
+    """Packed states of a bounded breadth-first search and of seeded random walks, trying
+    at most about SAMPLE_BUDGET action instances in all."""
+    instances = max(1, len(layout.ts.instances))
+    cap = max(10, min(cap, SAMPLE_BUDGET // 2 // instances))
+    walks = max(1, min(walks, SAMPLE_BUDGET // 2 // instances // length))
     init = ref.initial()
     pack = layout.pack
     seen = {pack(init): None}
     queue = deque([init])
-    while queue and len(seen) < cap:
+    while queue and len(seen) < cap and not interrupt.requested():
         for o in ref.outcomes(queue.popleft()):
             if o.next is not None and pack(o.next) not in seen:
                 seen[pack(o.next)] = None
                 queue.append(o.next)
     rng = random.Random(0)
     for _ in range(walks):
+        if interrupt.requested():
+            break
         st = init
         for _ in range(length):
             succ = [o.next for o in ref.outcomes(st) if o.next is not None]
