@@ -41,6 +41,8 @@ def counter_model(name: str, *, properties: str = "", actions: str = "") -> str:
 def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite tests/golden/ from the current output (review the diff)")
+    parser.addoption("--update-agreement", action="store_true", default=False,
+                     help="draw tests/fixtures/agreement/ again from the model strategy")
 
 
 
