@@ -2,11 +2,12 @@
 
 On 200 random small models of 1-3 CPUs (drawn once from tests/strategies.py and kept in
 tests/fixtures/agreement/, so that every run checks the same ones) and on a few hand-written
-models of the encoding's corners, every verdict the symbolic engine decides is the explicit engine's,
-with a trace of the same (shortest) length, and every symbolic trace replays on the reference
-semantics. The symbolic engine runs to the depth the explicit search needed (see `_run`), so
-an undecided symbolic result is checkable too: BOUNDED means that explicit search finds no
-violation of at most that length, "no witness within the bound" that it finds no such witness.
+models of the encoding's corners, every verdict the symbolic engine decides is the explicit
+engine's, with a trace of the same (shortest) length, and every symbolic trace replays on the
+reference semantics. The symbolic engine runs to the depth the explicit search needed (see
+`_run`), so an undecided symbolic result is checkable too: BOUNDED means that explicit search
+finds no violation of at most that length, "no witness within the bound" that it finds no such
+witness.
 """
 
 from __future__ import annotations
