@@ -201,7 +201,8 @@ def test_a_bad_entry_is_ignored_with_a_note_never_believed(
     options = Options(cache_dir=str(cache))
     run = check_paths([str(full)], options)
     (again,) = run.models
-    assert isinstance(again, ModelResult) and not again.cached
+    assert isinstance(again, ModelResult)
+    assert not again.cached
     assert again == first != lazy_result
     (line,) = run.notes
     assert line == f"note: results cache: {entry} {note}: ignored, the model is checked again"

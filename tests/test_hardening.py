@@ -36,7 +36,8 @@ def _verify(*args: str) -> tuple[int, str, str]:
 
 def _located(out: str, code: str, where: str) -> None:
     """`out` reports `code` at `where` (FILE:LINE:COL or FILE), with no internal error."""
-    assert "internal error" not in out and "Traceback" not in out, out
+    assert "internal error" not in out, out
+    assert "Traceback" not in out, out
     assert f"{where}: error[{code}]" in out, out
 
 
@@ -137,7 +138,8 @@ def test_a_nul_byte_in_a_path(tmp_path: Path, key: str) -> None:
 def test_a_nul_byte_in_a_command_line_path() -> None:
     code, out, err = _verify("models/a\0b.yaml")
     assert code == 2
-    assert "error[PC001]" in out + err and "NUL byte" in out + err
+    assert "error[PC001]" in out + err
+    assert "NUL byte" in out + err
 
 
 @pytest.mark.parametrize("key", ["extends", "check"])
@@ -311,7 +313,8 @@ def test_defs_that_double_are_refused_not_expanded(tmp_path: Path) -> None:
     path = write_model(tmp_path, text)
     code, out, _ = _verify(path)
     assert code == 2
-    assert "error[PC007]" in out and "20,000 nodes" in out
+    assert "error[PC007]" in out
+    assert "20,000 nodes" in out
     assert "internal error" not in out
 
 
@@ -367,13 +370,14 @@ def test_an_output_path_that_cannot_be_written(
     code, out, err = _verify("model.yaml", option, target)
     assert code == 2, out + err
     assert "states" not in out  # refused before the run
-    assert f"error[PC203]: {option} " in err and why in err, err
+    assert f"error[PC203]: {option} " in err, err
+    assert why in err, err
 
 
 @pytest.mark.parametrize("option", ["--junit", "--sarif"])
 def test_a_file_output_that_is_a_folder(tmp_path: Path, option: str) -> None:
     path = write_model(tmp_path, OK)
-    code, out, err = _verify(path, option, str(tmp_path))
+    code, _out, err = _verify(path, option, str(tmp_path))
     assert code == 2
     assert "is a directory" in err
 
@@ -397,4 +401,37 @@ def test_long_trace_file_names_are_shortened(tmp_path: Path) -> None:
     code, out, err = _verify(path, "--trace-dir", str(tmp_path / "traces"))
     assert code == 0, out + err
     (written,) = (tmp_path / "traces").iterdir()
-    assert len(written.name.encode()) <= 255 and written.name.endswith(".itf.json")
+    assert len(written.name.encode()) <= 255
+    assert written.name.endswith(".itf.json")
+
+
+# ---------------------------------------------------------------- found by the fuzzing suite
+
+
+def test_junit_and_sarif_to_one_file_are_refused(tmp_path: Path) -> None:
+    path = write_model(tmp_path, OK)
+    code, _out, err = _verify(path, "--junit", str(tmp_path / "x"), "--sarif", str(tmp_path / "x"))
+    assert code == 2
+    assert "error[PC203]: --junit and --sarif name the same file" in err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1"])
+def test_a_timeout_that_is_not_a_positive_number(tmp_path: Path, value: str) -> None:
+    code, _out, err = _verify(write_model(tmp_path, OK), "--timeout", value)
+    assert code == 2
+    assert "error[PC203]: --timeout must be a positive number of seconds" in err
+
+
+@pytest.mark.parametrize("args", [["--mode", ""], ["--mode", " "], ["--set", "P=,"]])
+def test_an_empty_param_choice_is_refused_not_zero_runs(tmp_path: Path, args: list[str]) -> None:
+    path = write_model(tmp_path, "params:\n  P: {values: [1, 2]}\n" + OK)
+    code, out, err = _verify(path, *args)
+    assert code == 2, out + err
+    assert "0 models" not in out
+
+
+def test_an_empty_path_argument(tmp_path: Path) -> None:
+    code, out, err = _verify("")
+    assert code == 2
+    assert "<command line>: error[PC001]: an empty path was given" in out + err

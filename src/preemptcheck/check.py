@@ -58,6 +58,9 @@ def walk_models(paths: Iterable[str]) -> tuple[list[str], tuple[str, ...]]:
     out: list[str] = []
     skipped: list[str] = []
     for arg in paths:
+        if not arg.strip():
+            diags.error(Code.CANNOT_READ, "an empty path was given", Span("<command line>", 0, 0))
+            continue
         if "\0" in arg:
             where = Span(show_path(arg), 0, 0)
             diags.error(Code.CANNOT_READ, "the path contains a NUL byte", where)

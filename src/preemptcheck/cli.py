@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import sys
 import time
@@ -23,7 +24,7 @@ from preemptcheck.check import DEFAULT_MAX_STATES, DEFAULT_WORK_LIMIT, Options, 
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
 from preemptcheck.model.params import show
-from preemptcheck.outfiles import NAME_MAX, check_writable, write_atomic
+from preemptcheck.outfiles import NAME_MAX, check_writable, same_file, write_atomic
 from preemptcheck.report import github, jsonout, junit, matrix, sarif, text
 from preemptcheck.results import ModelResult, RunResult
 from preemptcheck.source import SourceCache, max_file_size
@@ -114,8 +115,8 @@ def _check_limits(
 ) -> None:
     if max_states < 1:
         raise _usage(f"--max-states must be at least 1, got {max_states}")
-    if timeout is not None and timeout <= 0:
-        raise _usage(f"--timeout must be positive, got {timeout:g}")
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise _usage(f"--timeout must be a positive number of seconds, got {timeout:g}")
     if bound < 1:
         raise _usage(f"--bound must be at least 1, got {bound}")
     if rlimit < 0:
@@ -132,6 +133,8 @@ def _overrides(sets: list[str], mode: str | None) -> dict[str, str]:
             raise _usage(f"--set {item}: expected NAME=VALUE")
         out[name.strip()] = value.strip()
     if mode is not None:
+        if not mode.strip():
+            raise _usage("--mode: expected a mode (none, voluntary, full, lazy, rt)")
         out["mode"] = mode
     return out
 
@@ -328,6 +331,8 @@ def verify(
     _check_modes(all_modes, mode, set_)
     _check_limits(max_states, timeout, bound, rlimit, work_limit)
     sources = SourceCache()
+    if junit_file is not None and sarif_file is not None and same_file(junit_file, sarif_file):
+        raise _usage(f"--junit and --sarif name the same file: {junit_file}")
     with _guarded(sources, debug):
         for option, target, folder in (
             ("--junit", junit_file, False),

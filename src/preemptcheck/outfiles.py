@@ -22,6 +22,14 @@ def check_writable(option: str, path: Path, *, directory: bool = False) -> None:
         raise UsageError([Diagnostic(Code.BAD_OPTION, text)])
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two output paths name one file (after `..`, symbolic links, `./`)."""
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return str(a) == str(b)
+
+
 def _unwritable(path: Path, *, directory: bool) -> str | None:
     raw = str(path)
     if "\0" in raw:

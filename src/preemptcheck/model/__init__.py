@@ -50,6 +50,11 @@ def instantiations(
     for name, p in params.items():
         if name in overrides:
             choices = [v.strip() for v in overrides[name].split(",") if v.strip()]
+            if not choices:
+                where = Span(path, 0, 0)
+                what = f"--set {name}={overrides[name]}"
+                diags.error(Code.BAD_PARAM_VALUE, "no value given", where, what)
+                diags.raise_if_any(UsageError)
         elif p.sweep:
             choices = [show(v) for v in p.values]
         else:
