@@ -346,14 +346,16 @@ def run_process(
         start_new_session=True,
     )
     run = Run(argv, None)
+    wait = limit
     if send_signal is not None:
         sig, after = send_signal
         try:
             proc.wait(timeout=after)
         except subprocess.TimeoutExpired:
             proc.send_signal(sig)
+            wait = min(limit - after, SIGNAL_GRACE)
     try:
-        out, err = proc.communicate(timeout=limit)
+        out, err = proc.communicate(timeout=wait)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -569,6 +571,15 @@ def check_run(
     case: Case, run: Run, workdir: Path, before: dict[str, dict[str, float]]
 ) -> list[Problem]:
     """Every promise of the module docstring that one run can break."""
+    if run.hang and case.send_signal is not None:
+        name = signal.Signals(case.send_signal[0]).name
+        return [
+            Problem(
+                f"HANG in {case.kind}: no exit within {SIGNAL_GRACE:g} s of {name}, "
+                f"{normalize(case.label)[:60]}",
+                f"{name} sent after {case.send_signal[1]:g} s",
+            )
+        ]
     if run.hang:
         return [
             Problem(
@@ -2762,31 +2773,41 @@ def _cli(rng: random.Random, seed: int) -> Case:
     return Case("cli", seed, "; ".join(labels), argv, files)
 
 
+SIGNAL_PHASES = ["exploration", "z3", "a glob through two directory loops", "loading"]
+SIGNAL_GRACE = 10.0  # seconds a run may take to stop once signalled
+
+
 @kind("signal")
 def _signal(rng: random.Random, seed: int) -> Case:
-    """SIGINT or SIGTERM in the middle of a run that writes --junit/--sarif/--trace-dir."""
+    """SIGINT or SIGTERM in the middle of a run that writes --junit/--sarif/--trace-dir:
+    while it explores, in z3, in a slow folder walk, while it loads a big model."""
     sig = [signal.SIGINT, signal.SIGTERM][seed % 2]
+    phase = SIGNAL_PHASES[_variant(seed // 2, len(SIGNAL_PHASES), rng)]
     after = rng.choice([0.6, 1.0, 1.5, 2.5])
-    argv = [
-        "verify",
-        "slow.yaml",
-        "--max-states",
-        "2000000",
-        "--junit",
-        "out/j.xml",
-        "--sarif",
-        "out/s.sarif",
-        "--trace-dir",
-        "out/traces",
-    ]
-    if rng.random() < 0.3:
-        argv += ["--engine", "symbolic", "--bound", "40"]
+    outputs = ["--junit", "out/j.xml", "--sarif", "out/s.sarif", "--trace-dir", "out/traces"]
+    files: dict[str, str | bytes] = {}
+    symlinks: dict[str, str] = {}
+    if phase == "exploration":
+        files["slow.yaml"] = slow_model(rng.choice([1500, 2000]))
+        argv = ["verify", "slow.yaml", "--max-states", "2000000"]
+    elif phase == "z3":
+        files["slow.yaml"] = slow_model(rng.choice([1500, 2000]))
+        argv = ["verify", "slow.yaml", "--engine", "symbolic", "--bound", "400", "--rlimit", "0"]
+    elif phase == "loading":
+        lines = "".join(f"  p{i}:\n    invariant: x != {i + 4}\n" for i in range(10_000))
+        files["big.yaml"] = COUNTER.replace("properties:\n", "properties:\n" + lines)
+        argv = ["verify", "big.yaml"]
+    else:
+        files["tree/good.yaml"] = COUNTER
+        symlinks = {"tree/loop": ".", "tree/link": "."}
+        argv = ["verify", "tree/**/*.yaml"]
     return Case(
         "signal",
         seed,
-        f"{sig.name} after {after} s",
-        argv,
-        {"slow.yaml": slow_model(rng.choice([1500, 2000]))},
+        f"{sig.name} after {after} s, during {phase}",
+        [*argv, *outputs],
+        files,
+        symlinks,
         process=True,
         send_signal=(int(sig), after),
         limit=30,
@@ -2872,7 +2893,7 @@ CI_COUNTS: dict[str, int] = {
     "outputs": 45,
     "huge": 22,
     "cli": 60,
-    "signal": 2,
+    "signal": 4,
     "mutant": 50,
 }
 
