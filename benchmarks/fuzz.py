@@ -134,10 +134,7 @@ def _finish(pid: int, status: int | None) -> Outcome:
     problems: list[Problem] = []
     runs: list[dict[str, object]] = []
     if status is None:
-        label = fuzzcases.normalize(r.case.label)[:80]
-        problems.append(
-            Problem(f"HANG in {r.kind}: {label}", f"killed after {elapsed:.0f} s (hard limit)")
-        )
+        problems.append(Problem(r.case.hang_cause(), f"killed after {elapsed:.0f} s (hard limit)"))
     elif os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
         problems.append(Problem(f"crash: the case's process was killed by {name}", r.case.label))

@@ -40,8 +40,9 @@ The oracle (`check_run`, `check_engines`), for every run of a case:
   verdict from both, and the same trace length when violated. `unknown` and `bounded` are
   not decisions, so they never disagree.
 
-Signal cases (SIGINT/SIGTERM sent to a real process mid-run) are held to the same oracle
-except the exit code, which is the signal's.
+Signal cases (SIGINT/SIGTERM sent to a real process mid-run) are held to the same oracle,
+except that the exit code must be the signal's: 130 after SIGINT, 143 after SIGTERM (README,
+exit codes), within 10 s of the signal.
 """
 
 from __future__ import annotations
@@ -113,6 +114,10 @@ class Case:
     engines: bool = False  # a semantic mutant: run on both engines and compare
     expect: tuple[int, ...] | None = None  # the exit codes this case must give
     needs_unreadable: bool = False  # chmod 000 must stop reads (not as root)
+    hang_group: str = ""  # what a HANG of this case is grouped by (default: its label)
+
+    def hang_cause(self) -> str:
+        return f"HANG in {self.kind}: {self.hang_group or normalize(self.label)[:80]}"
 
     @property
     def cid(self) -> str:
@@ -260,6 +265,7 @@ class Run:
     signal: int | None = None  # killed by this signal
     exception: str | None = None  # an exception that escaped the command, with its traceback
     warnings: list[str] = field(default_factory=list)
+    signalled: bool = False  # the case's signal reached the running process
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -353,6 +359,7 @@ def run_process(
             proc.wait(timeout=after)
         except subprocess.TimeoutExpired:
             proc.send_signal(sig)
+            run.signalled = True
             wait = min(limit - after, SIGNAL_GRACE)
     try:
         out, err = proc.communicate(timeout=wait)
@@ -583,7 +590,7 @@ def check_run(
     if run.hang:
         return [
             Problem(
-                f"HANG in {case.kind}: {normalize(case.label)[:80]}",
+                case.hang_cause(),
                 f"no exit within {case.limit:g} s",
             )
         ]
@@ -635,6 +642,25 @@ def check_run(
                 problems.append(
                     Problem("usage error names no option or argument", box.group(0)[:400])
                 )
+    if run.signalled and case.send_signal is not None:
+        sig = case.send_signal[0]
+        written = [
+            f"{opt} {value}"
+            for opt, value in _output_options(run.argv)
+            if opt != "--trace-dir" and (workdir / value).is_file()
+        ]
+        if written and code == 128 + sig:  # README: a stopped run writes no report files
+            name = signal.Signals(sig).name
+            problems.append(Problem(f"output files written after {name}", ", ".join(written)))
+        if code != 128 + sig and run.signal != sig:
+            name = signal.Signals(sig).name
+            problems.append(
+                Problem(
+                    f"{name} during {case.label.rpartition('during ')[2]}: exit {code}, "
+                    f"not {128 + sig} (the signal was lost)",
+                    out[-800:],
+                )
+            )
     if diags and code in (0, 1, 3) and not signalled:
         problems.append(
             Problem(f"exit {code} with an error[{diags[0].code}] diagnostic", diags[0].line)
@@ -2070,6 +2096,10 @@ def _walk(rng: random.Random, seed: int) -> Case:
     case.label = f"verify {' '.join(args)} over a tree with {', '.join(parts)}"
     case.process = bool(case.fifos) or "tree/zero.yaml" in case.symlinks or "nonutf8" in parts
     case.limit = 20
+    loops = [p for p in parts if p in ("dirloop", "updirloop", "linktodir")]
+    case.hang_group = f"verify {' '.join(args)}" + (
+        f" through {len(loops)} directory symlink loop(s)" if loops else ""
+    )
     return case
 
 
