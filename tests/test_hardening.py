@@ -435,3 +435,56 @@ def test_an_empty_path_argument(tmp_path: Path) -> None:
     code, out, err = _verify("")
     assert code == 2
     assert "<command line>: error[PC001]: an empty path was given" in out + err
+
+
+@pytest.mark.parametrize("pattern", ["tree/**", "tree/**/*.yaml", "tree/*/**/ok.yaml"])
+def test_a_recursive_glob_does_not_follow_link_loops(tmp_path: Path, pattern: str) -> None:
+    """glob.glob('**') follows links to folders: two loops gave 2^40 paths, a hang."""
+    (tmp_path / "tree" / "sub").mkdir(parents=True)
+    write_model(tmp_path, OK, "tree/sub/ok.yaml")
+    (tmp_path / "tree" / "sub" / "up").symlink_to("..")
+    (tmp_path / "tree" / "self").symlink_to(".")
+    (tmp_path / "tree" / "loop").symlink_to("loop")
+    os.mkfifo(tmp_path / "tree" / "sub" / "fifo.yaml")
+    env = {**os.environ, "PREEMPTCHECK_CACHE": "0"}
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("preemptcheck")), "verify", pattern],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 model, " in proc.stdout
+
+
+def test_control_characters_in_the_model_name(tmp_path: Path) -> None:
+    """The name reached compile()'s file name: a NUL there was an internal error."""
+    path = write_model(tmp_path, OK.replace("model: ok", 'model: "a\\0b\\nc"'))
+    code, out, _ = _verify(path)
+    assert code == 0, out
+
+
+def test_a_file_name_that_is_not_utf8_in_junit_and_sarif(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path) + b"/bad\xff"
+    os.mkdir(folder)
+    with open(folder + b"/m.yaml", "w", encoding="utf-8") as fh:
+        fh.write(OK + "properties:\n  p: {invariant: x < 2}\n")  # violated: a failure
+    env = {**os.environ, "PREEMPTCHECK_CACHE": "0"}
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("preemptcheck")), "verify", folder,
+         "--junit", "j.xml", "--sarif", "s.sarif"],
+        cwd=tmp_path, capture_output=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert b"Traceback" not in proc.stderr
+    (tmp_path / "j.xml").read_text(encoding="utf-8")  # valid UTF-8 both
+    assert "\\udcff" in (tmp_path / "s.sarif").read_text(encoding="utf-8")
+
+
+def test_too_many_action_instances(tmp_path: Path) -> None:
+    path = write_model(
+        tmp_path,
+        OK.replace("vars:", "cpus: 64\nvars:")
+        + "  wide:\n    for: {t: [0, 63], u: [0, 2]}\n    when: u > 5\n    do: {x: 0}\n",
+    )
+    code, out, _ = _verify(path)
+    assert code == 2, out
+    assert "more than 10,000 instances" in out

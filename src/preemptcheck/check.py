@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -66,7 +67,7 @@ def walk_models(paths: Iterable[str]) -> tuple[list[str], tuple[str, ...]]:
             diags.error(Code.CANNOT_READ, "the path contains a NUL byte", where)
             continue
         if any(ch in arg for ch in "*?[") and not os.path.lexists(arg):
-            hits = sorted(glob.glob(arg, recursive=True))
+            hits = _glob_tree(arg, skipped) if "**" in arg else sorted(glob.glob(arg))
             files = [h for h in hits if os.path.isfile(h) and h.endswith(MODEL_SUFFIXES)]
             if not files:
                 diags.error(Code.NO_MODELS, f"no model files match {arg}", Span(arg, 0, 0))
@@ -82,7 +83,56 @@ def walk_models(paths: Iterable[str]) -> tuple[list[str], tuple[str, ...]]:
     return list(dict.fromkeys(out)), tuple(skipped)
 
 
-def _walk(top: str, skipped: list[str]) -> list[str]:
+def _glob_tree(pattern: str, skipped: list[str]) -> list[str]:
+    """`pattern` with `**` (any number of folders) matched against a walk of the folder
+    before its first wildcard: glob.glob would follow symbolic links to folders, and a link
+    loop would make it list paths without end. Hidden entries are skipped, as glob does."""
+    parts = pattern.split("/")
+    fixed = next(i for i, p in enumerate(parts) if any(ch in p for ch in "*?["))
+    top = "/".join(parts[:fixed]) or ("/" if pattern.startswith("/") else ".")
+    rx = re.compile(_translate("/".join(parts[fixed:])))
+    if not os.path.isdir(top):
+        return []
+    out = []
+    for path in _walk(top, skipped, suffixes=None):
+        rel = os.path.relpath(path, top)
+        if rx.fullmatch(rel):
+            out.append(os.path.normpath(os.path.join(top, rel)) if top != "." else rel)
+    return sorted(out)
+
+
+def _translate(pattern: str) -> str:
+    """A glob pattern (`**` any folders, `*` and `?` within a name, `[...]` sets) as a regex."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]*/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            neg = body.startswith("!")
+            body = re.escape(body[1:] if neg else body).replace("\\-", "-")
+            out.append(f"[{'^' if neg else ''}{body}]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
+def _walk(
+    top: str, skipped: list[str], suffixes: tuple[str, ...] | None = MODEL_SUFFIXES
+) -> list[str]:
     def unreadable(exc: OSError) -> None:
         skipped.append(f"skipped {exc.filename}: {exc.strerror or exc}")
 
@@ -91,8 +141,11 @@ def _walk(top: str, skipped: list[str]) -> list[str]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
             path = os.path.join(folder, name)
-            if (
-                name.endswith(MODEL_SUFFIXES)
+            if suffixes is None:  # every file, for a glob to match
+                if not name.startswith("."):
+                    found.append(os.path.normpath(path))
+            elif (
+                name.endswith(suffixes)
                 and not name.startswith(("_", "."))
                 and os.path.isfile(path)  # follows a link to a file; false for a loop
             ):

@@ -362,9 +362,10 @@ def verify(
         run = check_paths(paths, options, progress=progress, sources=sources)
     progress.done()
     _print_notes(run.notes)
-    if run.interrupted is None:
-        _write_outputs(run, sources, trace_dir, junit_file, sarif_file)
-    _print_report(run, sources, all_modes=all_modes, format_=format_, traces=traces)
+    with _guarded(sources, debug):
+        if run.interrupted is None:
+            _write_outputs(run, sources, trace_dir, junit_file, sarif_file)
+        _print_report(run, sources, all_modes=all_modes, format_=format_, traces=traces)
     reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
     if reused:  # stderr: the report is the same bytes either way
         typer.echo(
@@ -429,6 +430,8 @@ def _guarded(
     """Bad input: its diagnostics, exit 2. A bug in preemptcheck: one line, exit 4."""
     try:
         yield
+    except typer.Exit:  # a decided exit code (a usage error found late)
+        raise
     except InputError as exc:
         if progress is not None:
             progress.done()

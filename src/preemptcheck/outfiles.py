@@ -61,11 +61,13 @@ def _unwritable(path: Path, *, directory: bool) -> str | None:
 
 def write_atomic(path: Path, content: str) -> None:
     """Write via a temporary file in the same folder and a rename: never a half-written file
-    (an interrupted write removes its temporary file). OSError if it cannot be written."""
+    (an interrupted write removes its temporary file). OSError if it cannot be written.
+    A file name that is not UTF-8 (decoded with surrogates) is written with its odd bytes
+    as `\\udcXX` escapes, so the file stays valid UTF-8."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:200]}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(content)
         os.replace(tmp, path)
     except BaseException:

@@ -389,7 +389,7 @@ def compile_expand(ts: TransitionSystem, layout: Layout) -> tuple[ExpandFn, str]
     src = gen.generate()
     namespace: dict[str, Any] = dict(HELPERS)
     namespace.update(gen.consts)
-    exec(compile(src, f"<preemptcheck expand: {ts.model.name}>", "exec"), namespace)
+    exec(compile(src, f"<preemptcheck expand: {ts.model.name!r}>", "exec"), namespace)
     return namespace["expand"], src
 
 

@@ -19,7 +19,7 @@ MAX_DOMAIN = 4096
 # action instances (one per CPU and binding), is refused: every engine's cost per state grows
 # with them, and the bundled models have under a hundred of each.
 MAX_STATE_ENTRIES = 4096
-MAX_INSTANCES = 20_000
+MAX_INSTANCES = 10_000
 VAR_KEYS = ("type", "bits", "fields", "range", "values", "of", "index", "init", "role", "doc")
 VAR_TYPES = ("bool", "int", "enum", "word")
 

@@ -69,8 +69,11 @@ def artifact_path(file: str, cwd: Path) -> str:
 
 
 def _uri(file: str, cwd: Path) -> str:
+    """A URI for a path: its bytes percent-encoded (a name that is not UTF-8 keeps its own
+    bytes, as %XX), under file:// when absolute."""
     path = artifact_path(file, cwd)
-    return Path(path).as_uri() if Path(path).is_absolute() else quote(path)
+    encoded = quote(os.fsencode(path))
+    return f"file://{encoded}" if os.path.isabs(path) else encoded
 
 
 def _location(span: Span, fallback: str, cwd: Path, message: str | None = None) -> dict[str, Any]:
