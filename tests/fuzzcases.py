@@ -411,15 +411,18 @@ def normalize(message: str, workdir: Path | None = None) -> str:
 
 
 def _output_options(argv: list[str]) -> list[tuple[str, str]]:
-    """(option, value) of the output options on a command line."""
-    out: list[tuple[str, str]] = []
+    """(option, value) of the output options on a command line; an option given twice
+    counts once, with its last value (as the option parser takes it)."""
+    last: dict[str, str] = {}
     for i, a in enumerate(argv):
+        if a == "--":
+            break
         for opt in ("--junit", "--sarif", "--trace-dir"):
             if a == opt and i + 1 < len(argv):
-                out.append((opt, argv[i + 1]))
+                last[opt] = argv[i + 1]
             elif a.startswith(opt + "="):
-                out.append((opt, a.partition("=")[2]))
-    return out
+                last[opt] = a.partition("=")[2]
+    return list(last.items())
 
 
 def _listing(directory: Path) -> dict[str, float]:
