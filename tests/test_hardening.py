@@ -488,3 +488,33 @@ def test_too_many_action_instances(tmp_path: Path) -> None:
     code, out, _ = _verify(path)
     assert code == 2, out
     assert "more than 10,000 instances" in out
+
+
+def test_a_set_value_of_5000_hex_digits(tmp_path: Path) -> None:
+    path = write_model(tmp_path, "params: {P: 1}\n" + OK)
+    code, out, err = _verify(path, "--set", "P=0x" + "f" * 5000)
+    assert code == 2, out + err
+    assert "error[PC201]" in out + err
+    assert max(len(line) for line in (out + err).splitlines()) < 300
+
+
+def test_symmetry_over_11_cpus_without_listing_their_permutations() -> None:
+    """11! = 39,916,800 permutations were listed before the check that refuses them."""
+    code, out, err = _verify(
+        str(ROOT / "models-large" / "full-smp.yaml"),
+        "--symmetry",
+        "--set",
+        "NCPU=11",
+        "--max-states",
+        "300",
+    )
+    assert code in (2, 3), out + err
+    assert "internal error" not in out + err
+
+
+def test_more_than_10000_properties(tmp_path: Path) -> None:
+    props = "".join(f"  p{i}: {{invariant: x != {i + 4}}}\n" for i in range(10_001))
+    path = write_model(tmp_path, OK + "properties:\n" + props)
+    code, out, _ = _verify(path)
+    assert code == 2
+    _located(out, "PC007", f"{path}:{OK.count(chr(10)) + 2 + 10_000}:3")

@@ -95,6 +95,7 @@ def test_a_second_signal_stops_at_once(tmp_path: Path) -> None:
 def test_abrupt_turns_sigterm_into_a_stop_with_status_143() -> None:
     """`latency` and `diff` stop at once (a half-checked diff would mislead): SIGTERM raises
     in the main thread, so their clean-ups (the diff's worktree) run, and the status is 143."""
+
     def stop_me() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         for _ in range(1000):  # the handler runs at the next bytecode boundary
@@ -143,3 +144,48 @@ def test_the_work_limit_defaults_agree() -> None:
     from preemptcheck.engines import symbolic
 
     assert DEFAULT_WORK_LIMIT == symbolic.DEFAULT_WORK_LIMIT == Options().work_limit
+
+
+def _signal_after(fn, signum: int):  # type: ignore[no-untyped-def]
+    """`fn`, then a signal to this process (handled at the next bytecode boundary)."""
+
+    def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = fn(*args, **kwargs)
+        os.kill(os.getpid(), signum)
+        for _ in range(1000):
+            pass
+        return out
+
+    return wrapped
+
+
+def test_a_signal_while_a_model_is_read_leaves_it_unchecked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A model of 10,000 properties takes seconds to read and compile and then little to
+    explore: a signal in that time must not be lost (it once was: the run exited 0)."""
+    from preemptcheck import check
+
+    monkeypatch.setattr(check, "load_model", _signal_after(check.load_model, signal.SIGTERM))
+    lazy, full = str(ROOT / "models" / "lazy.yaml"), str(ROOT / "models" / "full.yaml")
+    with interrupt.handling():
+        run = check.check_paths([lazy, full], check.Options())
+    assert run.interrupted == "SIGTERM"
+    assert run.models == ()
+    assert run.unchecked == (lazy, full)
+    assert run.exit_code == 143
+
+
+def test_a_signal_after_the_last_search_still_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from preemptcheck import check
+
+    monkeypatch.setattr(check, "_check_model", _signal_after(check._check_model, signal.SIGINT))
+    lazy, full = str(ROOT / "models" / "lazy.yaml"), str(ROOT / "models" / "full.yaml")
+    with interrupt.handling():
+        run = check.check_paths([lazy, full], check.Options())
+    assert run.interrupted == "SIGINT"
+    (done,) = run.models
+    assert done.file == lazy
+    assert done.stats.complete  # decided before the signal: kept whole
+    assert run.unchecked == (full,)
+    assert run.exit_code == 130

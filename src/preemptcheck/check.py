@@ -203,8 +203,6 @@ def check_paths(
             results.append(ModelFailure(path, exc.diagnostics))
             continue
         for overrides in choices:  # one run per choice of param values
-            if interrupt.requested():
-                return _stopped(results, options, notes(), files[n + 1 :])
             one = dataclasses.replace(options, overrides=overrides)
             try:
                 results.append(
@@ -212,13 +210,15 @@ def check_paths(
                 )
             except InputError as exc:
                 results.append(ModelFailure(path, exc.diagnostics))
-    if interrupt.requested() and any(_cut_short(m) for m in results):
-        return _stopped(results, options, notes(), [])
+            except _Stopped:  # while the model was read: it counts as not checked
+                return _stopped(results, options, notes(), files[n:])
+            if interrupt.requested():
+                return _stopped(results, options, notes(), files[n + 1 :])
     return RunResult(tuple(results), strict=options.strict, notes=notes())
 
 
-def _cut_short(m: ModelResult | ModelFailure) -> bool:
-    return isinstance(m, ModelResult) and interrupt.reason() in (m.stats.limit or "")
+class _Stopped(Exception):
+    """A signal came while a model was being read, before any engine ran on it."""
 
 
 def _stopped(
@@ -256,6 +256,8 @@ def check_file(
     sources = sources or SourceCache()
     model = load_model(path, overrides=options.overrides, sources=sources)
     model = _select(model, options.properties)
+    if interrupt.requested():
+        raise _Stopped
     if cache is None:
         return _check_model(path, model, options, progress)
     k = _cache_key(model, options, sources)

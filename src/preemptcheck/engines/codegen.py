@@ -219,7 +219,9 @@ class Codegen:
         return "\n".join(self.lines) + "\n"
 
     def _record(self, depth: int, pi: int, sid: int, cpu: int, cond: str | None) -> None:
-        test = f"active & {1 << pi}" if cond is None else f"{cond} and active & {1 << pi}"
+        # `active >> pi & 1`, not `active & (1 << pi)`: with thousands of properties the
+        # mask would be a literal of thousands of digits on every line
+        test = f"active >> {pi} & 1" if cond is None else f"{cond} and active >> {pi} & 1"
         self.emit(depth, f"if {test}: ev.append(({pi}, {sid}, {cpu}, None))")
 
     def _catch(self, depth: int, sid: int, cpu: int, prefix: str, pi: int | None = None) -> None:
@@ -229,7 +231,7 @@ class Codegen:
         self.emit(depth + 1, f"m = _msg({prefix!r}, x)")
         for p in (self.range_pi, pi):
             if p is not None:
-                self.emit(depth + 1, f"if active & {1 << p}: ev.append(({p}, {sid}, {cpu}, m))")
+                self.emit(depth + 1, f"if active >> {p} & 1: ev.append(({p}, {sid}, {cpu}, m))")
 
     def _state_props(self) -> None:
         for sp in self.ts.state_props:
@@ -408,7 +410,9 @@ def compile_predicate(
     namespace: dict[str, Any] = dict(HELPERS)
     namespace.update(gen.consts)
     exec(
-        compile("\n".join(gen.lines) + "\n", f"<preemptcheck predicate: {ts.model.name}>", "exec"),
+        compile(
+            "\n".join(gen.lines) + "\n", f"<preemptcheck predicate: {ts.model.name!r}>", "exec"
+        ),
         namespace,
     )
     raw: Callable[[int], bool] = namespace["pred"]

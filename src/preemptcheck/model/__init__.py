@@ -13,6 +13,7 @@ from preemptcheck.model import schema
 from preemptcheck.model.actions import build_action
 from preemptcheck.model.declarations import (
     MAX_INSTANCES,
+    MAX_PROPERTIES,
     build_cpus,
     build_defs,
     build_enums,
@@ -133,6 +134,15 @@ def load_model(
     prop_entries.update(extra_properties or {})
     properties: list[Property] = []
     skipped: list[tuple[str, str]] = []
+    if len(prop_entries) > MAX_PROPERTIES:
+        pid, entry = list(prop_entries.items())[MAX_PROPERTIES]
+        diags.error(
+            Code.TOO_LARGE,
+            f"more than {MAX_PROPERTIES:,} properties ({len(prop_entries):,})",
+            entry.key_span,
+            f"properties.{pid}",
+        )
+        diags.raise_if_any()
     for pid, entry in prop_entries.items():
         try:
             prop = build_property(pid, entry, scope, actions, chosen, diags)

@@ -20,6 +20,7 @@ MAX_DOMAIN = 4096
 # with them, and the bundled models have under a hundred of each.
 MAX_STATE_ENTRIES = 4096
 MAX_INSTANCES = 10_000
+MAX_PROPERTIES = 10_000  # each is checked in every state: the bundled models have about 30
 VAR_KEYS = ("type", "bits", "fields", "range", "values", "of", "index", "init", "role", "doc")
 VAR_TYPES = ("bool", "int", "enum", "word")
 

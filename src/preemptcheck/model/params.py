@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from preemptcheck.errors import Code, Collector, did_you_mean
-from preemptcheck.expr.ast import BOOL, INT, EnumT, IntT, Type, Value
+from preemptcheck.expr.ast import BOOL, INT, MAX_INT_BITS, EnumT, IntT, Type, Value
 from preemptcheck.model import schema
 from preemptcheck.model.ir import MODES, Param
 from preemptcheck.model.merge import Entry, RawModel
@@ -69,6 +69,8 @@ def build_params(
             continue
         p = params[name]
         value = _parse_override(p, text)
+        if len(text) > 40:
+            text = text[:39] + "…"  # quoted in the message below
         if value is None:
             shown = ", ".join(show(v) for v in p.domain) if len(p.domain) < 20 else "…"
             usage.error(
@@ -87,9 +89,13 @@ def _parse_override(p: Param, text: str) -> Value | None:
     if p.type == BOOL:
         return {"true": True, "false": False}.get(text)
     if p.type == INT:
+        if len(text) > MAX_INT_BITS:  # int() is quadratic in the digits; the value is too wide
+            return None
         try:
             value = int(text, 0)
         except ValueError:
+            return None
+        if abs(value).bit_length() > MAX_INT_BITS:
             return None
         return value if not p.domain or len(p.domain) == 1 or value in p.domain else None
     return text if text in p.domain else None

@@ -66,8 +66,9 @@ def _matrix(file: str, runs: list[ModelResult], *, by_mode: bool) -> Matrix:
     else:
         shared, columns = _by_choice(runs)
     rows = []
+    by_id = [{p.id: p for p in m.properties} for m in runs]
     for pid in _row_order(runs):
-        cells = tuple(next((p for p in m.properties if p.id == pid), None) for m in runs)
+        cells = tuple(props.get(pid) for props in by_id)
         if any(c is not None for c in cells):  # else not for any of these modes
             rows.append(Row(pid, cells))
     return Matrix(file, runs[0].name, shared, columns, tuple(rows))
