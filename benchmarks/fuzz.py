@@ -7,9 +7,9 @@ Run from the repository root:
     .venv/bin/python benchmarks/fuzz.py --only paths,devices --cases 500 --mutants 0
     .venv/bin/python benchmarks/fuzz.py --replay fuzz-out/001-exit-4-.../case.json
 
-The cases are those of tests/fuzzcases.py (its module docstring lists the classes and the
-oracle): `--cases N` of the classes other than semantic mutants, mixed by
-`CAMPAIGN_WEIGHTS`, plus `--mutants M` semantic mutants, each checked by the explicit and
+The cases are those of tests/fuzzing/ (the package docstring lists the classes, the one of
+fuzzing/oracle.py the oracle): `--cases N` of the classes other than semantic mutants, mixed
+by `CAMPAIGN_WEIGHTS`, plus `--mutants M` semantic mutants, each checked by the explicit and
 the symbolic engine. `--seed S` picks the block of seeds S * 1,000,000 + i: the first seeds
 of each class are its fixed variants (a FIFO as `extends`, `--timeout nan`, ...), so every
 campaign covers them; the rest are drawn from the seed. The same arguments give the same
@@ -54,8 +54,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import fuzzcases  # noqa: E402
-from fuzzcases import (  # noqa: E402
+import fuzzing  # noqa: E402
+from fuzzing import (  # noqa: E402
     SEED_BLOCK,
     Case,
     Problem,
@@ -146,12 +146,12 @@ def _finish(pid: int, status: int | None) -> Outcome:
         if "harness" in doc:
             last = str(doc["harness"]).strip().splitlines()[-1]
             problems.append(
-                Problem(f"harness error: {fuzzcases.normalize(last)}", str(doc["harness"]))
+                Problem(f"harness error: {fuzzing.normalize(last)}", str(doc["harness"]))
             )
         else:
             problems = [Problem(c, d) for c, d in doc["problems"]]
             runs = doc["runs"]
-    fuzzcases.release(r.case, r.workdir)
+    fuzzing.release(r.case, r.workdir)
     shutil.rmtree(r.workdir, ignore_errors=True)
     r.result_file.unlink(missing_ok=True)
     return Outcome(r.kind, r.seed, problems, elapsed, runs)
@@ -165,8 +165,8 @@ def _warm_up() -> None:
             "warm-up",
             0,
             "warm-up",
-            ["verify", "m.yaml", *fuzzcases.MUTANT_ARGS],
-            {"m.yaml": fuzzcases.RICH},
+            ["verify", "m.yaml", *fuzzing.MUTANT_ARGS],
+            {"m.yaml": fuzzing.RICH},
             engines=True,
         )
         execute(case, Path(tmp))
@@ -186,12 +186,12 @@ def _slug(cause: str) -> str:
 def _write_reproducer(directory: Path, case: Case, outcome: Outcome, count: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     files = Case(**{**case.__dict__, "chmods": {}, "sockets": []})
-    fuzzcases.materialize(files, directory)
+    fuzzing.materialize(files, directory)
     lines = [
         f"{count} case(s) hit: {outcome.problems[0].cause}" if outcome.problems else "",
         "",
         "Problems of this (the smallest) case:",
-        *(f"  {p.cause}\n    {fuzzcases._excerpt(p.detail, 1500)}" for p in outcome.problems),
+        *(f"  {p.cause}\n    {fuzzing.excerpt(p.detail, 1500)}" for p in outcome.problems),
         "",
         "Reproducer (run in this folder; PREEMPTCHECK_CACHE=0):",
         case.describe(limit=1500),
@@ -228,7 +228,7 @@ def replay(path: Path) -> int:
     case = _load_case(path)
     with tempfile.TemporaryDirectory(prefix="preemptcheck-replay-") as tmp:
         result = execute(case, Path(tmp))
-    print(fuzzcases.report(result, limit=4000))
+    print(fuzzing.report(result, limit=4000))
     print("no problem" if not result.problems else f"{len(result.problems)} problem(s)")
     return 1 if result.problems else 0
 
@@ -237,7 +237,7 @@ def campaign(args: argparse.Namespace) -> int:
     counts = campaign_counts(args.cases, args.mutants)
     if args.only:
         wanted = set(args.only.split(","))
-        unknown = wanted - set(fuzzcases.KINDS)
+        unknown = wanted - set(fuzzing.KINDS)
         if unknown:
             raise SystemExit(f"unknown classes: {', '.join(sorted(unknown))}")
         counts = {k: n for k, n in counts.items() if k in wanted}
@@ -385,7 +385,7 @@ def main() -> int:
     )
     parser.add_argument("--jobs", type=int, default=2, help="cases run at once")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", help="comma-separated classes (see tests/fuzzcases.py KINDS)")
+    parser.add_argument("--only", help="comma-separated classes (see KINDS in tests/fuzzing/)")
     parser.add_argument("--out", default="fuzz-out", help="where reproducers and the summary go")
     parser.add_argument(
         "--limit-scale",

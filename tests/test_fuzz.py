@@ -1,5 +1,5 @@
 """Fuzzing in CI (issue 13: never crash, never hang): about 520 derandomized cases of every
-class in tests/fuzzcases.py, the same ones on every run, judged by its oracle (exit codes
+class in tests/fuzzing/, the same ones on every run, judged by its oracle (exit codes
 0-3, no internal error or traceback, a location on every exit 2, output files whole or
 absent, the engines agreeing on semantic mutants, a time limit per case).
 
@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import fuzzcases
-from fuzzcases import CI_COUNTS, Result, execute, generate, report, suite
+from fuzzing import CI_COUNTS, KINDS, Result, chmod_stops_reads, execute, generate, report, suite
 
 BATCH = 25
 
@@ -49,12 +48,12 @@ def _no_user_cache(
 
 def test_the_suite_is_big_enough() -> None:
     assert sum(len(cases) for _, cases in BATCHES) >= 500
-    assert set(CI_COUNTS) == set(fuzzcases.KINDS)
+    assert set(CI_COUNTS) == set(KINDS)
 
 
 @pytest.mark.parametrize(("name", "cases"), BATCHES, ids=[name for name, _ in BATCHES])
 def test_fuzz_batch(name: str, cases: list[tuple[str, int]], tmp_path: Path) -> None:
-    if cases[0][0] == "unreadable" and not fuzzcases.chmod_stops_reads():
+    if cases[0][0] == "unreadable" and not chmod_stops_reads():
         pytest.skip("chmod 000 does not stop reads here (root): the unreadable class is moot")
     failures: list[Result] = []
     for i, (kind, seed) in enumerate(cases):
