@@ -147,13 +147,17 @@ def test_the_work_limit_defaults_agree() -> None:
 
 
 def _signal_after(fn, signum: int):  # type: ignore[no-untyped-def]
-    """`fn`, then a signal to this process (handled at the next bytecode boundary)."""
+    """`fn`, then (its first call only) a signal to this process (handled at the next
+    bytecode boundary)."""
+    calls = []
 
     def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
         out = fn(*args, **kwargs)
-        os.kill(os.getpid(), signum)
-        for _ in range(1000):
-            pass
+        if not calls:
+            calls.append(1)
+            os.kill(os.getpid(), signum)
+            for _ in range(1000):
+                pass
         return out
 
     return wrapped
@@ -189,3 +193,24 @@ def test_a_signal_after_the_last_search_still_counts(monkeypatch: pytest.MonkeyP
     assert done.stats.complete  # decided before the signal: kept whole
     assert run.unchecked == (full,)
     assert run.exit_code == 130
+
+
+def test_a_signal_while_the_report_is_written_lets_it_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every verdict was decided: the files are written whole, then the signal is the exit."""
+    from typer.testing import CliRunner
+
+    from preemptcheck import cli
+
+    monkeypatch.setattr(cli, "write_atomic", _signal_after(cli.write_atomic, signal.SIGINT))
+    result = CliRunner().invoke(
+        cli.app,
+        ["verify", str(ROOT / "models" / "lazy.yaml"), "--junit", str(tmp_path / "j.xml"),
+         "--sarif", str(tmp_path / "s.sarif")],
+    )  # fmt: skip
+    assert result.exit_code == 130, result.output
+    assert "interrupted by SIGINT after the run: its report is whole" in result.stderr
+    assert "26 properties: 26 as expected" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["j.xml", "s.sarif"]
+    json.loads((tmp_path / "s.sarif").read_text())

@@ -358,14 +358,16 @@ def verify(
     )
     progress = _ProgressLine()
     t0 = time.monotonic()
+    # one signal handling for the run and its outputs: a signal while the files are written
+    # lets them finish whole (never a .tmp left behind) and is then the exit status
     with _guarded(sources, debug, progress), interrupt.handling():
         run = check_paths(paths, options, progress=progress, sources=sources)
-    progress.done()
-    _print_notes(run.notes)
-    with _guarded(sources, debug):
+        progress.done()
+        _print_notes(run.notes)
         if run.interrupted is None:
             _write_outputs(run, sources, trace_dir, junit_file, sarif_file)
         _print_report(run, sources, all_modes=all_modes, format_=format_, traces=traces)
+        late = interrupt.requested() if run.interrupted is None else None
     reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
     if reused:  # stderr: the report is the same bytes either way
         typer.echo(
@@ -373,9 +375,11 @@ def verify(
             "(unchanged; --no-cache checks them again)",
             err=True,
         )
+    if late is not None:
+        typer.echo(f"interrupted by {late} after the run: its report is whole", err=True)
     if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
         typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
-    raise typer.Exit(run.exit_code)
+    raise typer.Exit(interrupt.EXIT_STATUS[late] if late else run.exit_code)
 
 
 def _print_notes(notes: tuple[str, ...], shown: int = 20) -> None:

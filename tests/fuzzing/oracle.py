@@ -226,11 +226,13 @@ def check_run(
             for opt, value in _output_options(run.argv)
             if opt != "--trace-dir" and (workdir / value).is_file()
         ]
-        if written and code == 128 + sig:  # README: a stopped run writes no report files
-            name = signal.Signals(sig).name
+        name = signal.Signals(sig).name
+        # README: a run the signal stopped writes no report files; one that had decided
+        # everything when the signal came writes them whole (as every run must) and says so
+        stopped = f"interrupted by {name}: the verdicts above" in run.stdout
+        if written and code == 128 + sig and stopped:
             problems.append(Problem(f"output files written after {name}", ", ".join(written)))
         if code != 128 + sig and run.signal != sig:
-            name = signal.Signals(sig).name
             problems.append(
                 Problem(
                     f"{name} during {case.label.rpartition('during ')[2]}: exit {code}, "
