@@ -166,9 +166,12 @@ class Ctx:
             return z3.unknown
         with interrupt.cancelling(self.ctx.interrupt):
             r = s.check(*assumptions)
-        if r == z3.unknown and interrupt.requested():
+        if interrupt.requested():
+            # even after `sat`: the cancel may land on the context once the query is over,
+            # and the model would then not be available; the run stops here anyway
             self.stop = interrupt.reason()
-        elif r == z3.unknown and capped:
+            return z3.unknown
+        if r == z3.unknown and capped:
             self.stop = "work"
         return r
 
