@@ -222,7 +222,7 @@ def test_too_many_permutations_falls_back(tmp_path: Path) -> None:
     path = write_model(tmp_path, text)
     r = check_file(path, Options(symmetry=True, max_states=50))
     assert r.stats.symmetry is None
-    assert r.notes == ("no symmetry reduction: 5040 CPU permutations per state is too many "
+    assert r.notes == ("no symmetry reduction: 5,040 CPU permutations per state is too many "
                        "to try",)
     with pytest.raises(InputError) as err:
         check_file(write_model(tmp_path, text + "    symmetry: cpus\n", "d.yaml"), Options())
