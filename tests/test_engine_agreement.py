@@ -161,10 +161,15 @@ def test_member_option_that_fails(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the strategy's reach
 
 # the first hit is enough: no shrinking
-# Health checks time the generator: on a loaded machine `too_slow` fails a search that is
-# otherwise deterministic (derandomized), so they are off here, as the deadline is.
+# Health checks time the generator: on a loaded machine `too_slow` fails a search, so they
+# are off here, as the deadline is. Derandomized draws are still not the same in every
+# process: Hypothesis mixes in constants it harvests from the loaded modules that are not
+# installed packages (in CI the `pytest` script itself; in an editable checkout
+# preemptcheck's own source), so the stream differs with what was loaded and cached. Each
+# target is usually hit within 80-150 draws; the budget is ten times the old 300, so a
+# stream that starts unluckily (one CI run met no field overflow in 300) still finds it.
 FIND = settings(
-    max_examples=300,
+    max_examples=3000,
     derandomize=True,
     database=None,
     deadline=None,
