@@ -156,11 +156,16 @@ def evaluate(e: Expr, read: Reader, bound: Mapping[str, Value]) -> Value:
             inner[e.var] = value
             if e.cond is not None and not evaluate(e.cond, read, inner):
                 continue
-            results.append(evaluate(e.body, read, inner))
-        if e.fn == "any":
-            return any(results)
-        if e.fn == "all":
-            return all(results)
+            result = evaluate(e.body, read, inner)
+            # any/all stop at the first element that decides them, as Python's do (and
+            # as `fold` writes them out, as or/and): a later element is never evaluated
+            if e.fn == "any" and result:
+                return True
+            if e.fn == "all" and not result:
+                return False
+            results.append(result)
+        if e.fn in ("any", "all"):
+            return e.fn == "all"
         if e.fn == "count":
             return sum(1 for r in results if r)
         return sum(r for r in results if isinstance(r, int))
