@@ -27,7 +27,7 @@ OK_SMALL = FIXTURES / "ok_small.yaml"
 MIN_CASES = 25
 
 _EXPECT = re.compile(
-    r"^# expect: (?P<code>PC\d{3}) (?:(?P<file>\S+\.ya?ml):)?(?P<line>\d+):(?P<col>\d+)"
+    r"^# expect: (?P<code>PC\d{3}) (?:(?P<file>\S+\.(?:ya?ml|dot)):)?(?P<line>\d+):(?P<col>\d+)"
     r"(?: (?P<key_path>\S.*))?$"
 )
 

@@ -26,6 +26,7 @@ from preemptcheck.errors import (
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.model.params import show
+from preemptcheck.monitoring import judge_monitors
 from preemptcheck.responses import judge_responses
 from preemptcheck.results import (
     ModelFailure,
@@ -329,6 +330,13 @@ def _check_model(
             max_states=options.max_states,
             timeout=options.timeout,
         )
+    result = judge_monitors(
+        result,
+        explorer,
+        None if run.complete else run.limit,
+        max_states=options.max_states,
+        timeout=options.timeout,
+    )
     if options.engine == "auto" and run.limit is not None and run.limit.startswith("state limit"):
         return check_symbolic(
             model,
@@ -413,16 +421,29 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
         model,
         tuple(notes),
     )
-    if not any(p.kind == PropKind.LEADS_TO for p in model.properties):
+    graph_kinds = [
+        k
+        for k in (PropKind.LEADS_TO, PropKind.MONITOR)
+        if any(p.kind == k for p in model.properties)
+    ]
+    if not graph_kinds:
         return result
-    result = judge_responses(
-        result, Explorer(model), None, max_states=options.max_states, timeout=options.timeout
+    explorer = Explorer(model)
+    if PropKind.LEADS_TO in graph_kinds:
+        result = judge_responses(
+            result, explorer, None, max_states=options.max_states, timeout=options.timeout
+        )
+    result = judge_monitors(
+        result, explorer, None, max_states=options.max_states, timeout=options.timeout
     )
     done = _conclusive(result)
+    what = " and ".join(
+        {PropKind.LEADS_TO: "leads_to", PropKind.MONITOR: "monitor"}[k] for k in graph_kinds
+    )
     return dataclasses.replace(
         result,
         stats=dataclasses.replace(stats, complete=done, limit=None if done else stats.limit),
-        notes=(*result.notes, "leads_to properties are decided on the explicit state graph"),
+        notes=(*result.notes, f"{what} properties are decided on the explicit state graph"),
     )
 
 

@@ -36,6 +36,16 @@ class Outcome(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeCoverage:
+    """A monitor's edges (one per state and event) that some run of the model takes."""
+
+    taken: int
+    total: int
+    untaken: tuple[str, ...]  # `src -event-> dst`, in the automaton's order
+    silent: tuple[str, ...] = ()  # automaton events no step of the model delivers
+
+
+@dataclass(frozen=True, slots=True)
 class PropertyResult:
     id: str
     kind: PropKind
@@ -49,6 +59,7 @@ class PropertyResult:
     # symbolic engine, bounded verdicts: the induction step's counterexample (its states
     # satisfy the property but need not be reachable; never a violation)
     cti: Trace | None = None
+    edges: EdgeCoverage | None = None  # monitor properties
 
     @property
     def outcome(self) -> Outcome:

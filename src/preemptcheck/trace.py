@@ -33,6 +33,9 @@ class Trace:
     message: str | None = None  # what went wrong (range errors)
     origin: int = -1  # leads_to: the index of the state where the request holds
     loop: int | None = None  # leads_to: the index of the state where the cycle starts
+    # monitor: each instance's automaton state in every state of the trace (`-` while an
+    # instance is not monitoring yet), e.g. ("cpu0: preemptive",) per state
+    monitor: tuple[tuple[str, ...], ...] = ()
 
     @property
     def length(self) -> int:
@@ -53,13 +56,16 @@ def replay(model: Model, prop: Property, trace: Trace) -> None:
         raise ReplayError(f"{prop.id}: the trace does not start in the initial state")
     n = len(trace.steps)
     pi = model.properties.index(prop)
-    if prop.kind == PropKind.LEADS_TO:
+    if prop.kind in (PropKind.LEADS_TO, PropKind.MONITOR):
         for k, label in enumerate(trace.steps):
             step = [o for o in ref.outcomes(st) if o.label == label and o.next is not None]
             if len(step) != 1 or step[0].next != trace.states[k + 1]:
                 raise ReplayError(f"{prop.id}: step {k + 1} ({label}) is not a step of the run")
             st = step[0].next
-        _replay_response(ref, prop, trace)
+        if prop.kind == PropKind.MONITOR:
+            _replay_monitor(model, prop, trace)
+        else:
+            _replay_response(ref, prop, trace)
         return
     last = None
     for k, label in enumerate(trace.steps):
@@ -104,6 +110,30 @@ def replay(model: Model, prop: Property, trace: Trace) -> None:
         step_error = last is not None and bool(last.prop_errors)
         if not step_error and not any(isinstance(v, str) for _, _, v in checks):
             raise ReplayError(f"{prop.id}: no evaluation error on replay")
+
+
+def _replay_monitor(model: Model, prop: Property, trace: Trace) -> None:
+    """The monitor follows every step but the last, which it does not allow, with the
+    message and the instance states the trace shows."""
+    from preemptcheck.monitors.semantics import MonitorSemantics
+
+    assert prop.monitor is not None
+    sem = MonitorSemantics(model, prop.monitor)
+    cur = sem.initial()
+    shown = [sem.show(cur)]
+    n = len(trace.steps)
+    for k, label in enumerate(trace.steps):
+        for d in sem.deliveries(trace.states[k], label):
+            r = sem.react(cur, d)
+            if r.violation is not None:
+                if k != n - 1 or r.violation != trace.message:
+                    raise ReplayError(f"{prop.id}: step {k + 1} ({label}) violates it on replay")
+                if tuple(shown) != trace.monitor[:n]:
+                    raise ReplayError(f"{prop.id}: the monitor states differ on replay")
+                return
+            cur = r.states
+        shown.append(sem.show(cur))
+    raise ReplayError(f"{prop.id}: the monitor allows every step on replay")
 
 
 def _replay_response(ref: Reference, prop: Property, trace: Trace) -> None:

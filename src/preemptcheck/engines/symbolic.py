@@ -299,6 +299,8 @@ class Symbolic:
         for pi, prop in enumerate(self.ts.properties):
             if prop.kind == PropKind.LEADS_TO:
                 failed[pi] = "leads_to is decided on the explicit state graph"
+            elif prop.kind == PropKind.MONITOR:
+                failed[pi] = "monitors are decided on the explicit state graph"
             elif prop.kind == PropKind.RANGE and gave_up:
                 failed[pi] = next(iter(gave_up.values()))
             elif prop.kind == PropKind.RANGE:

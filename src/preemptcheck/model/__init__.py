@@ -145,7 +145,7 @@ def load_model(
         diags.raise_if_any()
     for pid, entry in prop_entries.items():
         try:
-            prop = build_property(pid, entry, scope, actions, chosen, diags)
+            prop = build_property(pid, entry, scope, actions, chosen, diags, sources)
         except Skip as skip:
             skipped.append((pid, str(skip)))
             continue
@@ -180,7 +180,11 @@ def load_model(
         skipped=tuple(skipped),
         deadlock_allowed=deadlock_allowed,
         symmetry=symmetry.span if symmetry is not None else None,
-        files=tuple(raw.files),
+        files=tuple(
+            dict.fromkeys(
+                [*raw.files, *(p.monitor.automaton.file for p in properties if p.monitor)]
+            )
+        ),
     )
 
 

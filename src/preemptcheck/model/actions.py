@@ -1,19 +1,22 @@
-"""Actions -> IR: `on`, `for`, `when`, `do` / `steps`, `irq`, `event`, `tags`."""
+"""Actions -> IR: `on`, `for`, `when`, `do` / `steps`, `irq`, `event` / `emit`, `tags`."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from preemptcheck.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT, Domain, Expr, Target, Type
 from preemptcheck.expr.parse import ExprParser, Source
 from preemptcheck.model import schema
 from preemptcheck.model.declarations import domain_of
-from preemptcheck.model.ir import Action, Assign, Step
+from preemptcheck.model.ir import Action, Assign, Emission, Step
 from preemptcheck.model.merge import Entry
 from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.yamlnodes import Node
 
-ACTION_KEYS = ("doc", "on", "for", "when", "do", "steps", "irq", "event", "tags")
-STEP_KEYS = ("doc", "when", "if", "do")
+ACTION_KEYS = ("doc", "on", "for", "when", "do", "steps", "irq", "event", "emit", "tags")
+STEP_KEYS = ("doc", "when", "if", "do", "emit")
+EMIT_KEYS = ("event", "if")  # every other key of an emission is an attribute
 
 
 def target_type(t: Target) -> Type:
@@ -92,7 +95,23 @@ def build_action(
         if assigns is None:
             return None
         steps.append(Step(None, None, assigns, fields["do"].span))
+        if "emit" in fields and "event" in fields:
+            diags.error(
+                Code.INVALID_VALUE,
+                "give event: (names) or emit: (events with conditions and attributes), not both",
+                fields["emit"].span,
+                f"{path}.emit",
+            )
+            return None
     else:
+        if "emit" in fields:
+            diags.error(
+                Code.INVALID_VALUE,
+                "in a steps: action, write emit: on the step that emits the events",
+                fields["emit"].span,
+                f"{path}.emit",
+            )
+            return None
         snode = fields["steps"]
         if irq:
             diags.error(
@@ -111,15 +130,15 @@ def build_action(
             )
             return None
         for i, item in enumerate(snode.value):
-            step = _build_step(parser, item, f"{path}.steps[{i}]", diags)
+            step = _build_step(parser, scope, item, f"{path}.steps[{i}]", diags)
             if step is None:
                 return None
             steps.append(step)
-    events: tuple[str, ...] = (name,)
+    plain: tuple[str, ...] = (name,)
     if "event" in fields:
         enode = fields["event"]
         if enode.value is False:
-            events = ()
+            plain = ()
         elif isinstance(enode.value, bool):
             diags.error(
                 Code.INVALID_VALUE,
@@ -128,7 +147,21 @@ def build_action(
                 f"{path}.event",
             )
         else:
-            events = tuple(n for n, _ in schema.string_list(enode, f"{path}.event", diags))
+            plain = tuple(
+                n
+                for n, item in schema.string_list(enode, f"{path}.event", diags)
+                if schema.ident(n, item.span, f"{path}.event", diags, what="event", reserved=False)
+            )
+    if "emit" in fields:
+        emits = build_emits(parser, scope, fields["emit"], f"{path}.emit", diags)
+        if emits is None:
+            return None
+        steps[0] = replace(steps[0], emits=emits)
+    elif not any(s.emits for s in steps):
+        # `event:` names (default: the action's name) are emitted by the first step
+        first = fields["event"].span if "event" in fields else entry.key_span
+        steps[0] = replace(steps[0], emits=tuple(Emission(n, span=first) for n in plain))
+    events = tuple(dict.fromkeys(e.event for s in steps for e in s.emits))
     tags: tuple[str, ...] = ()
     if "tags" in fields:
         tags = tuple(
@@ -154,7 +187,7 @@ def build_action(
     )
 
 
-def _expr(parser: ExprParser, node: Node | None, path: str, typ: Type) -> Expr | None:
+def _expr(parser: ExprParser, node: Node | None, path: str, typ: Type | None) -> Expr | None:
     if node is None:
         return None
     if not node.is_scalar or node.value is None:
@@ -168,7 +201,9 @@ def _expr(parser: ExprParser, node: Node | None, path: str, typ: Type) -> Expr |
     return parser.parse(source_of(node, path), typ)
 
 
-def _build_step(parser: ExprParser, node: Node, path: str, diags: Collector) -> Step | None:
+def _build_step(
+    parser: ExprParser, scope: ModelScope, node: Node, path: str, diags: Collector
+) -> Step | None:
     fields = schema.keys(node, STEP_KEYS, path, diags)
     if fields is None:
         return None
@@ -182,7 +217,74 @@ def _build_step(parser: ExprParser, node: Node, path: str, diags: Collector) -> 
         if got is None:
             return None
         assigns = got
-    return Step(when, cond, assigns, node.span)
+    emits: tuple[Emission, ...] = ()
+    if "emit" in fields:
+        got_emits = build_emits(parser, scope, fields["emit"], f"{path}.emit", diags)
+        if got_emits is None:
+            return None
+        emits = got_emits
+    return Step(when, cond, assigns, node.span, emits)
+
+
+def build_emits(
+    parser: ExprParser, scope: ModelScope, node: Node, path: str, diags: Collector
+) -> tuple[Emission, ...] | None:
+    """`emit: [NAME | {event: NAME, if: COND, ATTR: EXPR, ...}, ...]`, in order."""
+    items = node.value if node.is_list else [node]
+    out: list[Emission] = []
+    for i, item in enumerate(items):
+        ipath = f"{path}[{i}]" if node.is_list else path
+        if item.is_scalar and isinstance(item.value, str):
+            if not schema.ident(item.value, item.span, ipath, diags, what="event", reserved=False):
+                return None
+            out.append(Emission(item.value, span=item.span))
+            continue
+        if not item.is_map:
+            diags.error(
+                Code.WRONG_TYPE,
+                f"emit: expected an event name or {{event: NAME, if: ..., ATTR: ...}}, got "
+                f"{schema.yaml_type(item)}",
+                item.span,
+                ipath,
+            )
+            return None
+        if "event" not in item.value:
+            diags.error(Code.MISSING_KEY, "emit: each entry needs event:", item.span, ipath)
+            return None
+        enode = item.value["event"]
+        if not isinstance(enode.value, str) or not schema.ident(
+            enode.value, enode.span, f"{ipath}.event", diags, what="event", reserved=False
+        ):
+            if not isinstance(enode.value, str):
+                diags.error(Code.WRONG_TYPE, "event: expected a name", enode.span, f"{ipath}.event")
+            return None
+        cond = _expr(parser, item.value.get("if"), f"{ipath}.if", BOOL)
+        if "if" in item.value and cond is None:
+            return None
+        attrs: list[tuple[str, Expr]] = []
+        for key, vnode in item.value.items():
+            if key in EMIT_KEYS:
+                continue
+            apath = f"{ipath}.{key}"
+            kspan = item.key_spans[key]
+            if not schema.ident(key, kspan, apath, diags, what="attribute"):
+                return None
+            owner = scope.declared().get(key)
+            if owner is not None:
+                diags.error(
+                    Code.NAME_CLASH,
+                    f"attribute '{key}' would hide the {owner} '{key}' where monitors "
+                    "read it: rename it",
+                    kspan,
+                    apath,
+                )
+                return None
+            value = _expr(parser, vnode, apath, None)
+            if value is None:
+                return None
+            attrs.append((key, value))
+        out.append(Emission(enode.value, cond, tuple(attrs), item.span))
+    return tuple(out)
 
 
 def build_assigns(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from preemptcheck.expr.ast import Domain, EnumT, Expr, Target, Type, Value, VarInfo
+from preemptcheck.monitors.dot import Automaton
 from preemptcheck.source import NO_SPAN, Span
 
 MODES = ("none", "voluntary", "full", "lazy", "rt")
@@ -50,11 +51,23 @@ class Assign:
 
 
 @dataclass(frozen=True, slots=True)
+class Emission:
+    """A kernel event (a tracepoint firing) a step emits, when `cond` holds in its pre-state;
+    `attrs` are the tracepoint's arguments, evaluated in the pre-state too."""
+
+    event: str
+    cond: Expr | None = None
+    attrs: tuple[tuple[str, Expr], ...] = ()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     when: Expr | None  # the step waits until this holds
     cond: Expr | None  # `if`: when false the step does nothing
     assigns: tuple[Assign, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    emits: tuple[Emission, ...] = ()  # in order (a step whose `if` is false still emits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +93,7 @@ class PropKind(Enum):
     RANGE = "range"  # built-in: every assignment fits, every index exists
     DEADLOCK = "deadlock"  # built-in: every reachable state has a successor
     LEADS_TO = "leads-to"  # liveness: a request is always followed by its response
+    MONITOR = "monitor"  # a kernel RV automaton accepts every run's events
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +123,43 @@ class Response:
         return self.within is not None or self.count_max is not None
 
 
+MONITOR_TYPES = ("cpu", "task", "global")  # rvgen's per_cpu, per_task, global
+START_KINDS = ("", "start", "run")  # da_handle_event, _start_event, _start_run_event
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """One row of a monitor's table, as the kernel's handler code has it: a kernel event
+    (`source`), or a step of one of `actions`, becomes `event` of the automaton for the
+    instance `instance` names (default: the emitting CPU, or its current task), when `cond`
+    holds. A `start` row starts an instance that is not monitoring yet: "start" without
+    processing the event (da_handle_start_event), "run" processing it too."""
+
+    event: str
+    source: str  # a kernel event name, or the selector text when `actions` is set
+    actions: tuple[str, ...] = ()
+    cond: Expr | None = None
+    instance: Expr | None = None
+    start: str = ""
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """A `monitor` property: the automaton, its instances, the event table, and the
+    environment variables of a hybrid automaton bound to model expressions."""
+
+    automaton: Automaton
+    per: str  # one of MONITOR_TYPES
+    table: tuple[Translation, ...]
+    bind: tuple[tuple[str, Expr], ...] = ()
+
+    @property
+    def starts(self) -> bool:
+        """Instances begin unmonitored when some row starts them (as in the kernel)."""
+        return any(t.start for t in self.table)
+
+
 class Expect(Enum):
     HOLDS = "holds"
     VIOLATED = "violated"
@@ -127,6 +178,7 @@ class Property:
     source: str = ""  # the expression as written
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
     response: Response | None = None  # leads_to
+    monitor: Monitor | None = None
 
     @property
     def builtin(self) -> bool:

@@ -12,10 +12,12 @@ from preemptcheck.model import schema
 from preemptcheck.model.ir import BUILTIN_PROPERTIES, MODES, Action, Expect, Property, PropKind
 from preemptcheck.model.leadsto import build_response
 from preemptcheck.model.merge import Entry
+from preemptcheck.model.monitorprop import build_monitor
 from preemptcheck.model.params import show
 from preemptcheck.model.scope import ModelScope, source_of
 from preemptcheck.model.selectors import names_action, select_actions
 from preemptcheck.model.yamlnodes import Node
+from preemptcheck.source import SourceCache
 
 PROPERTY_KEYS = (
     "doc",
@@ -30,6 +32,8 @@ PROPERTY_KEYS = (
     "fair",
     "monitor",
     "events",
+    "per",
+    "bind",
 )
 KINDS = ("invariant", "never", "reachable", "leads_to", "monitor")
 
@@ -45,6 +49,7 @@ def build_property(
     actions: Mapping[str, Action],
     params: Mapping[str, Value],
     diags: Collector,
+    sources: SourceCache | None = None,
 ) -> Property | None:
     given = params.get("mode")
     mode = given if isinstance(given, str) else None
@@ -76,16 +81,8 @@ def build_property(
         return None
     kind = kinds[0]
     skip: str | None = None
-    if kind == "monitor":
-        diags.error(
-            Code.NOT_SUPPORTED_YET,
-            "monitor (RV automata) properties are not supported yet",
-            entry.node.key_spans[kind],
-            f"{path}.{kind}",
-        )
-        return None
-    for extra in ("within", "fair", "events"):
-        owner = "monitor" if extra == "events" else "leads_to"
+    for extra in ("within", "fair", "events", "per", "bind"):
+        owner = "leads_to" if extra in ("within", "fair") else "monitor"
         if extra in fields and kind != owner:
             diags.error(
                 Code.UNKNOWN_KEY,
@@ -94,11 +91,11 @@ def build_property(
                 path,
             )
             return None
-    if kind == "leads_to" and "when" in fields:
+    if kind in ("leads_to", "monitor") and "when" in fields:
         diags.error(
             Code.UNKNOWN_KEY,
-            "'when' applies to never and to reachable over an action; leads_to takes "
-            "its condition in `from`",
+            "'when' applies to never and to reachable over an action"
+            + ("; leads_to takes its condition in `from`" if kind == "leads_to" else ""),
             entry.node.key_spans["when"],
             path,
         )
@@ -128,6 +125,22 @@ def build_property(
                 source=f"{response.trigger_source} ~> {response.goal_source}",
                 span=entry.key_span,
                 response=response,
+            ),
+            skip,
+        )
+    if kind == "monitor":
+        monitor = build_monitor(fields, scope, actions, diags, path, sources or SourceCache())
+        if monitor is None:
+            return None
+        return _done(
+            Property(
+                pid,
+                PropKind.MONITOR,
+                expect,
+                doc=doc,
+                source=str(fields["monitor"].value),
+                span=entry.key_span,
+                monitor=monitor,
             ),
             skip,
         )

@@ -136,6 +136,14 @@ def _prop(model: Model, p: PropertyResult) -> dict[str, Any]:
         else None,
         "trace": _trace(model, p, p.trace) if p.trace is not None else None,
         "induction_cti": _cti(model, p.cti) if p.cti is not None else None,
+        "edges": {
+            "taken": p.edges.taken,
+            "total": p.edges.total,
+            "untaken": list(p.edges.untaken),
+            "silent": list(p.edges.silent),
+        }
+        if p.edges is not None
+        else None,
     }
 
 
@@ -210,6 +218,9 @@ def _trace(model: Model, p: PropertyResult, trace: Trace) -> dict[str, Any]:
         "bug": bug,
         "origin": trace.origin if trace.origin >= 0 else None,
         "loop": trace.loop,
+        "monitor": [dict(item.split(": ", 1) for item in st) for st in trace.monitor]
+        if trace.monitor
+        else None,
     }
 
 

@@ -141,6 +141,8 @@ def verdict_text(p: PropertyResult) -> str:
     )
     if p.verdict == Verdict.VIOLATED and p.reason and not p.trace:
         detail = p.reason
+    if p.edges is not None:
+        detail += f"; edges taken {p.edges.taken}/{p.edges.total}"
     text = f"{p.verdict.value} ({detail})"
     if p.outcome == Outcome.UNEXPECTED:
         text += f", expected {p.expect.value}"
@@ -239,7 +241,16 @@ def render_trace(model: Model, prop: PropertyResult, trace: Trace) -> str:
     aw = min(max(len(r[2]) for r in rows), 44)
     cw = max(len(r[1]) for r in [*rows, ("", "cpu", "", [])])
     head = f"{'step':>4}  {'cpu':<{cw}}  {'action':<{aw}}  changes"
-    lines = [head]
+    lines = []
+    if trace.monitor:  # the kernel's reaction, then each instance's state after every step
+        lines.append(trace.message or "")
+        shown = [", ".join(m) for m in trace.monitor]
+        mw = max(len(m) for m in [*shown, "monitor"])
+        rows = [(a, b, c + (" " * (aw - len(c)) if len(c) < aw else ""), d) for a, b, c, d in rows]
+        rows = [(a, b, f"{c}  {m:<{mw}}", d) for (a, b, c, d), m in zip(rows, shown, strict=False)]
+        aw += 2 + mw
+        head = f"{'step':>4}  {'cpu':<{cw}}  {'action':<{aw - mw - 2}}  {'monitor':<{mw}}  changes"
+    lines.append(head)
     indent = 4 + 2 + cw + 2 + aw + 2
     for i, (step, cpu, name, ch) in enumerate(rows):
         if trace.loop is not None and i == trace.loop + 1 and trace.loop < trace.length:
@@ -307,6 +318,8 @@ def _epilogue(model: Model, prop: PropertyResult, trace: Trace) -> list[str]:
         return [f"range: {trace.message}"] if trace.message else []
     if p.kind == PropKind.LEADS_TO:
         return _response_epilogue(model, p, trace)
+    if p.kind == PropKind.MONITOR:
+        return [f"step {trace.length} ({trace.steps[-1]}): {trace.message}"]
     last = trace.steps[-1]
     cond = f" with {p.source}" if p.source else ""
     verb = "fires" if p.kind == PropKind.NEVER else "can fire"

@@ -1,0 +1,188 @@
+"""What a monitor sees of a model step, and how an instance reacts: the one definition the
+product search and the replay of its traces both use.
+
+A step emits its kernel events in order (`emit:`; an `if:` and the attributes are evaluated
+in the step's pre-state). Each event goes through the monitor's table, row by row in the
+order written, as the kernel's handler code would: a row whose kernel event matches and
+whose `if` holds delivers its automaton event to one instance. Rows that select actions
+(`on: tag:wakeup`) fire once per step of those actions, after the step's own events.
+
+An instance is an automaton state, or NOT_MONITORING until a start row starts it (as
+da_handle_start_event does; a monitor without start rows starts every instance in its
+initial state). An event with no edge from the instance's state, or whose edge's guard
+is false for the bound environment, is a violation: the kernel's reactor would print
+"rv: monitor NAME does not allow event EVENT on state STATE".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from preemptcheck.expr.ast import Value
+from preemptcheck.expr.evaluate import evaluate
+from preemptcheck.model.ir import Action, Model, Monitor, Translation
+from preemptcheck.monitors.dot import Automaton, Comparison, Edge
+from preemptcheck.system import State, StepLabel
+
+NOT_MONITORING = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    instance: int
+    event: str
+    start: str  # "", "start" or "run" (Translation.start)
+    env: tuple[tuple[str, int], ...]  # the hybrid automaton's bound variables
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    states: tuple[int, ...]  # every instance after the delivery
+    edge: Edge | None  # the edge taken (None: ignored, started, or violated)
+    violation: str | None = None
+
+
+class MonitorSemantics:
+    """One monitor property of one model: instances, deliveries, reactions."""
+
+    def __init__(self, model: Model, monitor: Monitor) -> None:
+        self.model = model
+        self.monitor = monitor
+        self.automaton: Automaton = monitor.automaton
+        self.index = {v.name: i for i, v in enumerate(model.vars)}
+        self.state_index = {s: i for i, s in enumerate(self.automaton.states)}
+        self.actions = {a.name: a for a in model.actions}
+        current = model.role("current_task")
+        self.current = current.name if current is not None else None
+        if monitor.per == "cpu":
+            self.instances = tuple(f"cpu{c}" for c in range(model.cpus))
+        elif monitor.per == "task":
+            self.instances = model.tasks
+        else:
+            self.instances = ("global",)
+
+    # ------------------------------------------------------------ instances
+
+    def initial(self) -> tuple[int, ...]:
+        first = NOT_MONITORING if self.monitor.starts else 0  # states[0] is the initial state
+        return (first,) * len(self.instances)
+
+    def show(self, states: tuple[int, ...]) -> tuple[str, ...]:
+        return tuple(
+            f"{name}: {'-' if s == NOT_MONITORING else self.automaton.states[s]}"
+            for name, s in zip(self.instances, states, strict=True)
+        )
+
+    # ------------------------------------------------------------ what a step delivers
+
+    def deliveries(self, st: State, label: StepLabel) -> list[Delivery]:
+        action: Action = self.actions[label.action]
+        read = self._reader(st)
+        env0: dict[str, Value] = {"self": label.cpu, **dict(label.bindings)}
+        out: list[Delivery] = []
+        for em in action.steps[label.step].emits:
+            if em.cond is not None and not evaluate(em.cond, read, env0):
+                continue
+            attrs = {name: evaluate(e, read, env0) for name, e in em.attrs}
+            for row in self.monitor.table:
+                if row.actions or row.source != em.event:
+                    continue
+                self._deliver(row, st, label, {"self": label.cpu, **attrs}, out)
+        for row in self.monitor.table:
+            if action.name in row.actions:
+                self._deliver(row, st, label, {"self": label.cpu}, out)
+        return out
+
+    def _deliver(
+        self,
+        row: Translation,
+        st: State,
+        label: StepLabel,
+        env: dict[str, Value],
+        out: list[Delivery],
+    ) -> None:
+        read = self._reader(st)
+        if row.cond is not None and not evaluate(row.cond, read, env):
+            return
+        if self.monitor.per == "cpu":
+            inst = label.cpu if row.instance is None else evaluate(row.instance, read, env)
+            instance = int(inst)
+        elif self.monitor.per == "task":
+            if row.instance is not None:
+                task = evaluate(row.instance, read, env)
+            else:
+                assert self.current is not None
+                task = read(self.model.var(self.current).info, label.cpu)
+            instance = self.model.tasks.index(str(task))
+        else:
+            instance = 0
+        bound = tuple(
+            (name, int(evaluate(e, read, {"self": label.cpu}))) for name, e in self.monitor.bind
+        )
+        out.append(Delivery(instance, row.event, row.start, bound))
+
+    def _reader(self, st: State):  # type: ignore[no-untyped-def]
+        index = self.index
+
+        def read(var, idx):  # type: ignore[no-untyped-def]
+            value = st.values[index[var.name]]
+            if idx is None:
+                return value
+            return value[var.index.values.index(idx)]
+
+        return read
+
+    # ------------------------------------------------------------ how an instance reacts
+
+    def react(self, states: tuple[int, ...], d: Delivery) -> Reaction:
+        cur = states[d.instance]
+        if cur == NOT_MONITORING:
+            if not d.start:
+                return Reaction(states, None)  # da_handle_event: ignored until started
+            cur = 0
+            if d.start == "start":  # da_handle_start_event: started, event not processed
+                return Reaction(_set(states, d.instance, cur), None)
+        name = self.automaton.states[cur]
+        edge = self.automaton.step(name, d.event)
+        if edge is None:
+            return Reaction(states, None, self._reaction(d, name))
+        if edge.guard is not None and not _guard_holds(edge.guard.alternatives, dict(d.env)):
+            shown = ", ".join(f"{k} = {v}" for k, v in d.env)
+            return Reaction(
+                states,
+                None,
+                f"{self._reaction(d, name)} (guard {edge.guard.text} is false: {shown})",
+            )
+        return Reaction(_set(states, d.instance, self.state_index[edge.dst]), edge)
+
+    def _reaction(self, d: Delivery, state: str) -> str:
+        who = ""
+        if self.monitor.per == "task":
+            who = f" with task {self.instances[d.instance]}"
+        elif self.monitor.per == "cpu" and len(self.instances) > 1:
+            who = f" on cpu{d.instance}"
+        return (
+            f"rv: monitor {self.automaton.name} does not allow event {d.event} "
+            f"on state {state}{who}"
+        )
+
+
+def _set(states: tuple[int, ...], i: int, value: int) -> tuple[int, ...]:
+    return (*states[:i], value, *states[i + 1 :])
+
+
+def _guard_holds(alternatives: tuple[tuple[Comparison, ...], ...], env: dict[str, int]) -> bool:
+    return any(all(_compare(c, env) for c in alt) for alt in alternatives)
+
+
+def _compare(c: Comparison, env: dict[str, int]) -> bool:
+    a, b = env[c.var], c.value
+    assert isinstance(b, int)  # the property refuses symbolic constants
+    return {
+        "<": a < b,
+        ">": a > b,
+        "<=": a <= b,
+        ">=": a >= b,
+        "==": a == b,
+        "!=": a != b,
+    }[c.op]
