@@ -34,6 +34,7 @@ class Code(Enum):
     NOT_CONSTANT = "PC111"
     DEF_CYCLE = "PC112"
     NOT_SUPPORTED_YET = "PC113"
+    DOT_SYNTAX = "PC114"
     UNKNOWN_PARAM = "PC200"
     BAD_PARAM_VALUE = "PC201"
     NO_MODELS = "PC202"
@@ -67,6 +68,11 @@ CODE_TITLES: dict[Code, str] = {
     Code.NOT_CONSTANT: "a declaration needs a value computable from params alone",
     Code.DEF_CYCLE: "`defs` refer to each other in a cycle",
     Code.NOT_SUPPORTED_YET: "a documented construct this version does not check yet",
+    Code.DOT_SYNTAX: (
+        "a monitor automaton (.dot) is malformed: DOT syntax, the `digraph state_automaton` "
+        "header, no or two initial states, an unknown state on an edge, an edge without a "
+        "label, two edges for one (state, event), a bad guard or invariant"
+    ),
     Code.UNKNOWN_PARAM: "`--set`/`--mode` names a parameter the model does not declare",
     Code.BAD_PARAM_VALUE: "`--set`/`--mode` gives a value outside the parameter's values",
     Code.NO_MODELS: "a folder or glob given to `verify` holds no model files",
