@@ -1,0 +1,1066 @@
+"""Monitor properties: kernel RV automata (.dot, rvgen's dialect) checked against a model.
+
+Each model here is small enough that its verdict, its shortest trace and its edge coverage
+are derived by hand in the comments; the last section compares the product search with a
+brute-force search over the model's runs, using automaton stepping written here.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_model
+from preemptcheck.check import Options, check_paths
+from preemptcheck.cli import app
+from preemptcheck.errors import InputError
+from preemptcheck.model import load_model
+from preemptcheck.model.ir import PropKind
+from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def automaton(initial: str, edges: Sequence[tuple[str, str, str]], *, others: str = "") -> str:
+    """A .dot automaton as rvgen writes them: the `__init_` marker, one node per state (the
+    initial one a doublecircle), one edge per line. An edge is (src, label, dst); a label
+    may join events with a literal backslash-n and carry `;guard` or `;reset(clk)`."""
+    states = list(dict.fromkeys([initial, *(s for e in edges for s in (e[0], e[2]))]))
+    lines = [
+        "digraph state_automaton {",
+        f'\t{{node [shape = plaintext, style=invis, label=""] "__init_{initial}"}};',
+        f'\t{{node [shape = doublecircle] "{initial}"}};',
+        *(f'\t{{node [shape = circle] "{s}"}};' for s in states[1:]),
+        f'\t"__init_{initial}" -> "{initial}";',
+        *(f'\t"{src}" -> "{dst}" [ label = "{label}" ];' for src, label, dst in edges),
+        others,
+        "}",
+    ]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+# rvgen's wip (Documentation/trace/rv/monitor_wip.rst): wakeups only with preemption off
+WIP = automaton(
+    "preemptive",
+    [
+        ("preemptive", "preempt_disable", "non_preemptive"),
+        ("non_preemptive", "sched_waking", "non_preemptive"),
+        ("non_preemptive", "preempt_enable", "preemptive"),
+    ],
+)
+# an event `a` must be followed by `b` before the next `a`
+PAIR = automaton("idle", [("idle", "a", "mid"), ("mid", "b", "idle")])
+LOCK = automaton(
+    "unlocked", [("unlocked", "lock_acquire", "locked"), ("locked", "lock_release", "unlocked")]
+)
+# a task sleeps, then is woken (a per-task automaton in the manner of wwnr)
+SLEEPER = automaton(
+    "running", [("running", "sched_sleep", "sleeping"), ("sleeping", "sched_wakeup", "running")]
+)
+# the hybrid opid (v7.1): wakeups need interrupts and preemption off, resched needs irqs off
+OPID = automaton(
+    "any",
+    [
+        ("any", "sched_need_resched;irq_off == 1", "any"),
+        ("any", "sched_waking;irq_off == 1 && preempt_off == 1", "any"),
+    ],
+)
+
+
+def write(tmp_path: Path, files: dict[str, str]) -> str:
+    """Write a model (`m.yaml`, dedented) and its automata; returns the model's path."""
+    for name, text in files.items():
+        if name.endswith(".dot"):
+            (tmp_path / name).write_text(text, encoding="utf-8")
+        else:
+            write_model(tmp_path, text, name)
+    return str(tmp_path / "m.yaml")
+
+
+def check(path: str, **options: Any) -> ModelResult:
+    run = check_paths([path], Options(**options))
+    (result,) = run.models
+    assert isinstance(result, ModelResult), result
+    return result
+
+
+def prop(result: ModelResult, pid: str) -> PropertyResult:
+    return next(p for p in result.properties if p.id == pid)
+
+
+def verdicts(result: ModelResult) -> dict[str, tuple[str, int | None]]:
+    """Each monitor property's verdict and trace length."""
+    return {
+        p.id: (p.verdict.value, p.trace.length if p.trace else None)
+        for p in result.properties
+        if p.kind == PropKind.MONITOR
+    }
+
+
+def diagnostics(path: str) -> list[tuple[str, str, int, int, str]]:
+    """(code, file name, line, col, key path) of every diagnostic loading `path` gives."""
+    with pytest.raises(InputError) as info:
+        load_model(path)
+    return [
+        (d.code.value, Path(d.span.file).name, d.span.line, d.span.col, d.key_path)
+        for d in info.value.diagnostics
+    ]
+
+
+def first_diagnostic(path: str) -> tuple[str, str, int, int, str]:
+    return diagnostics(path)[0]
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def labels(p: PropertyResult) -> list[str]:
+    assert p.trace is not None
+    return [str(s) for s in p.trace.steps]
+
+
+# ---------------------------------------------------------------- emission
+
+
+def test_emissions_of_one_step_arrive_in_the_order_written(tmp_path: Path) -> None:
+    model = """
+        model: order
+        vars:
+          x: {type: bool}
+        actions:
+          both:
+            do: {x: not x}
+            emit: [a, b]
+        properties:
+          pair: {monitor: pair.dot}
+    """
+    # a then b: idle -> mid -> idle on every step; the product is the model's two states
+    result = check(write(tmp_path, {"m.yaml": model, "pair.dot": PAIR}))
+    p = prop(result, "pair")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "2 product states")
+    assert p.edges == EdgeCoverage(2, 2, (), ())
+    # b then a: b arrives first, in state idle, which has no b edge
+    result = check(write(tmp_path, {"m.yaml": model.replace("[a, b]", "[b, a]")}))
+    p = prop(result, "pair")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor pair does not allow event b on state idle"
+    assert labels(p) == ["both@cpu0"]
+    assert p.trace is not None
+    assert p.trace.monitor == (("cpu0: idle",), ("cpu0: idle",))
+
+
+PRE_STATE = """
+    model: pre
+    vars:
+      x: {type: int, range: [0, 2]}
+    actions:
+      inc:
+        when: x < 2
+        do: {x: x + 1}
+        emit: [{event: a, if: x == 0}, {event: b, if: x == B}]
+      reset:
+        when: x == 2
+        do: {x: 0}
+        event: false
+    properties:
+      pair: {monitor: pair.dot}
+"""
+
+
+def test_an_emission_condition_is_read_in_the_pre_state(tmp_path: Path) -> None:
+    # inc from 0 emits a (idle -> mid), inc from 1 emits b (mid -> idle), reset nothing:
+    # three product states. Read after the step, inc from 0 would emit b in idle.
+    path = write(tmp_path, {"m.yaml": PRE_STATE.replace("x == B", "x == 1"), "pair.dot": PAIR})
+    p = prop(check(path), "pair")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "3 product states")
+    assert p.edges == EdgeCoverage(2, 2, (), ())
+
+
+def test_an_emission_whose_condition_never_holds_before_the_step_is_never_sent(
+    tmp_path: Path,
+) -> None:
+    # b needs x == 2 before inc, which inc's guard excludes: b never comes. The only run:
+    # inc (a: mid), inc (nothing), reset, inc (a again, in mid): violated at step 4.
+    path = write(tmp_path, {"m.yaml": PRE_STATE.replace("x == B", "x == 2"), "pair.dot": PAIR})
+    p = prop(check(path), "pair")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor pair does not allow event a on state mid"
+    assert labels(p) == ["inc@cpu0", "inc@cpu0", "reset@cpu0", "inc@cpu0"]
+    assert p.trace is not None
+    assert [m for (m,) in p.trace.monitor] == ["cpu0: idle"] + ["cpu0: mid"] * 4
+    assert p.edges == EdgeCoverage(1, 2, ("mid -b-> idle",), ("b",))
+
+
+PARITY = automaton("s0", [("s0", "even", "s1"), ("s1", "odd", "s0"), ("s1", "last", "s0")])
+ATTRS = """
+    model: attrs
+    vars:
+      x: {type: int, range: [0, 3]}
+    actions:
+      tick:
+        do: {x: (x + 1) % 4}
+        emit: [{event: sched_tick, n: x, wrap: x == 3}]
+    properties:
+      parity:
+        monitor: parity.dot
+        events:
+          even: {on: sched_tick, if: n % 2 == 0}
+          odd: {on: sched_tick, if: n % 2 == 1 and not wrap}
+          last: {on: sched_tick, if: LAST}
+"""
+
+
+def test_attributes_are_evaluated_in_the_pre_state_and_read_by_the_table(
+    tmp_path: Path,
+) -> None:
+    # ticks from x = 0, 1, 2, 3 deliver even, odd, even, last: s0 s1 s0 s1 s0, four product
+    # states. Evaluated after the step, the first tick would carry n = 1: odd in s0.
+    path = write(tmp_path, {"m.yaml": ATTRS.replace("LAST", "wrap"), "parity.dot": PARITY})
+    p = prop(check(path), "parity")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "4 product states")
+    assert p.edges == EdgeCoverage(3, 3, (), ())
+    # `last` never fires: the tick from 3 delivers nothing (odd wants not wrap), and the
+    # fifth tick (x = 0 again) delivers even in s1. The model is one cycle: 5 steps.
+    path = write(tmp_path, {"m.yaml": ATTRS.replace("LAST", "wrap and n == 2")})
+    p = prop(check(path), "parity")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor parity does not allow event even on state s1"
+    assert labels(p) == ["tick@cpu0"] * 5
+    assert p.trace is not None
+    assert [m for (m,) in p.trace.monitor] == [
+        f"cpu0: {s}" for s in ["s0", "s1", "s0", "s1", "s1", "s1"]
+    ]
+    assert p.edges == EdgeCoverage(2, 3, ("s1 -last-> s0",), ("last",))
+
+
+DEFAULT_EVENT = """
+    model: default
+    vars:
+      pc: {type: int, range: [0, 1]}
+    actions:
+      preempt_disable:
+        when: pc == 0
+        do: {pc: 1}
+      preempt_enable:
+        when: pc == 1
+        do: {pc: 0}
+      sched_waking:
+        do: {}
+    properties:
+      wip: {monitor: wip.dot}
+"""
+
+
+def test_an_action_emits_its_own_name_unless_event_false(tmp_path: Path) -> None:
+    # sched_waking emits sched_waking: at once, in preemptive (the first state's third step)
+    p = prop(check(write(tmp_path, {"m.yaml": DEFAULT_EVENT, "wip.dot": WIP})), "wip")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor wip does not allow event sched_waking on state preemptive"
+    assert labels(p) == ["sched_waking@cpu0"]
+    # with event: false it emits nothing: the wakeup edge is never taken, and the event
+    # never arrives (silent)
+    quiet = DEFAULT_EVENT.replace("do: {}", "do: {}\n        event: false")
+    p = prop(check(write(tmp_path, {"m.yaml": quiet})), "wip")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "2 product states")
+    assert p.edges == EdgeCoverage(
+        2, 3, ("non_preemptive -sched_waking-> non_preemptive",), ("sched_waking",)
+    )
+    # event: NAME renames it
+    renamed = DEFAULT_EVENT.replace("do: {}", "do: {}\n        event: sched_wakeup")
+    assert verdicts(check(write(tmp_path, {"m.yaml": renamed}))) == {"wip": ("holds", None)}
+
+
+STEPS = """
+    model: steps
+    vars:
+      pc: {type: int, range: [0, 1]}
+    actions:
+      section:
+        steps:
+          - do: {pc: 1}
+            emit: [preempt_disable]
+          - do: {pc: 0}
+            emit: [preempt_enable]
+      wake:
+        irq: true
+        when: pc == 1
+        do: {}
+        event: sched_waking
+    properties:
+      wip: {monitor: wip.dot}
+"""
+
+
+def test_emit_on_a_step_of_a_sequence(tmp_path: Path) -> None:
+    # the interrupt's wakeup lands between the two steps, with preemption off
+    p = prop(check(write(tmp_path, {"m.yaml": STEPS, "wip.dot": WIP})), "wip")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "2 product states")
+    assert p.edges == EdgeCoverage(3, 3, (), ())
+    # the second step forgets preempt_enable: the next section's first step disables again
+    forgetful = STEPS.replace("emit: [preempt_enable]", "emit: []")
+    p = prop(check(write(tmp_path, {"m.yaml": forgetful})), "wip")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == (
+        "rv: monitor wip does not allow event preempt_disable on state non_preemptive"
+    )
+    assert labels(p) == ["section@cpu0 step 1/2", "section@cpu0 step 2/2", "section@cpu0 step 1/2"]
+    assert p.edges == EdgeCoverage(
+        2, 3, ("non_preemptive -preempt_enable-> preemptive",), ("preempt_enable",)
+    )
+
+
+EMIT_ERRORS = [
+    (  # emit: belongs on the step of a steps: action
+        """
+        actions:
+          a:
+            steps:
+              - do: {x: 1}
+            emit: [foo]
+        """,
+        ("PC107", 8, 11, "actions.a.emit"),
+    ),
+    (  # event: and emit: together
+        """
+        actions:
+          a:
+            do: {x: 1}
+            event: foo
+            emit: [bar]
+        """,
+        ("PC107", 8, 11, "actions.a.emit"),
+    ),
+    (  # an attribute named like a variable would hide it where a table's `if` reads it
+        """
+        actions:
+          a:
+            do: {x: 1}
+            emit: [{event: foo, x: 1}]
+        """,
+        ("PC108", 7, 25, "actions.a.emit[0].x"),
+    ),
+    (  # an entry is a name or a mapping
+        """
+        actions:
+          a:
+            do: {x: 1}
+            emit: [3]
+        """,
+        ("PC102", 7, 12, "actions.a.emit[0]"),
+    ),
+    (
+        """
+        actions:
+          a:
+            do: {x: 1}
+            emit: [{event: 3}]
+        """,
+        ("PC102", 7, 20, "actions.a.emit[0].event"),
+    ),
+    (
+        """
+        actions:
+          a:
+            do: {x: 1}
+            emit: [{if: x == 0}]
+        """,
+        ("PC101", 7, 12, "actions.a.emit[0]"),
+    ),
+    (  # the condition is a boolean
+        """
+        actions:
+          a:
+            do: {x: 1}
+            emit: [{event: foo, if: x + 1}]
+        """,
+        ("PC106", 7, 29, "actions.a.emit[0].if"),
+    ),
+    (  # an attribute is an expression
+        """
+        actions:
+          a:
+            do: {x: 1}
+            emit: [{event: foo, n: [1]}]
+        """,
+        ("PC102", 7, 28, "actions.a.emit[0].n"),
+    ),
+    (
+        """
+        actions:
+          a:
+            do: {x: 1}
+            event: true
+        """,
+        ("PC107", 7, 12, "actions.a.event"),
+    ),
+    (  # the same checks on a step
+        """
+        actions:
+          a:
+            steps:
+              - do: {x: 1}
+                emit: [{event: foo, x: 0}]
+        """,
+        ("PC108", 8, 29, "actions.a.steps[0].emit[0].x"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("actions", "want"), EMIT_ERRORS)
+def test_emission_errors_are_located(
+    tmp_path: Path, actions: str, want: tuple[str, int, int, str]
+) -> None:
+    head = "model: e\nvars:\n  x: {type: int, range: [0, 1]}\n"
+    (tmp_path / "m.yaml").write_text(head + textwrap.dedent(actions).lstrip("\n"))
+    code, line, col, key_path = want
+    assert first_diagnostic(str(tmp_path / "m.yaml")) == (code, "m.yaml", line, col, key_path)
+
+
+# ---------------------------------------------------------------- the event table
+
+LOCKS = """
+    model: locks
+    vars:
+      held: {type: bool}
+    actions:
+      spin_lock:
+        when: not held
+        do: {held: true}
+        tags: [lock]
+      mutex_lock:
+        when: not held
+        do: {held: true}
+        tags: [lock]
+      spin_unlock:
+        when: held
+        do: {held: false}
+        event: false
+      mutex_unlock:
+        when: held
+        do: {held: false}
+        event: false
+    properties:
+      locking:
+        monitor: lock.dot
+        events:
+          lock_acquire: tag:lock
+          lock_release: [spin_unlock, mutex_unlock]
+"""
+
+
+def test_rows_select_actions_by_tag_and_by_name(tmp_path: Path) -> None:
+    # the unlocks emit nothing: their rows name the actions (a step of either is a release)
+    p = prop(check(write(tmp_path, {"m.yaml": LOCKS, "lock.dot": LOCK})), "locking")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "2 product states")
+    assert p.edges == EdgeCoverage(2, 2, (), ())
+    # a mutex_lock that does not wait: spin_lock, then mutex_lock in state locked
+    racy = LOCKS.replace(
+        "  mutex_lock:\n        when: not held\n", "  mutex_lock:\n        when: true\n"
+    )
+    assert racy != LOCKS
+    p = prop(check(write(tmp_path, {"m.yaml": racy})), "locking")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor lock does not allow event lock_acquire on state locked"
+    assert labels(p) == ["spin_lock@cpu0", "mutex_lock@cpu0"]
+
+
+def test_action_rows_deliver_after_the_steps_own_events(tmp_path: Path) -> None:
+    model = """
+        model: after
+        vars:
+          x: {type: bool}
+        actions:
+          step:
+            do: {x: not x}
+            emit: [b]
+            tags: [t]
+        properties:
+          pair:
+            monitor: pair.dot
+            events: {a: tag:t}
+    """
+    # the step's own b first (idle has no b edge), then the tag row's a
+    p = prop(check(write(tmp_path, {"m.yaml": model, "pair.dot": PAIR})), "pair")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor pair does not allow event b on state idle"
+    assert labels(p) == ["step@cpu0"]
+
+
+NESTED = """
+    model: nested
+    vars:
+      pc: {type: int, range: [0, 2]}
+    actions:
+      preempt_disable:
+        when: pc < 2
+        do: {pc: pc + 1}
+        event: preempt_count_add
+      preempt_enable:
+        when: pc > 0
+        do: {pc: pc - 1}
+        event: preempt_count_sub
+      wake:
+        when: pc > 0
+        do: {}
+        event: sched_waking
+    properties:
+      wip:
+        monitor: wip.dot
+        events:
+          preempt_disable: {on: preempt_count_add, if: pc == 0}
+          preempt_enable: {on: preempt_count_sub, if: pc == ENABLE}
+"""
+
+
+def test_a_row_condition_reads_the_model_state_before_the_step(tmp_path: Path) -> None:
+    # only the outermost disable and enable reach the monitor (as the kernel's wip does):
+    # pc 0 preemptive, pc 1 and 2 non_preemptive, three product states. Read after the
+    # step, the disable from 0 (pc == 1 after it) would not reach it and wake would fail.
+    path = write(tmp_path, {"m.yaml": NESTED.replace("ENABLE", "1"), "wip.dot": WIP})
+    p = prop(check(path), "wip")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "3 product states")
+    assert p.edges == EdgeCoverage(3, 3, (), ())
+    # the enable row fires on the wrong level: disable (0 -> 1, delivered), enable (1 -> 0,
+    # not delivered), disable (0 -> 1, delivered in non_preemptive). Two steps do not fail.
+    p = prop(check(write(tmp_path, {"m.yaml": NESTED.replace("ENABLE", "2")})), "wip")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == (
+        "rv: monitor wip does not allow event preempt_disable on state non_preemptive"
+    )
+    assert labels(p) == ["preempt_disable@cpu0", "preempt_enable@cpu0", "preempt_disable@cpu0"]
+
+
+SLEEPERS = """
+    model: sleepers
+    tasks: [A, B]
+    vars:
+      curr: {type: enum, of: tasks, index: cpus, init: A, role: current_task}
+      asleep: {type: bool, index: tasks}
+    actions:
+      sleep:
+        when: not asleep[curr]
+        do:
+          asleep[curr]: true
+        event: sched_sleep
+      switch:
+        for: {t: tasks}
+        when: asleep[curr] and not asleep[t]
+        do: {curr: t}
+        event: false
+      wake:
+        for: {t: tasks}
+        when: asleep[t]
+        do:
+          asleep[t]: false
+        emit: [{event: sched_wakeup, pid: t}]
+    properties:
+      sleeper:
+        monitor: sleeper.dot
+        per: task
+"""
+
+
+def test_per_task_instances_by_expression_and_by_the_current_task(tmp_path: Path) -> None:
+    # task: pid sends each wakeup to the woken task: the monitor's state is `sleeping` iff
+    # the task is asleep, so the product has the model's 8 states (curr x asleep[A] x
+    # asleep[B], all reachable)
+    table = SLEEPERS + "        events:\n          sched_wakeup: {on: sched_wakeup, task: pid}\n"
+    p = prop(check(write(tmp_path, {"m.yaml": table, "sleeper.dot": SLEEPER})), "sleeper")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "8 product states")
+    assert p.edges == EdgeCoverage(2, 2, (), ())
+    # without the table every event goes to the current task: A sleeps, B runs, A's wakeup
+    # reaches B (running). Two steps cannot do it: A's wakeup right away reaches A.
+    p = prop(check(write(tmp_path, {"m.yaml": SLEEPERS})), "sleeper")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == (
+        "rv: monitor sleeper does not allow event sched_wakeup on state running with task B"
+    )
+    assert labels(p) == ["sleep@cpu0", "switch@cpu0{t=B}", "wake@cpu0{t=A}"]
+    assert p.trace is not None
+    assert p.trace.monitor == (
+        ("A: running", "B: running"),
+        ("A: sleeping", "B: running"),
+        ("A: sleeping", "B: running"),
+        ("A: sleeping", "B: running"),
+    )
+
+
+MIGRATE = """
+    model: migrate
+    cpus: 2
+    tasks: [A, B]
+    vars:
+      curr: {type: enum, of: tasks, index: cpus, init: [A, B], role: current_task}
+      held: {type: bool, index: tasks}
+    actions:
+      lock:
+        when: not held[curr]
+        do:
+          held[curr]: true
+        event: lock_acquire
+      unlock:
+        when: held[curr]
+        do:
+          held[curr]: false
+        event: lock_release
+      migrate:
+        on: 0
+        do:
+          curr[0]: curr[1]
+          curr[1]: curr[0]
+        event: false
+    properties:
+      per-task: {monitor: lock.dot, per: task}
+      per-cpu: {monitor: lock.dot, per: cpu}
+      global: {monitor: lock.dot, per: global}
+"""
+
+
+def test_a_per_task_monitor_follows_its_task_across_cpus(tmp_path: Path) -> None:
+    result = check(write(tmp_path, {"m.yaml": MIGRATE, "lock.dot": LOCK}))
+    # each task's instance is `locked` iff it holds its lock: the model's 8 states
+    p = prop(result, "per-task")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "8 product states")
+    # per CPU: A locks on cpu0, the tasks swap CPUs, B locks on cpu0 (cpu0's instance is
+    # still locked by A). Breadth-first, the depth-2 nodes before it do not fail: (A and B
+    # locked) unlocks and migrates; (A held, swapped) then locks on cpu0.
+    p = prop(result, "per-cpu")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == (
+        "rv: monitor lock does not allow event lock_acquire on state locked on cpu0"
+    )
+    assert labels(p) == ["lock@cpu0", "migrate@cpu0", "lock@cpu0"]
+    assert p.trace is not None
+    assert p.trace.monitor == (
+        ("cpu0: unlocked", "cpu1: unlocked"),
+        ("cpu0: locked", "cpu1: unlocked"),
+        ("cpu0: locked", "cpu1: unlocked"),
+        ("cpu0: locked", "cpu1: unlocked"),
+    )
+    # one global instance: two locks on two CPUs
+    p = prop(result, "global")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor lock does not allow event lock_acquire on state locked"
+    assert labels(p) == ["lock@cpu0", "lock@cpu1"]
+    assert p.trace is not None
+    assert p.trace.monitor == (("global: unlocked",), ("global: locked",), ("global: locked",))
+
+
+def test_a_cpu_expression_names_the_instance(tmp_path: Path) -> None:
+    # a wakeup sent to the other CPU: `cpu: target` delivers it there (it is preemptible
+    # unless its own section is open)
+    model = """
+        model: remote
+        cpus: 2
+        vars:
+          pc: {type: int, range: [0, 1], index: cpus}
+        actions:
+          preempt_disable:
+            when: pc == 0
+            do: {pc: 1}
+          preempt_enable:
+            when: pc == 1
+            do: {pc: 0}
+          wake_remote:
+            when: pc[1 - self] == 1
+            do: {}
+            emit: [{event: sched_waking, target: 1 - self}]
+        properties:
+          wip:
+            monitor: wip.dot
+            events:
+              sched_waking: {on: sched_waking, cpu: CPU}
+    """
+    # to the target: it wakes only where preemption is off
+    path = write(tmp_path, {"m.yaml": model.replace("CPU", "target"), "wip.dot": WIP})
+    p = prop(check(path), "wip")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "4 product states")
+    # to the sender (as without `cpu:`): cpu0 disables (the first step breadth-first),
+    # cpu1 wakes it and its own instance, preemptive, receives the wakeup
+    p = prop(check(write(tmp_path, {"m.yaml": model.replace("CPU", "self")})), "wip")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == (
+        "rv: monitor wip does not allow event sched_waking on state preemptive on cpu1"
+    )
+    assert labels(p) == ["preempt_disable@cpu0", "wake_remote@cpu1"]
+
+
+STARTS = """
+    model: starts
+    vars:
+      pc: {type: int, range: [0, 1]}
+    actions:
+      preempt_disable:
+        when: pc == 0
+        do: {pc: 1}
+      preempt_enable:
+        when: pc == 1
+        do: {pc: 0}
+      wake:
+        when: pc == 0
+        do: {}
+        event: sched_waking
+    properties:
+      wip:
+        monitor: wip.dot
+        events:
+          preempt_disable: {on: preempt_disable, start: START}
+"""
+ALL_WIP = (
+    "preemptive -preempt_disable-> non_preemptive",
+    "non_preemptive -sched_waking-> non_preemptive",
+    "non_preemptive -preempt_enable-> preemptive",
+)
+
+
+@pytest.mark.parametrize(
+    ("start", "steps", "event", "shown", "taken"),
+    [
+        # no start row: monitoring from the first state, in preemptive; the wakeup fails
+        ("false", ["wake"], "sched_waking", ["preemptive"] * 2, (0, 2)),
+        # da_handle_start_event: the wakeup is ignored (not monitoring), the disable starts
+        # the monitor in preemptive without being processed, so the enable fails
+        (
+            "true",
+            ["preempt_disable", "preempt_enable"],
+            "preempt_enable",
+            ["-", "preemptive", "preemptive"],
+            (),
+        ),
+        # da_handle_start_run_event: the disable starts and is processed; the enable returns
+        # to preemptive and the wakeup there fails
+        (
+            "run",
+            ["preempt_disable", "preempt_enable", "wake"],
+            "sched_waking",
+            ["-", "non_preemptive", "preemptive", "preemptive"],
+            (0, 2),
+        ),
+    ],
+)
+def test_start_rows(
+    tmp_path: Path,
+    start: str,
+    steps: list[str],
+    event: str,
+    shown: list[str],
+    taken: tuple[int, ...],
+) -> None:
+    path = write(tmp_path, {"m.yaml": STARTS.replace("START", start), "wip.dot": WIP})
+    p = prop(check(path), "wip")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == f"rv: monitor wip does not allow event {event} on state preemptive"
+    assert labels(p) == [f"{s}@cpu0" for s in steps]
+    assert p.trace is not None
+    assert [m for (m,) in p.trace.monitor] == [f"cpu0: {s}" for s in shown]
+    # every event arrives somewhere (even where it is ignored): nothing is silent
+    untaken = tuple(e for i, e in enumerate(ALL_WIP) if i not in taken)
+    assert p.edges == EdgeCoverage(len(taken), 3, untaken, ())
+
+
+def _table_model(events: str, *, per: str = "", extra_actions: str = "") -> str:
+    return (
+        "model: table\n"
+        "tasks: [A]\n"
+        "vars:\n"
+        "  pc: {type: int, range: [0, 1]}\n"
+        "actions:\n"
+        "  preempt_disable:\n"
+        "    when: pc == 0\n"
+        "    do: {pc: 1}\n"
+        "    emit: [{event: preempt_disable, level: pc}]\n"
+        "  preempt_enable:\n"
+        "    when: pc == 1\n"
+        "    do: {pc: 0}\n"
+        "    tags: [enable]\n"
+        f"{extra_actions}"
+        "properties:\n"
+        "  wip:\n"
+        "    monitor: wip.dot\n"
+        f"{per}"
+        "    events:\n"
+        f"{events}"
+    )
+
+
+TABLE_ERRORS = [
+    # an automaton event the monitor does not have (line 18: the first row)
+    pytest.param(
+        "      preempt_disabel: preempt_disable\n",
+        "",
+        "",
+        ("PC103", 18, 7, "properties.wip.events"),
+        id="unknown-monitor-event",
+    ),
+    # a kernel event, action or tag nobody has
+    pytest.param(
+        "      preempt_disable: preempt_disabel\n",
+        "",
+        "",
+        ("PC103", 18, 24, "properties.wip.events.preempt_disable.on"),
+        id="unknown-kernel-event",
+    ),
+    pytest.param(
+        "      preempt_enable: tag:enabel\n",
+        "",
+        "",
+        ("PC103", 18, 23, "properties.wip.events.preempt_enable.on"),
+        id="unknown-tag",
+    ),
+    # a row reads an attribute the event does not have
+    pytest.param(
+        "      preempt_disable: {on: preempt_disable, if: lvl == 0}\n",
+        "",
+        "",
+        ("PC103", 18, 50, "properties.wip.events.preempt_disable.if"),
+        id="unknown-attribute",
+    ),
+    # the instance key of another kind of monitor
+    pytest.param(
+        "      preempt_enable: {on: tag:enable, task: A}\n",
+        "",
+        "",
+        ("PC100", 18, 40, "properties.wip.events.preempt_enable"),
+        id="task-key-per-cpu",
+    ),
+    pytest.param(
+        "      preempt_enable: {on: tag:enable, start: maybe}\n",
+        "",
+        "",
+        ("PC107", 18, 47, "properties.wip.events.preempt_enable.start"),
+        id="bad-start",
+    ),
+    pytest.param(
+        "      preempt_enable: {if: pc == 1}\n",
+        "",
+        "",
+        ("PC101", 18, 23, "properties.wip.events.preempt_enable"),
+        id="row-without-on",
+    ),
+    pytest.param(
+        "      preempt_enable: tag:enable\n",
+        "    per: tsk\n",
+        "",
+        ("PC107", 17, 10, "properties.wip.per"),
+        id="bad-per",
+    ),
+    # every emission of an event a row reads carries the same attributes: the second
+    # emission of preempt_disable (line 16, in action other) lacks `level`
+    pytest.param(
+        "      preempt_disable: {on: preempt_disable, if: level == 0}\n",
+        "",
+        "  other:\n    do: {}\n    emit: [preempt_disable]\n",
+        ("PC106", 16, 12, "actions.other"),
+        id="attribute-missing-in-an-emission",
+    ),
+]
+
+
+@pytest.mark.parametrize(("events", "per", "extra", "want"), TABLE_ERRORS)
+def test_table_errors_are_located(
+    tmp_path: Path, events: str, per: str, extra: str, want: tuple[str, int, int, str]
+) -> None:
+    text = _table_model(events, per=per, extra_actions=extra)
+    path = write(tmp_path, {"m.yaml": text, "wip.dot": WIP})
+    code, line, col, key_path = want
+    assert first_diagnostic(path) == (code, "m.yaml", line, col, key_path)
+
+
+def test_table_errors_suggest_the_name_meant(tmp_path: Path) -> None:
+    text = _table_model("      preempt_disabel: preempt_disable\n")
+    with pytest.raises(InputError) as info:
+        load_model(write(tmp_path, {"m.yaml": text, "wip.dot": WIP}))
+    (d,) = info.value.diagnostics
+    assert d.message == (
+        "events: 'preempt_disabel' is not an event of monitor wip "
+        "(preempt_disable, preempt_enable, sched_waking)"
+    )
+    assert d.hint == "did you mean 'preempt_disable'?"
+    text = _table_model("      preempt_disable: preempt_disabel\n")
+    with pytest.raises(InputError) as info:
+        load_model(write(tmp_path, {"m.yaml": text}))
+    (d,) = info.value.diagnostics
+    assert d.message == (
+        "no step emits the kernel event 'preempt_disabel', and no action or tag has that name"
+    )
+    assert d.hint == "did you mean 'preempt_disable'?"
+
+
+# ---------------------------------------------------------------- hybrid automata
+
+OPID_MODEL = """
+    model: opid
+    vars:
+      irqs: {type: bool}
+      pc: {type: int, range: [0, 1]}
+    actions:
+      local_irq_disable:
+        when: not irqs
+        do: {irqs: true}
+      local_irq_enable:
+        when: irqs
+        do: {irqs: false}
+      preempt_disable:
+        when: pc == 0
+        do: {pc: 1}
+      preempt_enable:
+        when: pc == 1
+        do: {pc: 0}
+      wake:
+        when: WAKE
+        do: {}
+        event: sched_waking
+      resched:
+        when: irqs
+        do: {}
+        event: sched_need_resched
+    properties:
+      opid:
+        monitor: opid.dot
+        bind:
+          irq_off: irqs
+          preempt_off: pc > 0
+"""
+
+
+def test_a_guard_that_holds_for_the_bound_values(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, {"m.yaml": OPID_MODEL.replace("WAKE", "irqs and pc == 1"), "opid.dot": OPID}
+    )
+    p = prop(check(path), "opid")
+    # one automaton state: the product is the model's 4 states
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "4 product states")
+    assert p.edges == EdgeCoverage(2, 2, (), ())
+
+
+def test_a_false_guard_is_a_violation_with_the_bound_values(tmp_path: Path) -> None:
+    # interrupts off, preemption on: the wakeup's guard is false (two steps, the first
+    # state's first step then the second state's wake)
+    path = write(tmp_path, {"m.yaml": OPID_MODEL.replace("WAKE", "irqs"), "opid.dot": OPID})
+    p = prop(check(path), "opid")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == (
+        "rv: monitor opid does not allow event sched_waking on state any "
+        "(guard irq_off == 1 && preempt_off == 1 is false: irq_off = 1, preempt_off = 0)"
+    )
+    assert labels(p) == ["local_irq_disable@cpu0", "wake@cpu0"]
+    # resched's guard held (irqs off): its edge is taken; the wakeup's, with preemption
+    # off too, on the way to other states
+    assert p.edges == EdgeCoverage(2, 2, (), ())
+
+
+def test_an_unbound_guard_variable_is_located_in_the_automaton(tmp_path: Path) -> None:
+    text = OPID_MODEL.replace("WAKE", "irqs").replace("      preempt_off: pc > 0\n", "")
+    path = write(tmp_path, {"m.yaml": text, "opid.dot": OPID})
+    # line 6 of opid.dot: `"any" -> "any" [ label = "sched_waking;irq_off == 1 && ..." ]`,
+    # at the comparison that reads it
+    assert diagnostics(path) == [("PC103", "opid.dot", 6, 57, "properties.opid.bind")]
+    with pytest.raises(InputError) as info:
+        load_model(path)
+    assert info.value.diagnostics[0].message == (
+        "monitor opid: the guard of any -sched_waking-> any reads 'preempt_off': bind it to "
+        "a model expression in the property's bind:"
+    )
+
+
+def test_binding_a_name_no_guard_reads(tmp_path: Path) -> None:
+    text = OPID_MODEL.replace("WAKE", "irqs") + "          preempt_of: pc\n"
+    path = write(tmp_path, {"m.yaml": text, "opid.dot": OPID})
+    assert diagnostics(path) == [("PC103", "m.yaml", 32, 7, "properties.opid.bind")]
+    with pytest.raises(InputError) as info:
+        load_model(path)
+    assert info.value.diagnostics[0].message == "bind: no guard of monitor opid reads 'preempt_of'"
+
+
+def test_a_bound_value_must_be_a_number_or_a_truth_value(tmp_path: Path) -> None:
+    text = (
+        OPID_MODEL.replace("WAKE", "irqs")
+        .replace("irq_off: irqs", "irq_off: A")
+        .replace("      pc:", "      who: {type: enum, values: [A, B]}\n      pc:")
+    )
+    path = write(tmp_path, {"m.yaml": text, "opid.dot": OPID})
+    assert first_diagnostic(path) == ("PC106", "m.yaml", 31, 16, "properties.opid.bind.irq_off")
+
+
+# ---------------------------------------------------------------- automata that cannot be used
+
+TIMED_EDGE = automaton(
+    "idle", [("idle", "enqueue;reset(clk)", "queued"), ("queued", "dequeue", "idle")]
+)
+TIMED_STATE = automaton(
+    "idle",
+    [("idle", "enqueue", "queued"), ("queued", "dequeue", "idle")],
+    others='\t"queued" [label = "queued\\nclk < 10"];',
+)
+USES_QUEUE = """
+    model: queue
+    vars:
+      q: {type: bool}
+    actions:
+      enqueue:
+        when: not q
+        do: {q: true}
+      dequeue:
+        when: q
+        do: {q: false}
+    properties:
+      stalls:
+        monitor: MONITOR
+"""
+
+
+def test_timed_automata_are_refused(tmp_path: Path) -> None:
+    text = USES_QUEUE.replace("MONITOR", "edge.dot")
+    path = write(tmp_path, {"m.yaml": text, "edge.dot": TIMED_EDGE})
+    # line 6: `"idle" -> "queued" [ label = "enqueue;reset(clk)" ];`, the event's column
+    assert diagnostics(path) == [("PC113", "edge.dot", 6, 32, "properties.stalls.monitor")]
+    text = USES_QUEUE.replace("MONITOR", "state.dot")
+    path = write(tmp_path, {"m.yaml": text, "state.dot": TIMED_STATE})
+    with pytest.raises(InputError) as info:
+        load_model(path)
+    (d,) = info.value.diagnostics
+    assert (d.code.value, Path(d.span.file).name, d.span.line) == ("PC113", "state.dot", 8)
+    assert d.message == (
+        "monitor state is a timed automaton: state queued has the clock invariant 'clk < 10', "
+        "and models have no time; it cannot be checked"
+    )
+
+
+def test_a_missing_automaton_is_located_at_the_monitor_value(tmp_path: Path) -> None:
+    path = write(tmp_path, {"m.yaml": USES_QUEUE.replace("MONITOR", "nowhere.dot")})
+    assert diagnostics(path) == [("PC001", "m.yaml", 13, 14, "properties.stalls.monitor")]
+
+
+def test_a_malformed_automaton_is_reported_by_the_loader(tmp_path: Path) -> None:
+    bad = PAIR.replace("digraph state_automaton", "digraph pair")
+    path = write(tmp_path, {"m.yaml": USES_QUEUE.replace("MONITOR", "bad.dot"), "bad.dot": bad})
+    with pytest.raises(InputError) as info:
+        load_model(path)
+    (d,) = info.value.diagnostics
+    assert (d.code.value, Path(d.span.file).name, d.span.line, d.span.col) == (
+        "PC114",
+        "bad.dot",
+        1,
+        9,
+    )
+    # an edge to a state never declared
+    bad = PAIR.replace('"mid" -> "idle"', '"mid" -> "idel"')
+    (tmp_path / "bad.dot").write_text(bad)
+    with pytest.raises(InputError) as info:
+        load_model(path)
+    (d,) = info.value.diagnostics
+    assert (d.code.value, d.span.line, d.hint) == ("PC114", 7, "did you mean 'idle'?")
