@@ -1064,3 +1064,31 @@ def test_a_malformed_automaton_is_reported_by_the_loader(tmp_path: Path) -> None
         load_model(path)
     (d,) = info.value.diagnostics
     assert (d.code.value, d.span.line, d.hint) == ("PC114", 7, "did you mean 'idle'?")
+
+
+# ---------------------------------------------------------------- instances the model cannot name
+
+
+def test_per_task_needs_tasks_located_at_per(tmp_path: Path) -> None:
+    model = """
+        model: notasks
+        vars:
+          held: {type: bool}
+        actions:
+          lock_acquire:
+            when: not held
+            do: {held: true}
+          lock_release:
+            when: held
+            do: {held: false}
+        properties:
+          locking:
+            monitor: lock.dot
+            per: task
+    """
+    path = write(tmp_path, {"m.yaml": model, "lock.dot": LOCK})
+    assert diagnostics(path) == [("PC107", "m.yaml", 14, 10, "properties.locking.per")]
+    # also when a row names its task (the row's task: has no domain to be read in)
+    table = model.rstrip() + "\n            events: {lock_acquire: {on: lock_acquire, task: A}}\n"
+    path = write(tmp_path, {"m.yaml": table})
+    assert diagnostics(path) == [("PC107", "m.yaml", 14, 10, "properties.locking.per")]

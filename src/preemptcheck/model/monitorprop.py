@@ -81,6 +81,14 @@ def build_monitor(
             )
             return None
         per = str(pnode.value)
+        if per == "task" and scope.domains.get("tasks") is None:
+            diags.error(
+                Code.INVALID_VALUE,
+                "per: task needs `tasks:` in the model",
+                pnode.span,
+                f"{path}.per",
+            )
+            return None
     table = _table(fields.get("events"), automaton, per, scope, actions, diags, path)
     if table is None:
         return None
@@ -166,14 +174,6 @@ def _table(
             else:
                 rows.append(row)
     if not ok:
-        return None
-    if per == "task" and scope.domains.get("tasks") is None:
-        diags.error(
-            Code.INVALID_VALUE,
-            "per: task needs `tasks:` in the model",
-            node.span if node is not None else automaton.span,
-            f"{path}.per",
-        )
         return None
     return tuple(rows)
 
