@@ -1092,3 +1092,66 @@ def test_per_task_needs_tasks_located_at_per(tmp_path: Path) -> None:
     table = model.rstrip() + "\n            events: {lock_acquire: {on: lock_acquire, task: A}}\n"
     path = write(tmp_path, {"m.yaml": table})
     assert diagnostics(path) == [("PC107", "m.yaml", 14, 10, "properties.locking.per")]
+
+
+def test_the_current_task_may_be_one_variable_for_the_one_cpu(tmp_path: Path) -> None:
+    # `curr` without `index: cpus`: the same verdicts as with it
+    scalar = SLEEPERS.replace("index: cpus, init: A", "init: A")
+    assert scalar != SLEEPERS
+    p = prop(check(write(tmp_path, {"m.yaml": scalar, "sleeper.dot": SLEEPER})), "sleeper")
+    assert p.verdict == Verdict.VIOLATED
+    assert labels(p) == ["sleep@cpu0", "switch@cpu0{t=B}", "wake@cpu0{t=A}"]
+    assert p.reason == (
+        "rv: monitor sleeper does not allow event sched_wakeup on state running with task B"
+    )
+
+
+def test_per_task_without_a_current_task_is_unknown_where_a_row_needs_it(
+    tmp_path: Path,
+) -> None:
+    model = SLEEPERS.replace(", role: current_task", "")
+    # every row names its task: no current task needed (sched_sleep's task is curr)
+    table = model + (
+        "        events:\n"
+        "          sched_wakeup: {on: sched_wakeup, task: pid}\n"
+        "          sched_sleep: {on: sched_sleep, task: curr}\n"
+    )
+    p = prop(check(write(tmp_path, {"m.yaml": table, "sleeper.dot": SLEEPER})), "sleeper")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "8 product states")
+    # sched_sleep's row (the default) would go to the current task, which nothing names
+    p = prop(check(write(tmp_path, {"m.yaml": model})), "sleeper")
+    assert p.verdict == Verdict.UNKNOWN
+    assert p.reason == (
+        "cannot be evaluated: monitor sleeper is per task, and the row for sched_sleep has no "
+        "task: (the current task), but no variable has role current_task"
+    )
+    # a current_task over other values than the tasks, or not one per CPU
+    model = """
+        model: contexts
+        tasks: [A]
+        vars:
+          ctx: {type: enum, values: [irq, thread], init: irq, role: current_task}
+          held: {type: bool}
+        actions:
+          lock_acquire:
+            when: not held
+            do: {held: true}
+          lock_release:
+            when: held
+            do: {held: false}
+        properties:
+          locking: {monitor: lock.dot, per: task}
+    """
+    p = prop(check(write(tmp_path, {"m.yaml": model, "lock.dot": LOCK})), "locking")
+    assert (p.verdict, p.trace) == (Verdict.UNKNOWN, None)
+    assert p.reason == (
+        "cannot be evaluated: monitor lock is per task: the row for lock_acquire names "
+        "'irq' (the current task), which is not a task"
+    )
+    by_task = model.replace("values: [irq, thread], init: irq", "of: tasks, index: tasks")
+    p = prop(check(write(tmp_path, {"m.yaml": by_task})), "locking")
+    assert p.verdict == Verdict.UNKNOWN
+    assert p.reason == (
+        "cannot be evaluated: monitor lock is per task, and the row for lock_acquire has no "
+        "task: (the current task), but ctx is indexed by tasks, not by cpus"
+    )

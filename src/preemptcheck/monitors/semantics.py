@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from preemptcheck.expr.ast import Value
-from preemptcheck.expr.evaluate import evaluate
+from preemptcheck.expr.evaluate import EvalError, Reader, evaluate
 from preemptcheck.model.ir import Action, Model, Monitor, Translation
 from preemptcheck.monitors.dot import Automaton, Comparison, Edge
 from preemptcheck.system import State, StepLabel
@@ -111,8 +111,7 @@ class MonitorSemantics:
             if row.instance is not None:
                 task = evaluate(row.instance, read, env)
             else:
-                assert self.current is not None
-                task = read(self.model.var(self.current).info, label.cpu)
+                task = self._current_task(row, read, label.cpu)
             instance = self.model.tasks.index(str(task))
         else:
             instance = 0
@@ -120,6 +119,32 @@ class MonitorSemantics:
             (name, int(evaluate(e, read, {"self": label.cpu}))) for name, e in self.monitor.bind
         )
         out.append(Delivery(instance, row.event, row.start, bound))
+
+    def _current_task(self, row: Translation, read: Reader, cpu: int) -> Value:
+        """The task running on `cpu`: the current_task variable's entry for it."""
+        name = self.automaton.name
+        if self.current is None:
+            raise EvalError(
+                f"monitor {name} is per task, and the row for {row.event} has no task: (the "
+                "current task), but no variable has role current_task"
+            )
+        info = self.model.var(self.current).info
+        if info.index is not None and not info.index.is_cpus:
+            raise EvalError(
+                f"monitor {name} is per task, and the row for {row.event} has no task: (the "
+                f"current task), but {info.name} is indexed by {info.index.name}, not by cpus"
+            )
+        # without an index, one variable is every CPU's current task (as traces read it)
+        task = read(info, None if info.index is None else cpu)
+        if task not in self.model.tasks:
+            raise EvalError(
+                f"{self._row_names(row)} '{task}' (the current task), which is not a task"
+            )
+        return task
+
+    def _row_names(self, row: Translation) -> str:
+        per = self.monitor.per
+        return f"monitor {self.automaton.name} is per {per}: the row for {row.event} names"
 
     def _reader(self, st: State):  # type: ignore[no-untyped-def]
         index = self.index
