@@ -1155,3 +1155,33 @@ def test_per_task_without_a_current_task_is_unknown_where_a_row_needs_it(
         "cannot be evaluated: monitor lock is per task, and the row for lock_acquire has no "
         "task: (the current task), but ctx is indexed by tasks, not by cpus"
     )
+
+
+@pytest.mark.parametrize(("cpu", "named"), [("self + 1", 2), ("self - 1", -1)])
+def test_a_cpu_expression_outside_the_cpus_is_unknown(tmp_path: Path, cpu: str, named: int) -> None:
+    model = """
+        model: remote
+        cpus: 2
+        vars:
+          pc: {type: int, range: [0, 1], index: cpus}
+        actions:
+          preempt_disable:
+            when: pc == 0
+            do: {pc: 1}
+          preempt_enable:
+            when: pc == 1
+            do: {pc: 0}
+        properties:
+          wip:
+            monitor: wip.dot
+            events:
+              preempt_disable: {on: preempt_disable, cpu: CPU}
+    """
+    path = write(tmp_path, {"m.yaml": model.replace("CPU", cpu), "wip.dot": WIP})
+    p = prop(check(path), "wip")
+    # never a silent wrap-around to the last CPU (Python's index -1)
+    assert p.verdict == Verdict.UNKNOWN
+    assert p.reason == (
+        f"cannot be evaluated: monitor wip is per cpu: the row for preempt_disable names "
+        f"CPU {named}, and the model has CPUs 0..1"
+    )

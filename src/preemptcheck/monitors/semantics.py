@@ -107,6 +107,11 @@ class MonitorSemantics:
         if self.monitor.per == "cpu":
             inst = label.cpu if row.instance is None else evaluate(row.instance, read, env)
             instance = int(inst)
+            if not 0 <= instance < len(self.instances):
+                raise EvalError(
+                    f"{self._row_names(row)} CPU {instance}, and the model has CPUs "
+                    f"0..{len(self.instances) - 1}"
+                )
         elif self.monitor.per == "task":
             if row.instance is not None:
                 task = evaluate(row.instance, read, env)
