@@ -7,6 +7,7 @@ brute-force search over the model's runs, using automaton stepping written here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from preemptcheck.errors import InputError
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import PropKind
 from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Verdict
+from preemptcheck.trace import ReplayError, Trace, replay
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
@@ -1185,3 +1187,49 @@ def test_a_cpu_expression_outside_the_cpus_is_unknown(tmp_path: Path, cpu: str, 
         f"cannot be evaluated: monitor wip is per cpu: the row for preempt_disable names "
         f"CPU {named}, and the model has CPUs 0..1"
     )
+
+
+# ---------------------------------------------------------------- checking: replay, reports
+
+
+def _migrate_violation(tmp_path: Path) -> tuple[ModelResult, Any, Trace]:
+    result = check(write(tmp_path, {"m.yaml": MIGRATE, "lock.dot": LOCK}))
+    ir = next(q for q in result.model.properties if q.id == "per-cpu")
+    trace = prop(result, "per-cpu").trace
+    assert trace is not None
+    return result, ir, trace
+
+
+def test_replay_accepts_the_trace_and_catches_every_tampering(tmp_path: Path) -> None:
+    result, ir, trace = _migrate_violation(tmp_path)
+    model = result.model
+    replay(model, ir, trace)  # what judge_monitors did before reporting it
+    # the same run judged as another property: per task, it never fails
+    per_task = next(q for q in model.properties if q.id == "per-task")
+    with pytest.raises(ReplayError, match="per-task: the monitor allows every step on replay"):
+        replay(model, per_task, trace)
+    # cut short: the violating step is gone
+    cut = dataclasses.replace(
+        trace, states=trace.states[:-1], steps=trace.steps[:-1], monitor=trace.monitor[:-1]
+    )
+    with pytest.raises(ReplayError, match="the monitor allows every step on replay"):
+        replay(model, ir, cut)
+    # another message than the monitor's reaction
+    worded = dataclasses.replace(trace, message="rv: monitor lock does not allow event x")
+    with pytest.raises(ReplayError, match=r"step 3 \(lock@cpu0\) violates it on replay"):
+        replay(model, ir, worded)
+    # a monitor column that is not what the instances went through
+    for k in range(len(trace.monitor)):
+        shown = list(trace.monitor)
+        shown[k] = ("cpu0: unlocked", "cpu1: locked")
+        wrong = dataclasses.replace(trace, monitor=tuple(shown))
+        with pytest.raises(ReplayError, match="per-cpu: the monitor states differ on replay"):
+            replay(model, ir, wrong)
+    # a step of another CPU, and a state the step does not lead to
+    other = dataclasses.replace(trace.steps[1], action="lock", cpu=1)
+    steps = (trace.steps[0], other, trace.steps[2])
+    with pytest.raises(ReplayError, match=r"step 2 \(lock@cpu1\) is not a step of the run"):
+        replay(model, ir, dataclasses.replace(trace, steps=steps))
+    states = (*trace.states[:2], trace.states[0], trace.states[3])
+    with pytest.raises(ReplayError, match=r"step 2 \(migrate@cpu0\) is not a step of the run"):
+        replay(model, ir, dataclasses.replace(trace, states=states))
