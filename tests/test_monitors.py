@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -1233,3 +1234,125 @@ def test_replay_accepts_the_trace_and_catches_every_tampering(tmp_path: Path) ->
     states = (*trace.states[:2], trace.states[0], trace.states[3])
     with pytest.raises(ReplayError, match=r"step 2 \(migrate@cpu0\) is not a step of the run"):
         replay(model, ir, dataclasses.replace(trace, states=states))
+
+
+def test_text_report_shows_the_reaction_and_the_monitor_column(tmp_path: Path) -> None:
+    code, out = run_cli("verify", write(tmp_path, {"m.yaml": MIGRATE, "lock.dot": LOCK}))
+    assert code == 1
+    lines = [line.rstrip() for line in out.splitlines()]
+    i = lines.index("  FAIL  per-cpu    violated (3 steps; edges taken 2/2), expected holds")
+    assert lines[i + 1 : i + 9] == [
+        "        rv: monitor lock does not allow event lock_acquire on state locked on cpu0",
+        "        step  cpu  action         monitor                         changes",
+        "           0       initial state  cpu0: unlocked, cpu1: unlocked  curr[0]=A, curr[1]=B, "
+        "held[A]=false,",
+        "                                                                  held[B]=false",
+        "           1  0    lock           cpu0: locked, cpu1: unlocked    held[A]=true",
+        "           2  0    migrate        cpu0: locked, cpu1: unlocked    curr[0]=B, curr[1]=A",
+        "           3  0    lock           cpu0: locked, cpu1: unlocked    held[B]=true",
+        "        step 3 (lock@cpu0): rv: monitor lock does not allow event lock_acquire on "
+        "state locked on cpu0",
+    ]
+    assert "  ok    per-task   holds (exhaustive; edges taken 2/2)" in lines
+
+
+def test_untaken_edges_of_a_monitor_that_holds_warn_and_fail_strict(tmp_path: Path) -> None:
+    quiet = DEFAULT_EVENT.replace("do: {}", "do: {}\n        event: false")
+    path = write(tmp_path, {"m.yaml": quiet, "wip.dot": WIP})
+    result = check(path)
+    warning = (
+        "monitor property wip: 1 of 3 edges of wip are never taken "
+        "(non_preemptive -sched_waking-> non_preemptive): the model does not exercise them"
+    )
+    assert result.warnings == (warning,)
+    code, out = run_cli("verify", path)
+    assert code == 0
+    assert f"  warning: {warning}" in out.splitlines()
+    assert "  ok    wip        holds (exhaustive; edges taken 2/3)" in out.splitlines()
+    assert run_cli("verify", path, "--strict")[0] == 1
+    # a violated monitor's coverage: the wakeup fails in preemptive (the first state), but
+    # is taken as a self-loop in non_preemptive; no warning either way
+    result = check(write(tmp_path, {"m.yaml": DEFAULT_EVENT}))
+    assert result.warnings == ()
+    assert prop(result, "wip").edges == EdgeCoverage(3, 3, (), ())
+
+
+def test_the_symbolic_engine_leaves_monitors_to_the_explicit_graph(tmp_path: Path) -> None:
+    path = write(tmp_path, {"m.yaml": STARTS.replace("START", "run"), "wip.dot": WIP})
+    explicit = check(path)
+    symbolic = check(path, engine="symbolic")
+    assert symbolic.engine != explicit.engine
+    assert "monitor properties are decided on the explicit state graph" in symbolic.notes
+    p, q = prop(explicit, "wip"), prop(symbolic, "wip")
+    assert (q.verdict, q.reason, q.edges) == (p.verdict, p.reason, p.edges)
+    assert q.trace == p.trace
+    assert labels(q) == ["preempt_disable@cpu0", "preempt_enable@cpu0", "wake@cpu0"]
+    code, out = run_cli("verify", path, "--engine", "symbolic")
+    assert code == 1
+    assert "  note: monitor properties are decided on the explicit state graph" in out
+
+
+def test_json_output_has_edges_and_the_monitor_column(tmp_path: Path) -> None:
+    path = write(tmp_path, {"m.yaml": MIGRATE, "lock.dot": LOCK})
+    code, out = run_cli("verify", path, "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    props = {p["id"]: p for p in doc["models"][0]["properties"]}
+    assert props["per-task"]["kind"] == "monitor"
+    assert props["per-task"]["edges"] == {"taken": 2, "total": 2, "untaken": [], "silent": []}
+    assert props["per-task"]["trace"] is None
+    assert props["range"]["edges"] is None
+    trace = props["per-cpu"]["trace"]
+    assert trace["length"] == 3
+    assert trace["message"] == (
+        "rv: monitor lock does not allow event lock_acquire on state locked on cpu0"
+    )
+    assert trace["monitor"] == [
+        {"cpu0": "unlocked", "cpu1": "unlocked"},
+        {"cpu0": "locked", "cpu1": "unlocked"},
+        {"cpu0": "locked", "cpu1": "unlocked"},
+        {"cpu0": "locked", "cpu1": "unlocked"},
+    ]
+    assert [s["action"] for s in trace["steps"]] == ["lock", "migrate", "lock"]
+    assert props["global"]["trace"]["monitor"] == [
+        {"global": "unlocked"},
+        {"global": "locked"},
+        {"global": "locked"},
+    ]
+    # a start row's instance before it starts, and an untaken edge with a silent event
+    path = write(tmp_path, {"m.yaml": STARTS.replace("START", "true"), "wip.dot": WIP})
+    doc = json.loads(run_cli("verify", path, "--format", "json")[1])
+    jsonschema.validate(doc, SCHEMA)
+    (wip,) = [p for p in doc["models"][0]["properties"] if p["id"] == "wip"]
+    assert wip["trace"]["monitor"] == [
+        {"cpu0": "-"},
+        {"cpu0": "preemptive"},
+        {"cpu0": "preemptive"},
+    ]
+    assert wip["edges"] == {"taken": 0, "total": 3, "untaken": list(ALL_WIP), "silent": []}
+
+
+def test_the_results_cache_keys_on_the_automaton_text(tmp_path: Path) -> None:
+    path = write(tmp_path, {"m.yaml": DEFAULT_EVENT, "wip.dot": WIP})
+    cache = str(tmp_path / "cache")
+    first = check(path, cache_dir=cache)
+    assert not first.cached
+    assert verdicts(first) == {"wip": ("violated", 1)}
+    again = check(path, cache_dir=cache)
+    assert again.cached
+    assert again == first
+    assert prop(again, "wip").trace == prop(first, "wip").trace
+    # the wakeup allowed while preemptive too: the model's files are unchanged, the verdict
+    # changes
+    lenient = WIP.replace("}\n", '\t"preemptive" -> "preemptive" [ label = "sched_waking" ];\n}\n')
+    (tmp_path / "wip.dot").write_text(lenient)
+    changed = check(path, cache_dir=cache)
+    assert not changed.cached
+    assert verdicts(changed) == {"wip": ("holds", None)}
+    assert prop(changed, "wip").edges == EdgeCoverage(4, 4, (), ())
+    # and back: the first entry again
+    (tmp_path / "wip.dot").write_text(WIP)
+    back = check(path, cache_dir=cache)
+    assert back.cached
+    assert verdicts(back) == {"wip": ("violated", 1)}
