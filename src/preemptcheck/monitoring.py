@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model.ir import Property, PropKind
 from preemptcheck.monitors.product import ProductLimit, check_monitor
-from preemptcheck.monitors.semantics import MonitorSemantics
+from preemptcheck.monitors.semantics import Emitted, MonitorSemantics, emitted
 from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Strength, Verdict
+from preemptcheck.system import State, StepLabel
 from preemptcheck.trace import replay
 
 
@@ -45,6 +47,23 @@ def judge_monitors(
     out = list(result.properties)
     warnings = list(result.warnings)
     labels = [s.label for s in explorer.ts.steps]
+    states: dict[int, State] = {}  # unpacked once for every monitor
+
+    def unpack(packed: int) -> State:
+        st = states.get(packed)
+        if st is None:
+            st = states[packed] = explorer.layout.unpack(packed)
+        return st
+
+    emits: dict[int, Emitted] = {}  # per graph edge, computed once for every monitor
+
+    def events(e: int, st: State) -> Emitted:
+        got = emits.get(e)
+        if got is None:
+            assert graph is not None
+            got = emits[e] = emitted(explorer.ts.model, st, labels[graph.sid[e]])
+        return got
+
     for pi, prop in enumerate(model.properties):
         if prop.kind != PropKind.MONITOR:
             continue
@@ -53,7 +72,9 @@ def judge_monitors(
             out[pi] = dataclasses.replace(unknown, reason=reason or "")
             continue
         try:
-            out[pi] = _monitor(prop, explorer, graph, labels, out[pi], max_states, deadline)
+            out[pi] = _monitor(
+                prop, explorer, graph, unpack, events, labels, out[pi], max_states, deadline
+            )
         except ProductLimit as exc:
             out[pi] = dataclasses.replace(unknown, reason=str(exc))
             continue
@@ -74,7 +95,9 @@ def _monitor(
     prop: Property,
     explorer: Explorer,
     graph: StateGraph,
-    labels: list,  # type: ignore[type-arg]
+    unpack: Callable[[int], State],
+    events: Callable[[int, State], Emitted],
+    labels: list[StepLabel],
     base: PropertyResult,
     max_states: int | None,
     deadline: float | None,
@@ -84,10 +107,11 @@ def _monitor(
     run = check_monitor(
         sem,
         graph,
-        explorer.layout.unpack,
+        unpack,
         labels,
         max_states=max_states,
         deadline=deadline,
+        events=events,
     )
     automaton = prop.monitor.automaton
     untaken = tuple(

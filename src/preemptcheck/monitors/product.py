@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from preemptcheck import interrupt
 from preemptcheck.engines.graph import StateGraph
-from preemptcheck.monitors.semantics import Delivery, MonitorSemantics
+from preemptcheck.monitors.semantics import Delivery, Emitted, MonitorSemantics
 from preemptcheck.system import State, StepLabel
 from preemptcheck.trace import Trace
 
@@ -42,7 +42,9 @@ def check_monitor(
     *,
     max_states: int | None = None,
     deadline: float | None = None,
+    events: Callable[[int, State], Emitted] | None = None,
 ) -> MonitorRun:
+    """`events(e, st)`: the events graph edge e emits from st, shared by every monitor."""
     run = MonitorRun()
     cache: dict[int, list[Delivery]] = {}
     start = (0, sem.initial())
@@ -64,7 +66,8 @@ def check_monitor(
             if dl is None:
                 if st is None:
                     st = unpack(graph.states[v])
-                dl = cache[e] = sem.deliveries(st, labels[graph.sid[e]])
+                emits = events(e, st) if events is not None else None
+                dl = cache[e] = sem.deliveries(st, labels[graph.sid[e]], emits)
             cur = mstates
             bad: str | None = None
             for d in dl:

@@ -18,13 +18,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from preemptcheck.expr.ast import Value
+from preemptcheck.expr.ast import Value, VarInfo
 from preemptcheck.expr.evaluate import EvalError, Reader, evaluate
 from preemptcheck.model.ir import Action, Model, Monitor, Translation
 from preemptcheck.monitors.dot import Automaton, Comparison, Edge
 from preemptcheck.system import State, StepLabel
 
 NOT_MONITORING = -1
+
+# the kernel events a step emits, in order, with their attributes
+Emitted = tuple[tuple[str, tuple[tuple[str, Value], ...]], ...]
+
+
+def emitted(model: Model, st: State, label: StepLabel) -> Emitted:
+    """The events the step `label` emits from the state `st` (conditions and attributes
+    evaluated in `st`, with the step's CPU as self and its bindings)."""
+    action = model.action(label.action)
+    index = {v.name: i for i, v in enumerate(model.vars)}
+
+    def read(var: VarInfo, idx: Value | None) -> Value:
+        value = st.values[index[var.name]]
+        if idx is None:
+            return value  # type: ignore[no-any-return]
+        assert var.index is not None
+        return value[var.index.values.index(idx)]  # type: ignore[no-any-return]
+
+    env: dict[str, Value] = {"self": label.cpu, **dict(label.bindings)}
+    out = []
+    for em in action.steps[label.step].emits:
+        if em.cond is not None and not evaluate(em.cond, read, env):
+            continue
+        out.append((em.event, tuple((name, evaluate(e, read, env)) for name, e in em.attrs)))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +100,18 @@ class MonitorSemantics:
 
     # ------------------------------------------------------------ what a step delivers
 
-    def deliveries(self, st: State, label: StepLabel) -> list[Delivery]:
+    def deliveries(
+        self, st: State, label: StepLabel, events: Emitted | None = None
+    ) -> list[Delivery]:
+        """What the step delivers to the monitor's instances; `events`: the step's
+        emitted events when already known (emitted() is the same for every monitor)."""
         action: Action = self.actions[label.action]
-        read = self._reader(st)
-        env0: dict[str, Value] = {"self": label.cpu, **dict(label.bindings)}
         out: list[Delivery] = []
-        for em in action.steps[label.step].emits:
-            if em.cond is not None and not evaluate(em.cond, read, env0):
-                continue
-            attrs = {name: evaluate(e, read, env0) for name, e in em.attrs}
+        for event, attrs in emitted(self.model, st, label) if events is None else events:
             for row in self.monitor.table:
-                if row.actions or row.source != em.event:
+                if row.actions or row.source != event:
                     continue
-                self._deliver(row, st, label, {"self": label.cpu, **attrs}, out)
+                self._deliver(row, st, label, {"self": label.cpu, **dict(attrs)}, out)
         for row in self.monitor.table:
             if action.name in row.actions:
                 self._deliver(row, st, label, {"self": label.cpu}, out)
