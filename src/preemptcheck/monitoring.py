@@ -82,11 +82,16 @@ def judge_monitors(
             out[pi] = dataclasses.replace(unknown, reason=f"cannot be evaluated: {exc}")
             continue
         cov = out[pi].edges
-        if cov is not None and cov.untaken and out[pi].verdict == Verdict.HOLDS:
+        if cov is None or prop.monitor is None:
+            continue
+        name = prop.monitor.automaton.name
+        explained = dict(prop.monitor.untaken)
+        unexplained = [e for e in cov.untaken if e not in explained]
+        if unexplained and out[pi].verdict == Verdict.HOLDS:
             warnings.append(
-                f"monitor property {prop.id}: {len(cov.untaken)} of {cov.total} edges of "
-                f"{prop.monitor.automaton.name if prop.monitor else '?'} are never taken "
-                f"({', '.join(cov.untaken)}): the model does not exercise them"
+                f"monitor property {prop.id}: {len(unexplained)} of {cov.total} edges of "
+                f"{name} are never taken ({', '.join(unexplained)}): the model does not "
+                "exercise them"
             )
     return dataclasses.replace(result, properties=tuple(out), warnings=tuple(warnings))
 
@@ -120,7 +125,10 @@ def _monitor(
         if (e.src, e.event) not in run.taken
     )
     silent = tuple(e for e in automaton.events if e not in run.delivered)
-    cov = EdgeCoverage(len(automaton.edges) - len(untaken), len(automaton.edges), untaken, silent)
+    reasons = tuple((e, why) for e, why in prop.monitor.untaken if e in untaken)
+    cov = EdgeCoverage(
+        len(automaton.edges) - len(untaken), len(automaton.edges), untaken, silent, reasons
+    )
     if run.violation is not None:
         trace = dataclasses.replace(run.violation, message=run.message)
         replay(explorer.ts.model, prop, trace)

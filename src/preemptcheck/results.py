@@ -43,6 +43,7 @@ class EdgeCoverage:
     total: int
     untaken: tuple[str, ...]  # `src -event-> dst`, in the automaton's order
     silent: tuple[str, ...] = ()  # automaton events no step of the model delivers
+    reasons: tuple[tuple[str, str], ...] = ()  # untaken edges the property explains
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,6 +153,8 @@ class Monitor:
     per: str  # one of MONITOR_TYPES
     table: tuple[Translation, ...]
     bind: tuple[tuple[str, Expr], ...] = ()
+    # edges (`src -event-> dst`) the model is known not to take, each with the reason
+    untaken: tuple[tuple[str, str], ...] = ()
 
     @property
     def starts(self) -> bool:

@@ -95,7 +95,58 @@ def build_monitor(
     bind = _bind(fields.get("bind"), automaton, scope, diags, path, mnode)
     if bind is None:
         return None
-    return Monitor(automaton, per, table, bind)
+    untaken = _untaken(fields.get("untaken"), automaton, diags, path)
+    if untaken is None:
+        return None
+    return Monitor(automaton, per, table, bind, untaken)
+
+
+def edge_name(src: str, event: str, dst: str) -> str:
+    return f"{src} -{event}-> {dst}"
+
+
+def _untaken(
+    node: Node | None, automaton: Automaton, diags: Collector, path: str
+) -> tuple[tuple[str, str], ...] | None:
+    """`untaken: {EDGE | EVENT: reason}`: edges the model cannot take, and why (an event
+    names all its edges). Listed edges are not warned about; a listed edge that some run
+    takes is."""
+    if node is None:
+        return ()
+    if not node.is_map:
+        diags.error(
+            Code.WRONG_TYPE,
+            "untaken: expected {'src -event-> dst' or event: reason}",
+            node.span,
+            f"{path}.untaken",
+        )
+        return None
+    names = {edge_name(e.src, e.event, e.dst): e for e in automaton.edges}
+    out: list[tuple[str, str]] = []
+    for key, vnode in node.value.items():
+        kpath = f"{path}.untaken"
+        if not isinstance(vnode.value, str) or not vnode.value.strip():
+            diags.error(Code.WRONG_TYPE, f"untaken: '{key}' needs its reason", vnode.span, kpath)
+            return None
+        if key in names:
+            out.append((key, vnode.value.strip()))
+        elif key in automaton.events:
+            out.extend(
+                (edge_name(e.src, e.event, e.dst), vnode.value.strip())
+                for e in automaton.edges
+                if e.event == key
+            )
+        else:
+            diags.error(
+                Code.UNKNOWN_NAME,
+                f"untaken: '{key}' is neither an edge ('src -event-> dst') nor an event of "
+                f"monitor {automaton.name}",
+                node.key_spans[key],
+                kpath,
+                did_you_mean(key, [*names, *automaton.events]),
+            )
+            return None
+    return tuple(dict(out).items())
 
 
 def _timeless(automaton: Automaton, diags: Collector, path: str) -> bool:

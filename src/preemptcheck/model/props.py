@@ -34,6 +34,7 @@ PROPERTY_KEYS = (
     "events",
     "per",
     "bind",
+    "untaken",
 )
 KINDS = ("invariant", "never", "reachable", "leads_to", "monitor")
 
@@ -81,7 +82,7 @@ def build_property(
         return None
     kind = kinds[0]
     skip: str | None = None
-    for extra in ("within", "fair", "events", "per", "bind"):
+    for extra in ("within", "fair", "events", "per", "bind", "untaken"):
         owner = "leads_to" if extra in ("within", "fair") else "monitor"
         if extra in fields and kind != owner:
             diags.error(

@@ -141,6 +141,7 @@ def _prop(model: Model, p: PropertyResult) -> dict[str, Any]:
             "total": p.edges.total,
             "untaken": list(p.edges.untaken),
             "silent": list(p.edges.silent),
+            "reasons": dict(p.edges.reasons),
         }
         if p.edges is not None
         else None,
