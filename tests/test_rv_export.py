@@ -498,6 +498,23 @@ def test_per_task_without_current_task_is_exit_2(tmp_path: Path) -> None:
     assert code == 2
     assert f"{path}: error[PC203]: --per task: model tasks has no variable with role " in text
     assert not out.exists()
+    odd = """
+    model: odd
+    tasks: [A, B]
+    vars:
+      curr: {type: enum, of: tasks, index: tasks, init: A, role: current_task}
+    actions:
+      switch:
+        do:
+          curr[A]: B if curr[A] == A else A
+        event: sched_switch
+    """
+    path = write_model(tmp_path, odd, "odd.yaml")
+    code, text = run("rv-export", path, "--events", "sched_switch", "--per", "task")
+    assert code == 2, text
+    assert "indexes its current_task variable curr by tasks" in text
+    code, text = run("rv-export", path, "--events", "sched_switch", "--per", "cpu")
+    assert code == 0, text  # per CPU it is not needed (state names do without it)
 
 
 @pytest.mark.parametrize("where", ["dir", "under-a-file", "too-long"])

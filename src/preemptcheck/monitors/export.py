@@ -185,15 +185,22 @@ def _check_events(model: Model, events: Sequence[str]) -> tuple[str, ...]:
 
 
 def _current_task(model: Model, per: str) -> Var | None:
+    """The variable with role current_task, when it says which task each CPU runs (indexed
+    by cpus, or one for every CPU)."""
     current = model.role("current_task")
-    if per == "task" and current is None:
+    why = None
+    if current is None:
+        why = "has no variable with role current_task (the task each CPU runs)"
+    elif current.info.index is not None and not current.info.index.is_cpus:
+        why = f"indexes its current_task variable {current.name} by {current.info.index.name}"
+        current = None
+    if per == "task" and why is not None:
         raise UsageError(
             [
                 Diagnostic(
                     Code.BAD_OPTION,
-                    f"--per task: model {model.name} has no variable with role current_task "
-                    "(the task each CPU runs), so an event cannot be given to a task; "
-                    "declare one, or export --per cpu or --per global",
+                    f"--per task: model {model.name} {why}, so an event cannot be given to "
+                    "a task; export --per cpu or --per global",
                     Span(model.file, 0, 0),
                 )
             ]
