@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from preemptcheck import interrupt
 from preemptcheck.engines.graph import StateGraph
-from preemptcheck.monitors.semantics import Delivery, Emitted, MonitorSemantics
+from preemptcheck.monitors.semantics import NOT_MONITORING, Delivery, Emitted, MonitorSemantics
 from preemptcheck.system import State, StepLabel
 from preemptcheck.trace import Trace
 
@@ -44,14 +44,29 @@ def check_monitor(
     deadline: float | None = None,
     events: Callable[[int, State], Emitted] | None = None,
 ) -> MonitorRun:
-    """`events(e, st)`: the events graph edge e emits from st, shared by every monitor."""
+    """`events(e, st)`: the events graph edge e emits from st, shared by every monitor.
+
+    What a step does to the instances depends on the step alone, so each graph edge gets
+    its effect once: per instance it delivers to, a table from that instance's state to the
+    state after the step's deliveries (or VIOLATION), built with MonitorSemantics.react.
+    Instances are independent (a delivery reads and writes its own instance only), so the
+    search composes the tables; a violating step's message is recomputed in full order."""
     run = MonitorRun()
-    cache: dict[int, list[Delivery]] = {}
-    start = (0, sem.initial())
-    index = {start: 0}
-    nodes = [start]
+    effects = _Effects(sem)
+    n = len(sem.instances)
+    base = len(sem.automaton.states) + 1  # an instance state, or NOT_MONITORING as base - 1
+    weights = [base**i for i in range(n)]
+    start = sum(_code(s, base) * w for s, w in zip(sem.initial(), weights, strict=True))
+    edge_effect: list[tuple[_Effect, ...] | None] = [None] * len(graph.dst)
+    known = bytearray(len(graph.dst))
+    index = {(0, start): 0}
+    nodes = [(0, start)]
     parent = [-1]
     via = [-1]
+    seen: set[tuple[int, int, int]] = set()  # (effect id, instance, state) taken
+    dst, states_, sid, off = graph.dst, graph.states, graph.sid, graph.off
+    sources = {row.source for row in sem.monitor.table if not row.actions}
+    selected = {a for row in sem.monitor.table for a in row.actions}
     i = 0
     while i < len(nodes):
         if i % POLL == 0:
@@ -59,32 +74,42 @@ def check_monitor(
                 raise ProductLimit(interrupt.reason() or "interrupted")
             if deadline is not None and time.monotonic() > deadline:
                 raise ProductLimit("timeout reached")
-        v, mstates = nodes[i]
-        st: State | None = None
-        for e in graph.edges(v):
-            dl = cache.get(e)
-            if dl is None:
-                if st is None:
-                    st = unpack(graph.states[v])
+        v, code = nodes[i]
+        for e in range(off[v], off[v + 1]):
+            if not known[e]:
+                st = unpack(states_[v])
+                label = labels[sid[e]]
                 emits = events(e, st) if events is not None else None
-                dl = cache[e] = sem.deliveries(st, labels[graph.sid[e]], emits)
-            cur = mstates
-            bad: str | None = None
-            for d in dl:
-                run.delivered.add(d.event)
-                r = sem.react(cur, d)
-                if r.violation is not None:
-                    bad = r.violation
-                    break
-                if r.edge is not None:
-                    run.taken.add((r.edge.src, r.edge.event))
-                cur = r.states
-            if bad is not None:
+                if (
+                    emits is not None
+                    and label.action not in selected
+                    and not any(ev in sources for ev, _ in emits)
+                ):
+                    edge_effect[e] = None  # nothing for this monitor
+                else:
+                    edge_effect[e] = effects.of(sem.deliveries(st, label, emits))
+                known[e] = 1
+            eff = edge_effect[e]
+            after = code
+            bad = False
+            if eff is not None:
+                for fid, inst, table in eff:
+                    w = weights[inst]
+                    cur = (code // w) % base
+                    nxt = table[cur]
+                    if nxt == VIOLATION:
+                        bad = True
+                        break
+                    seen.add((fid, inst, cur))
+                    after += (nxt - cur) * w
+            if bad:  # the step's own order decides what arrived before the violation
+                _violating_step(sem, run, unpack(states_[v]), labels[sid[e]], code, weights, base)
                 if run.violation is None:
-                    run.message = bad
-                    run.violation = _trace(sem, graph, unpack, labels, nodes, parent, via, i, e)
+                    run.violation, run.message = _violation(
+                        sem, graph, unpack, labels, nodes, parent, via, i, e, weights, base
+                    )
                 continue
-            node = (graph.dst[e], cur)
+            node = (dst[e], after)
             k = index.setdefault(node, len(nodes))
             if k == len(nodes):
                 if max_states is not None and k >= max_states:
@@ -94,7 +119,115 @@ def check_monitor(
                 via.append(e)
         i += 1
     run.states = len(nodes)
+    for key in seen:
+        run.taken.update(effects.taken[key])
+        run.delivered.update(effects.events[key[0]])
     return run
+
+
+def _decode(code: int, weights: list[int], base: int) -> tuple[int, ...]:
+    return tuple(
+        NOT_MONITORING if (code // w) % base == base - 1 else (code // w) % base for w in weights
+    )
+
+
+def _violating_step(
+    sem: MonitorSemantics,
+    run: MonitorRun,
+    st: State,
+    label: StepLabel,
+    code: int,
+    weights: list[int],
+    base: int,
+) -> None:
+    """Coverage of a violating step: the deliveries before the violating one, in order."""
+    cur = _decode(code, weights, base)
+    for d in sem.deliveries(st, label):
+        run.delivered.add(d.event)
+        r = sem.react(cur, d)
+        if r.violation is not None:
+            return
+        if r.edge is not None:
+            run.taken.add((r.edge.src, r.edge.event))
+        cur = r.states
+
+
+VIOLATION = -2
+_Effect = tuple[int, int, tuple[int, ...]]  # (effect id, instance, state -> state or VIOLATION)
+
+
+def _code(state: int, base: int) -> int:
+    return base - 1 if state == NOT_MONITORING else state
+
+
+class _Effects:
+    """Effects of delivery lists, built once per distinct list."""
+
+    def __init__(self, sem: MonitorSemantics) -> None:
+        self.sem = sem
+        self.cache: dict[tuple[Delivery, ...], tuple[_Effect, ...] | None] = {}
+        self.taken: dict[tuple[int, int, int], tuple[tuple[str, str], ...]] = {}
+        self.events: list[frozenset[str]] = []  # per effect id: the events it delivers
+
+    def of(self, dl: list[Delivery]) -> tuple[_Effect, ...] | None:
+        key = tuple(dl)
+        if key in self.cache:
+            return self.cache[key]
+        out: list[_Effect] = []
+        n = len(self.sem.instances)
+        nstates = len(self.sem.automaton.states)
+        for inst in dict.fromkeys(d.instance for d in dl):
+            mine = [d for d in dl if d.instance == inst]
+            fid = len(self.events)
+            self.events.append(frozenset(d.event for d in mine))
+            table: list[int] = []
+            for cur in range(nstates + 1):
+                vec = [0] * n
+                vec[inst] = NOT_MONITORING if cur == nstates else cur
+                states = tuple(vec)
+                taken: list[tuple[str, str]] = []
+                for d in mine:
+                    r = self.sem.react(states, d)
+                    if r.violation is not None:
+                        table.append(VIOLATION)
+                        break
+                    if r.edge is not None:
+                        taken.append((r.edge.src, r.edge.event))
+                    states = r.states
+                else:
+                    after = states[inst]
+                    table.append(nstates if after == NOT_MONITORING else after)
+                self.taken[(fid, inst, cur)] = tuple(taken)
+            out.append((fid, inst, tuple(table)))
+        self.cache[key] = tuple(out) if out else None
+        return self.cache[key]
+
+
+def _violation(
+    sem: MonitorSemantics,
+    graph: StateGraph,
+    unpack: Callable[[int], State],
+    labels: list[StepLabel],
+    nodes: list[tuple[int, int]],
+    parent: list[int],
+    via: list[int],
+    last: int,
+    edge: int,
+    weights: list[int],
+    base: int,
+) -> tuple[Trace, str]:
+    """The trace to the violating step, and the message of its first violating delivery
+    (in the step's own order)."""
+    decode = [_decode(code, weights, base) for _, code in nodes]
+    trace = _trace(sem, graph, unpack, labels, nodes, decode, parent, via, last, edge)
+    cur = decode[last]
+    st = unpack(graph.states[nodes[last][0]])
+    for d in sem.deliveries(st, labels[graph.sid[edge]]):
+        r = sem.react(cur, d)
+        if r.violation is not None:
+            return trace, r.violation
+        cur = r.states
+    raise AssertionError("a violating step that violates nothing")
 
 
 def _trace(
@@ -102,7 +235,8 @@ def _trace(
     graph: StateGraph,
     unpack: Callable[[int], State],
     labels: list[StepLabel],
-    nodes: list[tuple[int, tuple[int, ...]]],
+    nodes: list[tuple[int, int]],
+    decode: list[tuple[int, ...]],
     parent: list[int],
     via: list[int],
     last: int,
@@ -116,7 +250,7 @@ def _trace(
     chain.reverse()
     edges = [via[k] for k in chain[1:]] + [edge]
     states = [graph.states[nodes[k][0]] for k in chain] + [graph.states[graph.dst[edge]]]
-    shown = [sem.show(nodes[k][1]) for k in chain]
+    shown = [sem.show(decode[k]) for k in chain]
     shown.append(shown[-1])  # the violating step moves no instance
     return Trace(
         tuple(unpack(p) for p in states),

@@ -30,11 +30,20 @@ NOT_MONITORING = -1
 Emitted = tuple[tuple[str, tuple[tuple[str, Value], ...]], ...]
 
 
+_LAST_INDEX: list[tuple[Model, dict[str, int]]] = []  # the last model's, kept alone
+
+
+def _var_index(model: Model) -> dict[str, int]:
+    if not _LAST_INDEX or _LAST_INDEX[0][0] is not model:
+        _LAST_INDEX[:] = [(model, {v.name: i for i, v in enumerate(model.vars)})]
+    return _LAST_INDEX[0][1]
+
+
 def emitted(model: Model, st: State, label: StepLabel) -> Emitted:
     """The events the step `label` emits from the state `st` (conditions and attributes
     evaluated in `st`, with the step's CPU as self and its bindings)."""
     action = model.action(label.action)
-    index = {v.name: i for i, v in enumerate(model.vars)}
+    index = _var_index(model)
 
     def read(var: VarInfo, idx: Value | None) -> Value:
         value = st.values[index[var.name]]
