@@ -31,12 +31,12 @@ def bundled() -> list[ModelResult]:
     return models
 
 
-def _monitors(m: ModelResult) -> dict[str, tuple[str, int, int, tuple[str, ...]]]:
+def _monitors(m: ModelResult) -> dict[str, tuple[str, int, int, frozenset[str]]]:
     out = {}
     for p in m.properties:
         if p.kind == PropKind.MONITOR:
             assert p.edges is not None, p.id
-            out[p.id] = (p.verdict.value, p.edges.taken, p.edges.total, p.edges.untaken)
+            out[p.id] = (p.verdict.value, p.edges.taken, p.edges.total, frozenset(p.edges.untaken))
     return out
 
 

@@ -70,8 +70,11 @@ def bug_lines(model: Model, prop: Property, label: StepLabel, pre: State) -> lis
     if prop.kind != PropKind.NEVER:
         return []
     action = model.action(label.action)
+    # tag sleep: __might_resched(); tag schedule (or schedule_debug, for a model whose
+    # __schedule() entry and switch are separate steps): schedule_debug()
+    tags = ["schedule" if t == "schedule_debug" else t for t in action.tags]
     kinds = [t for t in ("sleep", "schedule") if f"tag:{t}" in prop.selector]
-    kinds += [t for t in ("sleep", "schedule") if t in action.tags and t not in kinds]
+    kinds += [t for t in ("sleep", "schedule") if t in tags and t not in kinds]
     pcv = model.role("preempt_count")
     if not kinds or pcv is None:
         return []
