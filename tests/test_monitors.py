@@ -1277,6 +1277,70 @@ def test_untaken_edges_of_a_monitor_that_holds_warn_and_fail_strict(tmp_path: Pa
     assert prop(result, "wip").edges == EdgeCoverage(3, 3, (), ())
 
 
+def test_untaken_edges_explained_by_the_property_are_no_warning(tmp_path: Path) -> None:
+    quiet = DEFAULT_EVENT.replace("do: {}", "do: {}\n        event: false")
+    why = "wakeups are not modelled"
+    for key in ("non_preemptive -sched_waking-> non_preemptive", "sched_waking"):
+        text = quiet.replace(
+            "wip: {monitor: wip.dot}",
+            f"wip:\n        monitor: wip.dot\n        untaken: {{'{key}': {why}}}",
+        )
+        path = write(tmp_path, {"m.yaml": text, "wip.dot": WIP})
+        result = check(path)
+        assert result.warnings == ()
+        assert prop(result, "wip").edges == EdgeCoverage(
+            2, 3, (ALL_WIP[1],), ("sched_waking",), ((ALL_WIP[1], why),)
+        )
+        assert run_cli("verify", path, "--strict")[0] == 0
+        doc = json.loads(run_cli("verify", path, "--format", "json")[1])
+        jsonschema.validate(doc, SCHEMA)
+        (wip,) = [p for p in doc["models"][0]["properties"] if p["id"] == "wip"]
+        assert wip["edges"]["reasons"] == {ALL_WIP[1]: why}
+    # an edge that is not the automaton's
+    text = quiet.replace(
+        "wip: {monitor: wip.dot}",
+        "wip:\n        monitor: wip.dot\n        untaken: {'preemptive -sched_waking-> x': no}",
+    )
+    path = write(tmp_path, {"m.yaml": text})
+    assert diagnostics(path) == [("PC103", "m.yaml", 17, 15, "properties.wip.untaken")]
+
+
+def test_a_product_over_the_limit_or_a_failing_model_leaves_the_monitor_unknown(
+    tmp_path: Path,
+) -> None:
+    model = """
+        model: cycle
+        vars:
+          x: {type: int, range: [0, 2]}
+        actions:
+          inc:
+            do: {x: NEXT}
+            emit: [a]
+        properties:
+          toggle: {monitor: toggle.dot}
+    """
+    toggle = automaton("idle", [("idle", "a", "mid"), ("mid", "a", "idle")])
+    path = write(tmp_path, {"m.yaml": model.replace("NEXT", "(x + 1) % 3"), "toggle.dot": toggle})
+    # a cycle of 3 states and one of 2: the product has 6 states (the graph 3)
+    assert prop(check(path), "toggle").reason == "6 product states"
+    p = prop(check(path, max_states=6), "toggle")
+    assert (p.verdict, p.reason) == (Verdict.HOLDS, "6 product states")
+    p = prop(check(path, max_states=5), "toggle")
+    assert (p.verdict, p.reason, p.edges) == (
+        Verdict.UNKNOWN,
+        "state limit reached (5 product states)",
+        None,
+    )
+    # the third inc leaves the range: the monitor is not judged on a model that fails
+    result = check(write(tmp_path, {"m.yaml": model.replace("NEXT", "x + 1")}))
+    assert prop(result, "range").verdict == Verdict.VIOLATED
+    p = prop(result, "toggle")
+    assert (p.verdict, p.reason) == (
+        Verdict.UNKNOWN,
+        "not checked: some steps of the model fail (see the range property)",
+    )
+
+
 def test_the_symbolic_engine_leaves_monitors_to_the_explicit_graph(tmp_path: Path) -> None:
     path = write(tmp_path, {"m.yaml": STARTS.replace("START", "run"), "wip.dot": WIP})
     explicit = check(path)
@@ -1300,7 +1364,13 @@ def test_json_output_has_edges_and_the_monitor_column(tmp_path: Path) -> None:
     jsonschema.validate(doc, SCHEMA)
     props = {p["id"]: p for p in doc["models"][0]["properties"]}
     assert props["per-task"]["kind"] == "monitor"
-    assert props["per-task"]["edges"] == {"taken": 2, "total": 2, "untaken": [], "silent": []}
+    assert props["per-task"]["edges"] == {
+        "taken": 2,
+        "total": 2,
+        "untaken": [],
+        "silent": [],
+        "reasons": {},
+    }
     assert props["per-task"]["trace"] is None
     assert props["range"]["edges"] is None
     trace = props["per-cpu"]["trace"]
@@ -1330,7 +1400,13 @@ def test_json_output_has_edges_and_the_monitor_column(tmp_path: Path) -> None:
         {"cpu0": "preemptive"},
         {"cpu0": "preemptive"},
     ]
-    assert wip["edges"] == {"taken": 0, "total": 3, "untaken": list(ALL_WIP), "silent": []}
+    assert wip["edges"] == {
+        "taken": 0,
+        "total": 3,
+        "untaken": list(ALL_WIP),
+        "silent": [],
+        "reasons": {},
+    }
 
 
 def test_the_results_cache_keys_on_the_automaton_text(tmp_path: Path) -> None:
