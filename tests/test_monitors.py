@@ -1341,6 +1341,34 @@ def test_a_product_over_the_limit_or_a_failing_model_leaves_the_monitor_unknown(
     )
 
 
+def test_coverage_of_a_violating_step_stops_at_the_violation(tmp_path: Path) -> None:
+    # cpu1's step sends x to itself, y to cpu0, then z to itself. In order: x takes
+    # s0 -x-> s1 on cpu1, y has no edge on cpu0 (the violation), and z never arrives.
+    model = """
+        model: interleaved
+        cpus: 2
+        vars:
+          done: {type: bool}
+        actions:
+          step:
+            on: 1
+            when: not done
+            do: {done: true}
+            emit: [x, y, z]
+        properties:
+          mon:
+            monitor: xyz.dot
+            events:
+              y: {on: y, cpu: 0}
+    """
+    xyz = automaton("s0", [("s0", "x", "s1"), ("s1", "z", "s0"), ("s1", "y", "s1")])
+    p = prop(check(write(tmp_path, {"m.yaml": model, "xyz.dot": xyz})), "mon")
+    assert p.verdict == Verdict.VIOLATED
+    assert p.reason == "rv: monitor xyz does not allow event y on state s0 on cpu0"
+    assert labels(p) == ["step@cpu1"]
+    assert p.edges == EdgeCoverage(1, 3, ("s1 -z-> s0", "s1 -y-> s1"), ("z",))
+
+
 def test_the_symbolic_engine_leaves_monitors_to_the_explicit_graph(tmp_path: Path) -> None:
     path = write(tmp_path, {"m.yaml": STARTS.replace("START", "run"), "wip.dot": WIP})
     explicit = check(path)

@@ -92,6 +92,7 @@ def check_monitor(
             eff = edge_effect[e]
             after = code
             bad = False
+            taken: list[tuple[int, int, int]] = []
             if eff is not None:
                 for fid, inst, table in eff:
                     w = weights[inst]
@@ -100,15 +101,18 @@ def check_monitor(
                     if nxt == VIOLATION:
                         bad = True
                         break
-                    seen.add((fid, inst, cur))
+                    taken.append((fid, inst, cur))
                     after += (nxt - cur) * w
-            if bad:  # the step's own order decides what arrived before the violation
+            if bad:
+                # the step's own order decides what arrived before the violation (another
+                # instance's whole table may hold deliveries after it)
                 _violating_step(sem, run, unpack(states_[v]), labels[sid[e]], code, weights, base)
                 if run.violation is None:
                     run.violation, run.message = _violation(
                         sem, graph, unpack, labels, nodes, parent, via, i, e, weights, base
                     )
                 continue
+            seen.update(taken)
             node = (dst[e], after)
             k = index.setdefault(node, len(nodes))
             if k == len(nodes):
