@@ -111,11 +111,11 @@ def test_verify_models_folder_lists_every_bundled_model() -> None:
         assert f"models/{mode}.yaml: preempt-{mode} (mode={mode}, MAXNEST=2, " in out
     assert "models/latency.yaml: preemption-latency (mode=full, MAXNEST=1, " in out
     for race in ("fold-remote-rmw", "fold-ipi", "fold-loadstore-irq", "lost-wakeup",
-                 "allow-resched", "in-atomic-no-count"):
+                 "allow-resched", "in-atomic-no-count", "wip-trace-window"):
         assert f"models/races/{race}.yaml: {race} (" in out
     assert "_base.yaml" not in out          # a partial: skipped when a folder is given
     # swept params: fold-ipi for 2 and 3 CPUs, lost-wakeup for 8 choices, latency for 2, ...
-    assert out.rstrip().endswith("12 models in 26 runs, 261 properties: 261 as expected, "
+    assert out.rstrip().endswith("13 models in 28 runs, 332 properties: 332 as expected, "
                                  "0 unexpected, 0 inconclusive")
 
 
