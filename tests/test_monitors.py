@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies
 from typer.testing import CliRunner
 
 from conftest import write_model
@@ -23,8 +25,10 @@ from preemptcheck.check import Options, check_paths
 from preemptcheck.cli import app
 from preemptcheck.errors import InputError
 from preemptcheck.model import load_model
-from preemptcheck.model.ir import PropKind
+from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Verdict
+from preemptcheck.semantics import Reference
+from preemptcheck.system import State, StepLabel
 from preemptcheck.trace import ReplayError, Trace, replay
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1460,3 +1464,433 @@ def test_the_results_cache_keys_on_the_automaton_text(tmp_path: Path) -> None:
     back = check(path, cache_dir=cache)
     assert back.cached
     assert verdicts(back) == {"wip": ("violated", 1)}
+
+
+# ---------------------------------------------------------------- an independent oracle
+#
+# Random small models with emissions, a random automaton (guards on `g`, bound to x) and a
+# random table, written as YAML and .dot, and also kept as Python functions: the oracle
+# below reads the table and the automaton from those, never from the loaded property.
+# Runs of the model are followed step by step on the reference semantics through the
+# automaton stepping written here, twice:
+# * every run, one by one, up to the length where there are more than RUNS of them: no run
+#   violates before the product's shortest trace, and, when that length is reached, runs
+#   of that length violate with the same reactions;
+# * runs kept as the set of configurations (model state, every instance's automaton state)
+#   they end in at each length, a run's future depending only on that: when a length adds
+#   no configuration, every run has been seen, and the verdict, the shortest violation,
+#   the number of configurations (the product's states) and the edges taken are exact.
+
+Fn = Any  # (values, cpu[, attribute]) -> value, as written in the YAML
+
+CONDS: list[tuple[str, Fn]] = [
+    ("x == 0", lambda s, c: s["x"] == 0),
+    ("x > 0", lambda s, c: s["x"] > 0),
+    ("x < 2", lambda s, c: s["x"] < 2),
+    ("f", lambda s, c: s["f"][c]),
+    ("not f", lambda s, c: not s["f"][c]),
+    ("x == 1 or f", lambda s, c: s["x"] == 1 or s["f"][c]),
+]
+ROW_CONDS: list[tuple[str, Fn]] = [
+    ("v == 0", lambda s, c, v: v == 0),
+    ("v > 0", lambda s, c, v: v > 0),
+    ("v != x", lambda s, c, v: v != s["x"]),
+    ("f and v < 2", lambda s, c, v: s["f"][c] and v < 2),
+]
+ATTR_EXPRS: list[tuple[str, Fn]] = [
+    ("x", lambda s, c: s["x"]),
+    ("(x + 1) % 3", lambda s, c: (s["x"] + 1) % 3),
+]
+UPDATES = [
+    {"x": "(x + 1) % 3"},
+    {"x": "0"},
+    {"f": "not f"},
+    {"x": "x + 1 if x < 2 else x", "f": "not f"},
+    {"x": "2 - x"},
+    {},
+]
+GUARDS: list[tuple[str, Fn]] = [
+    ("g == 1", lambda g: g == 1),
+    ("g < 2", lambda g: g < 2),
+    ("g != 0", lambda g: g != 0),
+]
+EVENTS = ("a", "b", "c")
+RUNS = 5_000
+
+
+@dataclasses.dataclass
+class Row:
+    event: str  # the automaton's
+    kind: str  # "kernel" or "actions"
+    source: str  # the kernel event, or the selector as written
+    selected: tuple[str, ...] = ()
+    cond: tuple[str, Fn] | None = None
+    start: str = ""  # "", "start", "run"
+    instance: tuple[str, Fn] | None = None
+    default: bool = False  # not written: the automaton event's own kernel event
+
+
+@dataclasses.dataclass
+class Spec:
+    cpus: int
+    per: str
+    actions: dict[str, list[list[tuple[str, tuple[str, Fn] | None, tuple[str, Fn]]]]]
+    yaml_actions: dict[str, Any]
+    tags: dict[str, tuple[str, ...]]
+    states: list[str]
+    edges: dict[tuple[str, str], tuple[str, tuple[str, Fn] | None]]
+    table: list[Row]  # as written, then the automaton's other events by name
+
+    @property
+    def instances(self) -> tuple[str, ...]:
+        if self.per == "cpu":
+            return tuple(f"cpu{c}" for c in range(self.cpus))
+        return ("A", "B") if self.per == "task" else ("global",)
+
+
+def random_spec(r: Any, *, mixed: bool = False) -> Spec:
+    """A random spec; `mixed`: two instances, and steps whose events go to both (the
+    table's cpu: and task: rows), so that one step's deliveries interleave instances."""
+    cpus = 2 if mixed else r.choice([1, 1, 2])
+    per = r.choice(["cpu", "task"] if mixed else ["cpu", "cpu", "global", "task"])
+    actions: dict[str, Any] = {}
+    yaml_actions: dict[str, Any] = {}
+    tags: dict[str, tuple[str, ...]] = {}
+    for i in range(r.randint(2, 3)):
+        name = f"act{i}"
+        nsteps = 2 if r.random() < 0.25 else 1
+        steps, ysteps = [], []
+        for _ in range(nsteps):
+            emits, yemits = [], []
+            for _ in range(r.choice([2, 3] if mixed else [0, 1, 1, 2, 3])):
+                event = r.choice([*EVENTS, "d"])
+                cond = r.choice(CONDS) if r.random() < 0.4 else None
+                attr = r.choice(ATTR_EXPRS)
+                emits.append((event, cond, attr))
+                yemits.append({"event": event, **({"if": cond[0]} if cond else {}), "v": attr[0]})
+            steps.append(emits)
+            ysteps.append({"do": dict(r.choice(UPDATES)), "emit": yemits})
+        entry: dict[str, Any] = {}
+        if r.random() < 0.5:
+            entry["when"] = r.choice(CONDS)[0]
+        if nsteps == 1:
+            entry.update(ysteps[0])
+        else:
+            entry["steps"] = ysteps
+            entry["event"] = False
+        if r.random() < 0.4:
+            entry["tags"] = ["t"]
+            tags[name] = ("t",)
+        actions[name] = steps
+        yaml_actions[name] = entry
+    if per == "task":  # the other task comes on this CPU
+        actions["switch"] = [[]]
+        yaml_actions["switch"] = {"do": {"curr": "B if curr == A else A"}, "event": False}
+    states = [f"s{i}" for i in range(r.choice([3, 4] if mixed else [2, 3]))]
+    edges: dict[tuple[str, str], Any] = {}
+    for src in states:
+        for event in EVENTS:
+            if r.random() < (0.75 if mixed else 0.6):
+                guard = r.choice(GUARDS) if r.random() < 0.2 else None
+                edges[src, event] = (r.choice(states), guard)
+    if not edges:
+        edges[states[0], "a"] = (states[-1], None)
+    kernel = sorted({e for steps in actions.values() for s in steps for e, _, _ in s})
+    names = sorted(actions)
+    table: list[Row] = []
+    written: set[str] = set()
+    auto_events = sorted({e for _, e in edges})
+    for event in r.sample(auto_events, len(auto_events)):
+        if r.random() < 0.5:
+            continue
+        for _ in range(r.choice([1, 1, 2])):
+            pick = r.random()
+            if pick < 0.6 and kernel:
+                row = Row(event, "kernel", r.choice(kernel))
+                if r.random() < 0.4:
+                    row.cond = r.choice(ROW_CONDS)
+            elif pick < 0.8 and tags:
+                row = Row(event, "actions", "tag:t", tuple(n for n in names if n in tags))
+            else:
+                picked = r.choice(names)
+                if picked in kernel:
+                    continue
+                row = Row(event, "actions", picked, (picked,))
+            row.start = r.choice(["", "", "", "start", "run"])
+            mix = 0.7 if mixed else 0.4
+            if per == "cpu" and cpus == 2 and r.random() < mix:
+                row.instance = r.choice([("0", lambda s, c: 0), ("self", lambda s, c: c)])
+            if per == "task" and r.random() < mix:
+                row.instance = ("B", lambda s, c: "B")
+            table.append(row)
+            written.add(event)
+    for event in auto_events:
+        if event not in written:
+            table.append(Row(event, "kernel", event, default=True))
+    return Spec(cpus, per, actions, yaml_actions, tags, states, edges, table)
+
+
+def spec_files(spec: Spec) -> dict[str, str]:
+    model: dict[str, Any] = {"model": "random", "cpus": spec.cpus}
+    variables: dict[str, Any] = {
+        "x": {"type": "int", "range": [0, 2]},
+        "f": {"type": "bool", "index": "cpus"},
+    }
+    if spec.per == "task":
+        model["tasks"] = ["A", "B"]
+        init = "A" if spec.cpus == 1 else ["A", "B"]
+        variables["curr"] = {
+            "type": "enum",
+            "of": "tasks",
+            "index": "cpus",
+            "init": init,
+            "role": "current_task",
+        }
+    model["vars"] = variables
+    model["actions"] = spec.yaml_actions
+    events: dict[str, list[dict[str, Any]]] = {}
+    for row in spec.table:
+        if row.default:
+            continue
+        entry: dict[str, Any] = {"on": row.source}
+        if row.cond:
+            entry["if"] = row.cond[0]
+        if row.start:
+            entry["start"] = True if row.start == "start" else "run"
+        if row.instance:
+            entry["cpu" if spec.per == "cpu" else "task"] = row.instance[0]
+        events.setdefault(row.event, []).append(entry)
+    monitor: dict[str, Any] = {"monitor": "random.dot", "per": spec.per}
+    if events:
+        monitor["events"] = events
+    if any(guard for _, guard in spec.edges.values()):
+        monitor["bind"] = {"g": "x"}
+    model["properties"] = {"mon": monitor}
+    dot = automaton(
+        spec.states[0],
+        [
+            (src, event + (f";{guard[0]}" if guard else ""), dst)
+            for (src, event), (dst, guard) in spec.edges.items()
+        ],
+    )
+    return {"m.yaml": yaml.safe_dump(model, sort_keys=False), "random.dot": dot}
+
+
+Config = tuple[State, tuple[str | None, ...]]  # None: not monitoring yet
+
+
+class Oracle:
+    """Every run of a spec's model through the spec's automaton and table."""
+
+    def __init__(self, spec: Spec, model: Model) -> None:
+        self.spec = spec
+        self.ref = Reference(model)
+        self.names = [v.name for v in model.vars]
+        self.starts = any(row.start for row in spec.table)
+        self.outcomes: dict[State, list[Any]] = {}
+
+    def values(self, st: State) -> dict[str, Any]:
+        return dict(zip(self.names, st.values, strict=True))
+
+    def successors(self, st: State) -> list[Any]:
+        if st not in self.outcomes:
+            self.outcomes[st] = [o for o in self.ref.outcomes(st) if o.next is not None]
+        return self.outcomes[st]
+
+    def events(self, st: State, label: StepLabel) -> Iterator[tuple[int, str, str, int]]:
+        """(instance, automaton event, start, g) in the order the monitor receives them."""
+        s, cpu = self.values(st), label.cpu
+        for event, cond, attr in self.spec.actions[label.action][label.step]:
+            if cond is None or cond[1](s, cpu):
+                v = attr[1](s, cpu)
+                for row in self.spec.table:
+                    mine = row.kind == "kernel" and row.source == event
+                    if mine and (row.cond is None or row.cond[1](s, cpu, v)):
+                        yield self.instance(row, s, cpu), row.event, row.start, s["x"]
+        for row in self.spec.table:
+            if row.kind == "actions" and label.action in row.selected:
+                yield self.instance(row, s, cpu), row.event, row.start, s["x"]
+
+    def instance(self, row: Row, s: dict[str, Any], cpu: int) -> int:
+        if self.spec.per == "global":
+            return 0
+        if row.instance is not None:
+            who = row.instance[1](s, cpu)
+        else:
+            who = cpu if self.spec.per == "cpu" else s["curr"][cpu]
+        return self.spec.instances.index(who if self.spec.per == "task" else f"cpu{who}")
+
+    def step(
+        self, cfg: tuple[str | None, ...], st: State, label: StepLabel
+    ) -> tuple[tuple[str | None, ...], list[tuple[str, str]], set[str], str | None]:
+        """The instances after the step, the edges taken, the events delivered, and the
+        kernel's reaction when the step violates the automaton."""
+        spec = self.spec
+        taken: list[tuple[str, str]] = []
+        delivered: set[str] = set()
+        cur = list(cfg)
+        for inst, event, start, g in self.events(st, label):
+            delivered.add(event)
+            state = cur[inst]
+            if state is None:
+                if not start:
+                    continue
+                state = spec.states[0]
+                if start == "start":
+                    cur[inst] = state
+                    continue
+            edge = spec.edges.get((state, event))
+            who = ""
+            if spec.per == "task":
+                who = f" with task {spec.instances[inst]}"
+            elif spec.per == "cpu" and spec.cpus > 1:
+                who = f" on cpu{inst}"
+            message = f"rv: monitor random does not allow event {event} on state {state}{who}"
+            if edge is None:
+                return cfg, taken, delivered, message
+            dst, guard = edge
+            if guard is not None and not guard[1](g):
+                return cfg, taken, delivered, f"{message} (guard {guard[0]} is false: g = {g})"
+            taken.append((state, event))
+            cur[inst] = dst
+        return tuple(cur), taken, delivered, None
+
+    def first(self) -> tuple[str | None, ...]:
+        return (None if self.starts else self.spec.states[0],) * len(self.spec.instances)
+
+    def runs(self, limit: int) -> tuple[int | None, int | None, set[str]]:
+        """Every run on its own (none merged with another), length by length up to
+        `limit` while there are at most RUNS: the length all runs were followed to (None:
+        every run ended), and the shortest violation among them (None: none) with its
+        reactions."""
+        level: list[Config] = [(self.ref.initial(), self.first())]
+        length = 0
+        while len(level) <= RUNS and length < limit:
+            if not level:
+                return None, None, set()
+            longer: list[Config] = []
+            bad: set[str] = set()
+            for st, cfg in level:
+                for o in self.successors(st):
+                    nxt, _, _, reaction = self.step(cfg, st, o.label)
+                    if reaction is not None:
+                        bad.add(reaction)
+                    else:
+                        longer.append((o.next, nxt))
+            length += 1
+            if bad:
+                return length, length, bad
+            level = longer
+        return length, None, set()
+
+    def explore(self) -> tuple[int | None, set[str], int, int, set[tuple[str, str]], set[str]]:
+        """The shortest violation's length and reactions (or None), the configurations
+        every run reaches, the length after which runs reach no new one, the edges taken
+        and the events delivered."""
+        seen: set[Config] = {(self.ref.initial(), self.first())}
+        ends = set(seen)
+        shortest: int | None = None
+        messages: set[str] = set()
+        taken: set[tuple[str, str]] = set()
+        delivered: set[str] = set()
+        length = 0
+        while ends:  # the configurations runs of `length` steps end in
+            after: set[Config] = set()
+            for st, cfg in ends:
+                for o in self.successors(st):
+                    nxt, edges, got, bad = self.step(cfg, st, o.label)
+                    taken.update(edges)
+                    delivered |= got
+                    if bad is not None:
+                        if shortest is None:
+                            shortest = length + 1
+                        if shortest == length + 1:
+                            messages.add(bad)
+                    else:
+                        after.add((o.next, nxt))
+            length += 1
+            ends = after - seen  # a configuration seen before has had its futures followed
+            seen |= after
+        return shortest, messages, len(seen), length, taken, delivered
+
+    def show(self, cfg: tuple[str | None, ...]) -> tuple[str, ...]:
+        return tuple(
+            f"{name}: {'-' if s is None else s}"
+            for name, s in zip(self.spec.instances, cfg, strict=True)
+        )
+
+    def follow(self, trace: Trace) -> tuple[list[tuple[str, ...]], str | None]:
+        """The monitor column and the reaction of a trace's run, stepped here."""
+        cfg = self.first()
+        shown = [self.show(cfg)]
+        for k, label in enumerate(trace.steps):
+            cfg, _, _, bad = self.step(cfg, trace.states[k], label)
+            shown.append(self.show(cfg))
+            if bad is not None:
+                assert k == len(trace.steps) - 1, "the trace goes on after a violation"
+                return shown, bad
+        return shown, None
+
+
+def compare_with_oracle(tmp_path: Path, spec: Spec) -> Verdict:
+    for name, text in spec_files(spec).items():
+        (tmp_path / name).write_text(text)
+    result = check(str(tmp_path / "m.yaml"))
+    p = prop(result, "mon")
+    oracle = Oracle(spec, result.model)
+    shortest, messages, configs, depth, taken, delivered = oracle.explore()
+    # runs longer than `depth` (+1 for the violating step) reach no configuration and no
+    # violation shorter runs do not
+    followed, violated_at, reactions = oracle.runs(depth + 1)
+    if violated_at is not None:  # no run is shorter, and these are all of that length
+        assert (violated_at, reactions) == (shortest, messages)
+    elif followed is None or followed == depth + 1:  # every run, as far as it matters
+        assert shortest is None
+    else:  # none of the runs up to `followed` steps violates
+        assert shortest is None or shortest > followed
+    edges = [(src, event) for (src, event) in spec.edges]
+    declared = [f"{s} -{e}-> {spec.edges[s, e][0]}" for s, e in edges]
+    assert p.edges is not None
+    assert p.edges.taken == len(taken)
+    assert set(p.edges.untaken) == {
+        d for d, e in zip(declared, edges, strict=True) if e not in taken
+    }
+    assert set(p.edges.silent) == {e for _, e in edges} - delivered
+    if shortest is None:
+        assert (p.verdict, p.reason) == (Verdict.HOLDS, f"{configs:,} product states")
+        return p.verdict
+    assert p.verdict == Verdict.VIOLATED, p.reason
+    assert p.trace is not None
+    assert p.trace.length == shortest
+    assert p.reason in messages
+    shown, bad = oracle.follow(p.trace)
+    assert bad == p.reason
+    assert tuple(shown) == p.trace.monitor
+    return p.verdict
+
+
+@settings(
+    max_examples=30,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(strategies.randoms(use_true_random=False), strategies.booleans())
+def test_the_product_agrees_with_every_run_stepped_here(
+    tmp_path: Path, r: Any, mixed: bool
+) -> None:
+    compare_with_oracle(tmp_path, random_spec(r, mixed=mixed))
+
+
+def test_the_oracle_meets_both_verdicts_and_every_kind_of_instance() -> None:
+    import random
+    import tempfile
+
+    seen: set[tuple[str, Verdict]] = set()
+    for seed in range(24):
+        spec = random_spec(random.Random(seed), mixed=seed % 3 == 0)
+        with tempfile.TemporaryDirectory() as folder:
+            seen.add((spec.per, compare_with_oracle(Path(folder), spec)))
+    assert {v for _, v in seen} == {Verdict.HOLDS, Verdict.VIOLATED}
+    assert {per for per, _ in seen} == {"cpu", "task", "global"}
