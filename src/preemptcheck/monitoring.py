@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model.ir import Property, PropKind
-from preemptcheck.monitors.product import ProductLimit, check_monitor
+from preemptcheck.monitors.product import MonitorRun, ProductLimit, check_monitors
 from preemptcheck.monitors.semantics import Emitted, MonitorSemantics, emitted
 from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Strength, Verdict
-from preemptcheck.system import State, StepLabel
+from preemptcheck.system import State
 from preemptcheck.trace import replay
 
 
@@ -64,23 +63,47 @@ def judge_monitors(
             got = emits[e] = emitted(explorer.ts.model, st, labels[graph.sid[e]])
         return got
 
-    for pi, prop in enumerate(model.properties):
-        if prop.kind != PropKind.MONITOR:
-            continue
-        unknown = dataclasses.replace(out[pi], verdict=Verdict.UNKNOWN, strength=Strength.NONE)
-        if reason is not None or graph is None:
-            out[pi] = dataclasses.replace(unknown, reason=reason or "")
-            continue
-        try:
-            out[pi] = _monitor(
-                prop, explorer, graph, unpack, events, labels, out[pi], max_states, deadline
+    mine = [pi for pi, p in enumerate(model.properties) if p.kind == PropKind.MONITOR]
+    runs: dict[int, MonitorRun | str] = {}  # a run, or why there is none
+    if reason is not None or graph is None:
+        runs = {pi: reason or "" for pi in mine}
+    else:
+        sems = {}
+        for pi in mine:
+            monitor = model.properties[pi].monitor
+            assert monitor is not None
+            sems[pi] = MonitorSemantics(model, monitor)
+
+        def search(group: list[MonitorSemantics]) -> list[MonitorRun]:
+            assert graph is not None
+            return check_monitors(
+                group,
+                graph,
+                unpack,
+                labels,
+                max_states=max_states,
+                deadline=deadline,
+                events=events,
             )
-        except ProductLimit as exc:
-            out[pi] = dataclasses.replace(unknown, reason=str(exc))
+
+        # one search per monitor: together, their instances' independent start times
+        # multiply the product (rt.yaml: past 2,000,000 states)
+        for pi, sem in sems.items():
+            try:
+                runs[pi] = search([sem])[0]
+            except ProductLimit as exc:
+                runs[pi] = str(exc)
+            except EvalError as exc:
+                runs[pi] = f"cannot be evaluated: {exc}"
+    for pi in mine:
+        prop = model.properties[pi]
+        got = runs[pi]
+        if isinstance(got, str):
+            out[pi] = dataclasses.replace(
+                out[pi], verdict=Verdict.UNKNOWN, strength=Strength.NONE, reason=got
+            )
             continue
-        except EvalError as exc:
-            out[pi] = dataclasses.replace(unknown, reason=f"cannot be evaluated: {exc}")
-            continue
+        out[pi] = _judge(prop, got, explorer, out[pi])
         cov = out[pi].edges
         if cov is None or prop.monitor is None:
             continue
@@ -96,28 +119,11 @@ def judge_monitors(
     return dataclasses.replace(result, properties=tuple(out), warnings=tuple(warnings))
 
 
-def _monitor(
-    prop: Property,
-    explorer: Explorer,
-    graph: StateGraph,
-    unpack: Callable[[int], State],
-    events: Callable[[int, State], Emitted],
-    labels: list[StepLabel],
-    base: PropertyResult,
-    max_states: int | None,
-    deadline: float | None,
+def _judge(
+    prop: Property, run: MonitorRun, explorer: Explorer, base: PropertyResult
 ) -> PropertyResult:
+    """A monitor's run as a verdict with its coverage; a violation is replayed first."""
     assert prop.monitor is not None
-    sem = MonitorSemantics(explorer.ts.model, prop.monitor)
-    run = check_monitor(
-        sem,
-        graph,
-        unpack,
-        labels,
-        max_states=max_states,
-        deadline=deadline,
-        events=events,
-    )
     automaton = prop.monitor.automaton
     untaken = tuple(
         f"{e.src} -{e.event}-> {e.dst}"

@@ -44,29 +44,58 @@ def check_monitor(
     deadline: float | None = None,
     events: Callable[[int, State], Emitted] | None = None,
 ) -> MonitorRun:
-    """`events(e, st)`: the events graph edge e emits from st, shared by every monitor.
+    """One monitor: check_monitors with one."""
+    (run,) = check_monitors(
+        [sem], graph, unpack, labels, max_states=max_states, deadline=deadline, events=events
+    )
+    return run
 
-    What a step does to the instances depends on the step alone, so each graph edge gets
-    its effect once: per instance it delivers to, a table from that instance's state to the
-    state after the step's deliveries (or VIOLATION), built with MonitorSemantics.react.
-    Instances are independent (a delivery reads and writes its own instance only), so the
-    search composes the tables; a violating step's message is recomputed in full order."""
-    run = MonitorRun()
-    effects = _Effects(sem)
-    n = len(sem.instances)
-    base = len(sem.automaton.states) + 1  # an instance state, or NOT_MONITORING as base - 1
-    weights = [base**i for i in range(n)]
-    start = sum(_code(s, base) * w for s, w in zip(sem.initial(), weights, strict=True))
-    edge_effect: list[tuple[_Effect, ...] | None] = [None] * len(graph.dst)
-    known = bytearray(len(graph.dst))
+
+DEAD = -1  # a monitor that has reacted on the path to a product state: it watches no more
+
+
+def check_monitors(
+    sems: list[MonitorSemantics],
+    graph: StateGraph,
+    unpack: Callable[[int], State],
+    labels: list[StepLabel],
+    *,
+    max_states: int | None = None,
+    deadline: float | None = None,
+    events: Callable[[int, State], Emitted] | None = None,
+) -> list[MonitorRun]:
+    """Every monitor of a model in one breadth-first search of the product of the state
+    graph with all their instances. `events(e, st)`: the events graph edge e emits from st.
+
+    What a step does to a monitor's instances depends on the step alone, so each graph edge
+    gets its effect once: per instance it delivers to, a table from that instance's state
+    to the state after the step's deliveries (or VIOLATION), built with
+    MonitorSemantics.react. Instances are independent (a delivery reads and writes its own
+    instance only), so the search composes the tables; a monitor's state is its instances'
+    states packed into one int. A violating step leaves that monitor DEAD on the path it
+    ends: the others go on, and the dead one takes no more edges there, so each monitor's
+    verdict, shortest trace and coverage are those of its own product."""
+    m = len(sems)
+    runs = [MonitorRun() for _ in sems]
+    effects = [_Effects(sem) for sem in sems]
+    bases = [len(sem.automaton.states) + 1 for sem in sems]
+    weights = [
+        [b**i for i in range(len(sem.instances))] for sem, b in zip(sems, bases, strict=True)
+    ]
+    start = tuple(
+        sum(_code(s, b) * w for s, w in zip(sem.initial(), ws, strict=True))
+        for sem, b, ws in zip(sems, bases, weights, strict=True)
+    )
+    sources = [{row.source for row in sem.monitor.table if not row.actions} for sem in sems]
+    selected = [{a for row in sem.monitor.table for a in row.actions} for sem in sems]
+    # per graph edge: (monitor, effect) for the monitors it delivers something to
+    edge_effect: list[tuple[tuple[int, tuple[_Effect, ...]], ...] | None] = [None] * len(graph.dst)
     index = {(0, start): 0}
     nodes = [(0, start)]
     parent = [-1]
     via = [-1]
-    seen: set[tuple[int, int, int]] = set()  # (effect id, instance, state) taken
+    seen: list[set[tuple[int, int, int]]] = [set() for _ in sems]
     dst, states_, sid, off = graph.dst, graph.states, graph.sid, graph.off
-    sources = {row.source for row in sem.monitor.table if not row.actions}
-    selected = {a for row in sem.monitor.table for a in row.actions}
     i = 0
     while i < len(nodes):
         if i % POLL == 0:
@@ -74,59 +103,70 @@ def check_monitor(
                 raise ProductLimit(interrupt.reason() or "interrupted")
             if deadline is not None and time.monotonic() > deadline:
                 raise ProductLimit("timeout reached")
-        v, code = nodes[i]
+        v, codes = nodes[i]
         for e in range(off[v], off[v + 1]):
-            if not known[e]:
+            effs = edge_effect[e]
+            if effs is None:
                 st = unpack(states_[v])
                 label = labels[sid[e]]
                 emits = events(e, st) if events is not None else None
-                if (
-                    emits is not None
-                    and label.action not in selected
-                    and not any(ev in sources for ev, _ in emits)
-                ):
-                    edge_effect[e] = None  # nothing for this monitor
-                else:
-                    edge_effect[e] = effects.of(sem.deliveries(st, label, emits))
-                known[e] = 1
-            eff = edge_effect[e]
-            after = code
-            bad = False
-            taken: list[tuple[int, int, int]] = []
-            if eff is not None:
+                got = []
+                for k, sem in enumerate(sems):
+                    if (
+                        emits is not None
+                        and label.action not in selected[k]
+                        and not any(ev in sources[k] for ev, _ in emits)
+                    ):
+                        continue  # nothing for this monitor
+                    eff = effects[k].of(sem.deliveries(st, label, emits))
+                    if eff is not None:
+                        got.append((k, eff))
+                effs = edge_effect[e] = tuple(got)
+            after = codes
+            for k, eff in effs:
+                code = codes[k]
+                if code == DEAD:
+                    continue
+                new = code
+                ws, base = weights[k], bases[k]
+                step_seen = []  # counted only if the step does not violate
                 for fid, inst, table in eff:
-                    w = weights[inst]
+                    w = ws[inst]
                     cur = (code // w) % base
                     nxt = table[cur]
                     if nxt == VIOLATION:
-                        bad = True
+                        new = DEAD
                         break
-                    taken.append((fid, inst, cur))
-                    after += (nxt - cur) * w
-            if bad:
-                # the step's own order decides what arrived before the violation (another
-                # instance's whole table may hold deliveries after it)
-                _violating_step(sem, run, unpack(states_[v]), labels[sid[e]], code, weights, base)
-                if run.violation is None:
-                    run.violation, run.message = _violation(
-                        sem, graph, unpack, labels, nodes, parent, via, i, e, weights, base
+                    step_seen.append((fid, inst, cur))
+                    new += (nxt - cur) * w
+                else:
+                    seen[k].update(step_seen)
+                if new == DEAD:
+                    run = runs[k]
+                    _violating_step(
+                        sems[k], run, unpack(states_[v]), labels[sid[e]], code, ws, base
                     )
-                continue
-            seen.update(taken)
+                    if run.violation is None:
+                        run.violation, run.message = _violation(
+                            sems[k], graph, unpack, labels, nodes, parent, via, i, e, k, ws, base
+                        )
+                if new != code:
+                    after = (*after[:k], new, *after[k + 1 :])
             node = (dst[e], after)
-            k = index.setdefault(node, len(nodes))
-            if k == len(nodes):
-                if max_states is not None and k >= max_states:
+            kk = index.setdefault(node, len(nodes))
+            if kk == len(nodes):
+                if max_states is not None and kk >= max_states:
                     raise ProductLimit(f"state limit reached ({max_states:,} product states)")
                 nodes.append(node)
                 parent.append(i)
                 via.append(e)
         i += 1
-    run.states = len(nodes)
-    for key in seen:
-        run.taken.update(effects.taken[key])
-        run.delivered.update(effects.events[key[0]])
-    return run
+    for k in range(m):
+        runs[k].states = len({(v, codes[k]) for v, codes in nodes if codes[k] != DEAD})
+        for key in seen[k]:
+            runs[k].taken.update(effects[k].taken[key])
+            runs[k].delivered.update(effects[k].events[key[0]])
+    return runs
 
 
 def _decode(code: int, weights: list[int], base: int) -> tuple[int, ...]:
@@ -212,17 +252,23 @@ def _violation(
     graph: StateGraph,
     unpack: Callable[[int], State],
     labels: list[StepLabel],
-    nodes: list[tuple[int, int]],
+    nodes: list[tuple[int, tuple[int, ...]]],
     parent: list[int],
     via: list[int],
     last: int,
     edge: int,
+    k: int,
     weights: list[int],
     base: int,
 ) -> tuple[Trace, str]:
-    """The trace to the violating step, and the message of its first violating delivery
-    (in the step's own order)."""
-    decode = [_decode(code, weights, base) for _, code in nodes]
+    """The trace to the violating step, and the message of monitor k's first violating
+    delivery (in the step's own order)."""
+    chain = set()
+    j = last
+    while j != -1:
+        chain.add(j)
+        j = parent[j]
+    decode = {j: _decode(nodes[j][1][k], weights, base) for j in chain}
     trace = _trace(sem, graph, unpack, labels, nodes, decode, parent, via, last, edge)
     cur = decode[last]
     st = unpack(graph.states[nodes[last][0]])
@@ -239,8 +285,8 @@ def _trace(
     graph: StateGraph,
     unpack: Callable[[int], State],
     labels: list[StepLabel],
-    nodes: list[tuple[int, int]],
-    decode: list[tuple[int, ...]],
+    nodes: list[tuple[int, tuple[int, ...]]],
+    decode: dict[int, tuple[int, ...]],
     parent: list[int],
     via: list[int],
     last: int,
