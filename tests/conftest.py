@@ -53,3 +53,36 @@ def _private_results_cache(tmp_path_factory: pytest.TempPathFactory,
     turns on where it tests it), and a cache directory would be the test's own anyway."""
     monkeypatch.setenv("PREEMPTCHECK_CACHE", "0")
     monkeypatch.setenv("PREEMPTCHECK_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+BUNDLED_MODES = ("none", "voluntary", "full", "lazy", "rt")
+
+
+class _Bundled:
+    """The default-option results of the bundled mode models, each checked once per test
+    session (a mode model with its 13 monitors takes several seconds): tests that only
+    read verdicts share them; tests of how a result comes about check again."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, object] = {}
+
+    def __getitem__(self, mode: str):  # type: ignore[no-untyped-def]
+        if mode not in self._done:
+            from preemptcheck.check import Options, check_file
+
+            root = Path(__file__).resolve().parents[1]
+            self._done[mode] = check_file(str(root / "models" / f"{mode}.yaml"), Options())
+        return self._done[mode]
+
+
+@pytest.fixture(scope="session")
+def bundled_results() -> _Bundled:
+    return _Bundled()
+
+
+def without_monitors(models: Path) -> None:
+    """Copies of the bundled mode models that check properties/core.yaml only: for tests of
+    something else than the monitors, which cost most of a mode model's run."""
+    for path in models.glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(", ../properties/monitors.yaml]", "]"), encoding="utf-8")

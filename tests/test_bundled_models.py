@@ -10,7 +10,7 @@ import pytest
 from preemptcheck.check import Options, check_file
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.model import load_model
-from preemptcheck.results import Outcome
+from preemptcheck.results import ModelResult, Outcome
 from preemptcheck.semantics import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,16 +18,15 @@ MODES = ("none", "voluntary", "full", "lazy", "rt")
 MODEL_FILES = [ROOT / "models" / f"{m}.yaml" for m in MODES]
 
 
-def _verdicts(path: Path, **overrides: str) -> dict[str, tuple[str, int | None]]:
-    result = check_file(str(path), Options(overrides=overrides))
+def _verdicts(result: ModelResult) -> dict[str, tuple[str, int | None]]:
     assert result.stats.complete
     return {p.id: (p.verdict.value, p.trace.length if p.trace else None)
             for p in result.properties}
 
 
 @pytest.mark.parametrize("path", MODEL_FILES, ids=MODES)
-def test_every_verdict_as_expected_and_every_action_fires(path: Path) -> None:
-    result = check_file(str(path), Options())
+def test_every_verdict_as_expected_and_every_action_fires(path: Path, bundled_results) -> None:  # type: ignore[no-untyped-def]
+    result = bundled_results[path.stem]
     assert result.stats.complete
     unexpected = [(p.id, p.verdict.value) for p in result.properties
                   if p.outcome != Outcome.AS_EXPECTED]
@@ -42,7 +41,8 @@ def test_every_verdict_as_expected_and_every_action_fires(path: Path) -> None:
 # expectation cannot silently flip what the bundled models claim (kernel-facts §4.3, §8).
 SAFETY = ("no-sleep-in-atomic", "no-schedule-while-atomic", "no-preemption-inside-atomic-section",
           "preempt-count-balanced", "preempt-count-never-underflows",
-          "preemption-only-where-the-mode-allows", "need-resched-folded-in-step", "raw-zero-means-preempt-now",
+          "preemption-only-where-the-mode-allows", "need-resched-folded-in-step",
+          "raw-zero-means-preempt-now",
           "user-space-runs-without-requests", "switched-out-tasks-have-no-requests",
           "range", "deadlock")
 SAFETY_BY_MODE = {
@@ -74,8 +74,8 @@ WITNESSES = {
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_pinned_verdicts(mode: str) -> None:
-    v = _verdicts(ROOT / "models" / f"{mode}.yaml")
+def test_pinned_verdicts(mode: str, bundled_results) -> None:  # type: ignore[no-untyped-def]
+    v = _verdicts(bundled_results[mode])
     safety = SAFETY + SAFETY_BY_MODE[mode]
     for pid in safety:
         assert v[pid] == ("holds", None), pid
@@ -97,8 +97,8 @@ def test_pinned_verdicts(mode: str) -> None:
     assert set(v) == expected_props
 
 
-def test_literal_invariant_breaks_at_irq_exit() -> None:
-    result = check_file(str(ROOT / "models" / "full.yaml"), Options())
+def test_literal_invariant_breaks_at_irq_exit(bundled_results) -> None:  # type: ignore[no-untyped-def]
+    result = bundled_results["full"]
     prop = next(p for p in result.properties if p.id == "need-resched-implies-atomic")
     assert prop.trace is not None
     assert [s.action for s in prop.trace.steps] == ["irq_enter", "sched_tick", "irq_exit"]
@@ -109,9 +109,9 @@ def test_literal_invariant_breaks_at_irq_exit() -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_base_model_in_each_mode_equals_the_mode_file(mode: str) -> None:
+def test_base_model_in_each_mode_equals_the_mode_file(mode: str, bundled_results) -> None:  # type: ignore[no-untyped-def]
     a = check_file(str(ROOT / "models" / "_base.yaml"), Options(overrides={"mode": mode}))
-    b = check_file(str(ROOT / "models" / f"{mode}.yaml"), Options())
+    b = bundled_results[mode]
     assert (a.stats.states, a.stats.transitions) == (b.stats.states, b.stats.transitions)
     assert {p.id: p.verdict for p in a.properties if p.id in {q.id for q in b.properties}} == \
         {p.id: p.verdict for p in b.properties if p.id in {q.id for q in a.properties}}

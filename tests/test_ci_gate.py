@@ -17,6 +17,8 @@ import pytest
 import yaml
 from junitparser import JUnitXml
 
+from conftest import without_monitors
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "examples" / "github-actions" / "preemptcheck.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -48,6 +50,7 @@ def pull_request(tmp_path: Path) -> Path:
     for name in ("_base", "full"):
         shutil.copy(ROOT / "models" / f"{name}.yaml", upstream / "models")
     shutil.copytree(ROOT / "properties", upstream / "properties")
+    without_monitors(upstream / "models")
     (upstream / "README.md").write_text("models\n")
     _git(upstream, "init", "-q", "-b", "main")
     _git(upstream, "add", "-A")

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write_model
+from conftest import without_monitors, write_model
 from preemptcheck import gitrev
 from preemptcheck.check import Options, check_paths
 from preemptcheck.cli import app
@@ -55,6 +55,7 @@ def make_repo(repo: Path) -> Path:
     for name in ("_base.yaml", "full.yaml", "lazy.yaml"):
         shutil.copy(ROOT / "models" / name, repo / "models" / name)
     shutil.copy(ROOT / "properties" / "core.yaml", repo / "properties" / "core.yaml")
+    without_monitors(repo / "models")
     git(repo, "init", "-q")
     commit(repo, "models")
     return repo

@@ -24,11 +24,8 @@ def _run(root: Path) -> RunResult:
 
 
 @pytest.fixture(scope="module")
-def bundled() -> list[ModelResult]:
-    run = _run(ROOT)
-    models = [m for m in run.models if isinstance(m, ModelResult)]
-    assert len(models) == len(MODES)
-    return models
+def bundled(bundled_results) -> list[ModelResult]:  # type: ignore[no-untyped-def]
+    return [bundled_results[m] for m in MODES]
 
 
 def _monitors(m: ModelResult) -> dict[str, tuple[str, int, int, frozenset[str]]]:
@@ -61,7 +58,9 @@ def test_wwnr_is_reported_in_the_kernels_words(bundled: list[ModelResult]) -> No
     for m in bundled:
         p = next(p for p in m.properties if p.id == "wwnr")
         assert p.trace is not None
-        assert p.reason == "rv: monitor wwnr does not allow event wakeup on state running with task A"
+        assert p.reason == (
+            "rv: monitor wwnr does not allow event wakeup on state running with task A"
+        )
         # the last step wakes the running task inside its wait loop
         assert p.trace.steps[-1].action == "ttwu_runnable"
         assert p.trace.monitor[-1][0] == "A: running"
@@ -82,7 +81,8 @@ def test_every_untaken_edge_has_its_reason_in_the_readme(bundled: list[ModelResu
     for m in bundled:
         for pid, (*_, untaken) in _monitors(m).items():
             never[pid] = set(untaken) if pid not in never else never[pid] & set(untaken)
-    listed = re.findall(r"^\* `([\w-]+)`: `([^`]+)`: (.+)$", _section("The kernel's RV monitors"), re.M)
+    section = _section("The kernel's RV monitors")
+    listed = re.findall(r"^\* `([\w-]+)`: `([^`]+)`: (.+)$", section, re.M)
     model = bundled[0].model
     reasons = {p.id: dict(p.monitor.untaken) for p in model.properties if p.monitor is not None}
     assert {(pid, e) for pid, e, _ in listed} == {(pid, e) for pid, es in never.items() for e in es}

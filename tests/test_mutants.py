@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import without_monitors
 from preemptcheck.check import Options, check_file
 from preemptcheck.results import Outcome
 
@@ -64,6 +65,7 @@ def test_mutant_is_caught(name: str, tmp_path: Path) -> None:
     assert old in base, "the mutation no longer applies: update it with the model"
     shutil.copytree(ROOT / "models", tmp_path / "models")
     shutil.copytree(ROOT / "properties", tmp_path / "properties")
+    without_monitors(tmp_path / "models")
     (tmp_path / "models" / "_base.yaml").write_text(base.replace(old, new))
     result = check_file(str(tmp_path / "models" / f"{mode}.yaml"),
                         Options(max_states=200_000))

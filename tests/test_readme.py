@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import without_monitors
 from preemptcheck.check import Options, check_file, check_paths
 from preemptcheck.cli import app
 from preemptcheck.errors import CODE_TITLES, Code
@@ -79,11 +80,11 @@ def test_error_code_table_lists_every_code() -> None:
         assert f"| {code.value} | {CODE_TITLES[code]} |" in table, code
 
 
-def test_bundled_model_table_has_the_real_state_counts() -> None:
+def test_bundled_model_table_has_the_real_state_counts(bundled_results) -> None:  # type: ignore[no-untyped-def]
     rows = re.findall(r"^\| `(\w+)\.yaml` \| .* \| (\d+) \|$", _section("Bundled models"), re.M)
     assert {name for name, _ in rows} == {"none", "voluntary", "full", "lazy", "rt"}
     for name, states in rows:
-        result = check_file(str(ROOT / "models" / f"{name}.yaml"), Options())
+        result = bundled_results[name]
         assert result.stats.states == int(states), name
 
 
@@ -117,6 +118,7 @@ def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -
     sample = _blocks(_section("What you get"), "")[1]
     shutil.copytree(ROOT / "models", tmp_path / "models")
     shutil.copytree(ROOT / "properties", tmp_path / "properties")
+    without_monitors(tmp_path / "models")
     base = tmp_path / "models" / "_base.yaml"
     base.write_text(base.read_text().replace("      holds[curr]: true\n      pc: pc + lock_offset",
                                              "      holds[curr]: true\n      pc: pc"))

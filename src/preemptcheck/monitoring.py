@@ -10,7 +10,7 @@ from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model.ir import Property, PropKind
-from preemptcheck.monitors.product import MonitorRun, ProductLimit, check_monitors
+from preemptcheck.monitors.product import MonitorRun, ProductLimit, check_monitor
 from preemptcheck.monitors.semantics import Emitted, MonitorSemantics, emitted
 from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Strength, Verdict
 from preemptcheck.system import State
@@ -74,10 +74,10 @@ def judge_monitors(
             assert monitor is not None
             sems[pi] = MonitorSemantics(model, monitor)
 
-        def search(group: list[MonitorSemantics]) -> list[MonitorRun]:
+        def search(sem: MonitorSemantics) -> MonitorRun:
             assert graph is not None
-            return check_monitors(
-                group,
+            return check_monitor(
+                sem,
                 graph,
                 unpack,
                 labels,
@@ -90,7 +90,7 @@ def judge_monitors(
         # multiply the product (rt.yaml: past 2,000,000 states)
         for pi, sem in sems.items():
             try:
-                runs[pi] = search([sem])[0]
+                runs[pi] = search(sem)
             except ProductLimit as exc:
                 runs[pi] = str(exc)
             except EvalError as exc:

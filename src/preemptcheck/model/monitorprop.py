@@ -57,7 +57,7 @@ def build_monitor(
             f"{path}.monitor",
         )
         return None
-    file = os.path.join(os.path.dirname(mnode.span.file), mnode.value)
+    file = os.path.normpath(os.path.join(os.path.dirname(mnode.span.file), mnode.value))
     text = read_text(file, diags, sources, mnode.span, f"{path}.monitor")
     if text is None:
         return None

@@ -44,10 +44,81 @@ def check_monitor(
     deadline: float | None = None,
     events: Callable[[int, State], Emitted] | None = None,
 ) -> MonitorRun:
-    """One monitor: check_monitors with one."""
+    """One monitor: when its state is a function of the model's state and nothing
+    violates it (the usual case), one pass over the graph decides it; else check_monitors."""
+    run = _functional(sem, graph, unpack, labels, deadline=deadline, events=events)
+    if run is not None:
+        return run
     (run,) = check_monitors(
         [sem], graph, unpack, labels, max_states=max_states, deadline=deadline, events=events
     )
+    return run
+
+
+def _functional(
+    sem: MonitorSemantics,
+    graph: StateGraph,
+    unpack: Callable[[int], State],
+    labels: list[StepLabel],
+    *,
+    deadline: float | None,
+    events: Callable[[int, State], Emitted] | None,
+) -> MonitorRun | None:
+    """The product when each graph state has one monitor state: in the graph's breadth-first
+    order every state's code is known from its BFS parent before it is expanded, and an
+    edge that gives a state another code than it has, or violates, means the product is not
+    the graph (None: search the product). Then the product states are the graph's, and
+    the result is the one check_monitors would give."""
+    effects = _Effects(sem)
+    base = len(sem.automaton.states) + 1
+    ws = [base**i for i in range(len(sem.instances))]
+    sources = {row.source for row in sem.monitor.table if not row.actions}
+    selected = {a for row in sem.monitor.table for a in row.actions}
+    n = len(graph.states)
+    codes = [-1] * n
+    codes[0] = sum(_code(x, base) * w for x, w in zip(sem.initial(), ws, strict=True))
+    seen: set[tuple[int, int, int]] = set()
+    dst, states_, sid, off = graph.dst, graph.states, graph.sid, graph.off
+    for v in range(n):
+        if v % POLL == 0:
+            if interrupt.requested():
+                raise ProductLimit(interrupt.reason() or "interrupted")
+            if deadline is not None and time.monotonic() > deadline:
+                raise ProductLimit("timeout reached")
+        code = codes[v]
+        st: State | None = None
+        for e in range(off[v], off[v + 1]):
+            label = labels[sid[e]]
+            eff = None
+            if label.action in selected or events is None:
+                st = st or unpack(states_[v])
+                eff = effects.of(sem.deliveries(st, label))
+            else:
+                st = st or unpack(states_[v])
+                emits = events(e, st)
+                if any(ev in sources for ev, _ in emits):
+                    eff = effects.of(sem.deliveries(st, label, emits))
+            after = code
+            if eff is not None:
+                for fid, inst, table in eff:
+                    w = ws[inst]
+                    cur = (code // w) % base
+                    nxt = table[cur]
+                    if nxt == VIOLATION:
+                        return None
+                    seen.add((fid, inst, cur))
+                    after += (nxt - cur) * w
+            d = dst[e]
+            if codes[d] == -1:
+                if d < v:
+                    return None  # cannot happen in BFS order; be safe
+                codes[d] = after
+            elif codes[d] != after:
+                return None
+    run = MonitorRun(states=n)
+    for key in seen:
+        run.taken.update(effects.taken[key])
+        run.delivered.update(effects.events[key[0]])
     return run
 
 
