@@ -256,7 +256,7 @@ def test_installed_command_runs_as_a_subprocess() -> None:
     proc = subprocess.run([str(exe), "verify", str(ROOT / "models" / "lazy.yaml")],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "26 properties: 26 as expected" in proc.stdout
+    assert "39 properties: 39 as expected" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 

@@ -211,6 +211,6 @@ def test_a_signal_while_the_report_is_written_lets_it_finish(
     )  # fmt: skip
     assert result.exit_code == 130, result.output
     assert "interrupted by SIGINT after the run: its report is whole" in result.stderr
-    assert "26 properties: 26 as expected" in result.stdout
+    assert "39 properties: 39 as expected" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["j.xml", "s.sarif"]
     json.loads((tmp_path / "s.sarif").read_text())

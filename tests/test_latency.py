@@ -31,23 +31,24 @@ EXPECTED = {
         "need-resched-served": ("never", "never", "unbounded", "unbounded", "unbounded"),
         # VOLUNTARY: at the first might_sleep(); NONE: might_resched() is empty
         "need-resched-at-first-might-resched": ("never", "1", None, None, None),
-        # every mode: the interrupt that set it returns to user and schedules
-        "served-at-return-to-user": ("4", "4", "4", "4", "4"),
+        # every mode: the interrupt that set it returns to user and schedules (irq_exit,
+        # irqentry_exit, __schedule, context_switch, and a tick or wakeup in between)
+        "served-at-return-to-user": ("5", "5", "5", "5", "5"),
         "lazy-request-served": (None, None, None, "unbounded", None),
         "lazy-promoted-by-first-tick": (None, None, None, "1", None),
         # a preempt-disabled section can span any number of ticks
         "lazy-within-one-tick": (None, None, None, "unbounded", None),
-        "lazy-served-at-preemptible-tick": (None, None, None, "4", None),
+        "lazy-served-at-preemptible-tick": (None, None, None, "6", None),
     },
     "true": {
         # preempt_enable() inside local_irq_disable(): FULL, LAZY and RT can be starved (§7.9)
         "need-resched-served": ("never",) * 5,
         "need-resched-at-first-might-resched": ("never", "never", None, None, None),
-        "served-at-return-to-user": ("4", "4", "4", "4", "4"),
+        "served-at-return-to-user": ("5", "5", "5", "5", "5"),
         "lazy-request-served": (None, None, None, "never", None),
         "lazy-promoted-by-first-tick": (None, None, None, "1", None),
         "lazy-within-one-tick": (None, None, None, "never", None),
-        "lazy-served-at-preemptible-tick": (None, None, None, "4", None),
+        "lazy-served-at-preemptible-tick": (None, None, None, "6", None),
     },
 }
 
@@ -106,12 +107,12 @@ def test_replay_refuses_a_wrong_count(all_modes: LatencyRun) -> None:
     prop = next(p for p in r.model.properties if p.id == cell.prop)
     assert cell.trace is not None
     assert prop.response is not None
-    replay_latency(r.model, prop.response, cell.trace, None, "4")
+    replay_latency(r.model, prop.response, cell.trace, None, "5")
     with pytest.raises(ReplayError, match="answered"):
-        replay_latency(r.model, prop.response, cell.trace, None, "3")
+        replay_latency(r.model, prop.response, cell.trace, None, "4")
     shorter = dataclasses.replace(cell.trace, origin=cell.trace.origin + 1)
     with pytest.raises(ReplayError):
-        replay_latency(r.model, prop.response, shorter, None, "4")
+        replay_latency(r.model, prop.response, shorter, None, "5")
 
 
 def test_lost_wakeup_sleeper_is_woken_only_in_the_correct_order() -> None:

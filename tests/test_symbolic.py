@@ -171,9 +171,9 @@ def test_symbolic_runs_repeat_byte_for_byte() -> None:
 
 
 def test_symbolic_traces_replay_on_the_reference() -> None:
-    path = str(ROOT / "models" / "lazy.yaml")
-    result = check_file(path, Options(engine="symbolic"))
-    model = load_model(path)
+    path = str(ROOT / "models" / "_base.yaml")  # lazy.yaml without its monitors
+    result = check_file(path, Options(engine="symbolic", overrides={"mode": "lazy"}))
+    model = load_model(path, overrides={"mode": "lazy"})
     traced = [p for p in result.properties if p.trace is not None]
     assert len(traced) >= 5
     for p in traced:

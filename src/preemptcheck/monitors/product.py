@@ -46,11 +46,22 @@ def check_monitor(
 ) -> MonitorRun:
     """One monitor: when its state is a function of the model's state and nothing
     violates it (the usual case), one pass over the graph decides it; else check_monitors."""
-    run = _functional(sem, graph, unpack, labels, deadline=deadline, events=events)
+    effects = _Effects(sem)
+    known: list[tuple[_Effect, ...] | bool | None] = [False] * len(graph.dst)  # per edge
+    run = _functional(
+        sem, graph, unpack, labels, deadline=deadline, events=events, effects=effects, known=known
+    )
     if run is not None:
         return run
     (run,) = check_monitors(
-        [sem], graph, unpack, labels, max_states=max_states, deadline=deadline, events=events
+        [sem],
+        graph,
+        unpack,
+        labels,
+        max_states=max_states,
+        deadline=deadline,
+        events=events,
+        reuse=(effects, known),
     )
     return run
 
@@ -63,13 +74,15 @@ def _functional(
     *,
     deadline: float | None,
     events: Callable[[int, State], Emitted] | None,
+    effects: _Effects,
+    known: list[tuple[_Effect, ...] | bool | None],
 ) -> MonitorRun | None:
     """The product when each graph state has one monitor state: in the graph's breadth-first
     order every state's code is known from its BFS parent before it is expanded, and an
     edge that gives a state another code than it has, or violates, means the product is not
     the graph (None: search the product). Then the product states are the graph's, and
-    the result is the one check_monitors would give."""
-    effects = _Effects(sem)
+    the result is the one check_monitors would give. Each edge's effect goes into `known`
+    (False: not computed yet) for check_monitors to reuse."""
     base = len(sem.automaton.states) + 1
     ws = [base**i for i in range(len(sem.instances))]
     sources = {row.source for row in sem.monitor.table if not row.actions}
@@ -98,6 +111,7 @@ def _functional(
                 emits = events(e, st)
                 if any(ev in sources for ev, _ in emits):
                     eff = effects.of(sem.deliveries(st, label, emits))
+            known[e] = eff
             after = code
             if eff is not None:
                 for fid, inst, table in eff:
@@ -134,6 +148,7 @@ def check_monitors(
     max_states: int | None = None,
     deadline: float | None = None,
     events: Callable[[int, State], Emitted] | None = None,
+    reuse: tuple[_Effects, list[tuple[_Effect, ...] | bool | None]] | None = None,
 ) -> list[MonitorRun]:
     """Every monitor of a model in one breadth-first search of the product of the state
     graph with all their instances. `events(e, st)`: the events graph edge e emits from st.
@@ -148,7 +163,8 @@ def check_monitors(
     verdict, shortest trace and coverage are those of its own product."""
     m = len(sems)
     runs = [MonitorRun() for _ in sems]
-    effects = [_Effects(sem) for sem in sems]
+    effects = [_Effects(sem) for sem in sems] if reuse is None else [reuse[0]]
+    reused = reuse[1] if reuse is not None and len(sems) == 1 else None
     bases = [len(sem.automaton.states) + 1 for sem in sems]
     weights = [
         [b**i for i in range(len(sem.instances))] for sem, b in zip(sems, bases, strict=True)
@@ -177,6 +193,9 @@ def check_monitors(
         v, codes = nodes[i]
         for e in range(off[v], off[v + 1]):
             effs = edge_effect[e]
+            if effs is None and reused is not None and reused[e] is not False:
+                one = reused[e]
+                effs = edge_effect[e] = () if one is None else ((0, one),)  # type: ignore[assignment]
             if effs is None:
                 st = unpack(states_[v])
                 label = labels[sid[e]]
