@@ -115,7 +115,7 @@ def test_verify_models_folder_lists_every_bundled_model() -> None:
         assert f"models/races/{race}.yaml: {race} (" in out
     assert "_base.yaml" not in out          # a partial: skipped when a folder is given
     # swept params: fold-ipi for 2 and 3 CPUs, lost-wakeup for 8 choices, latency for 2, ...
-    assert out.rstrip().endswith("13 models in 28 runs, 332 properties: 332 as expected, "
+    assert out.rstrip().endswith("13 models in 28 runs, 334 properties: 334 as expected, "
                                  "0 unexpected, 0 inconclusive")
 
 
@@ -159,11 +159,19 @@ def test_unsupported_property_kinds_are_rejected_with_location(tmp_path: Path) -
             do: {x: not x}
         properties:
           automaton:
-            monitor: wip.dot
+            monitor: stall.dot
     """)
+    (tmp_path / "stall.dot").write_text(
+        'digraph state_automaton {\n'
+        '\t{node [shape = plaintext, style=invis, label=""] "__init_idle"};\n'
+        '\t{node [shape = doublecircle] "idle"};\n'
+        '\t"__init_idle" -> "idle";\n'
+        '\t"idle" -> "idle" [ label = "flip;reset(clk)" ];\n'
+        '}\n'
+    )
     code, out = run("verify", path)
-    assert code == 2
-    assert "model.yaml:9:5: error[PC113]: properties.automaton.monitor" in out
+    assert code == 2  # a timed automaton: refused, never checked without time
+    assert "stall.dot:5:30: error[PC113]: properties.automaton.monitor" in out
 
 
 # ---------------------------------------------------------------- options
@@ -172,7 +180,7 @@ def test_mode_and_set_choose_params() -> None:
     base = str(ROOT / "models" / "_base.yaml")
     code, out = run("verify", base, "--mode", "lazy", "--set", "MAXNEST=1", "--traces", "none")
     assert code == 0, out
-    assert "(mode=lazy, MAXNEST=1, NESTING=true, IRQOFF_ENABLE=true)" in out
+    assert "(mode=lazy, MAXNEST=1, NESTING=true, IRQOFF_ENABLE=true, IRQS_IN_SCHEDULE=true)" in out
 
 
 def test_property_filter_keeps_builtins(files: dict[str, str]) -> None:
@@ -211,7 +219,7 @@ def test_json_output_of_bundled_models_matches_schema() -> None:
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)
     assert code == 0
-    assert doc["summary"]["as_expected"] == 261
+    assert doc["summary"]["as_expected"] == 334
     full = next(m for m in doc["models"] if m["file"].endswith("full.yaml"))
     lit = next(p for p in full["properties"] if p["id"] == "need-resched-implies-atomic")
     assert lit["verdict"] == "violated"
@@ -219,15 +227,17 @@ def test_json_output_of_bundled_models_matches_schema() -> None:
     assert [s["action"] for s in lit["trace"]["steps"]] == ["irq_enter", "sched_tick", "irq_exit"]
     # events are tracepoint names where the model gives them
     assert [s["events"] for s in lit["trace"]["steps"]] == [
-        ["irq_handler_entry"], ["sched_tick"], ["irq_handler_exit"]]
+        ["irq_disable", "preempt_disable", "irq_handler_entry"], ["sched_set_need_resched_tp"],
+        ["irq_handler_exit", "preempt_enable"]]
     assert lit["trace"]["steps"][-1]["changes"]["pc"] == {"0": 0}
     assert lit["location"]["file"].endswith("properties/core.yaml")
 
 
 def test_output_is_deterministic(files: dict[str, str]) -> None:
+    races = str(ROOT / "models" / "races")  # with a mode model and its monitors
     for fmt in ("text", "json"):
-        first = run("verify", str(ROOT / "models"), files["failing"], "--format", fmt)
-        second = run("verify", str(ROOT / "models"), files["failing"], "--format", fmt)
+        first = run("verify", races, FULL, files["failing"], "--format", fmt)
+        second = run("verify", races, FULL, files["failing"], "--format", fmt)
         assert first == second
 
 

@@ -28,8 +28,8 @@ MUTANTS = {
         "preempt_schedule if False and in_task and preemption and not irqs_off",
         "lazy", "preempt-now-is-taken"),
     "IRQ exit preempts without checking the count": (
-        "preempt_schedule_irq if preemption and preempt_count == 0 and tif_nr[curr]",
-        "preempt_schedule_irq if preemption and tif_nr[curr]", "full",
+        "ctx[curr] == kernel and preemption and preempt_count == 0 and tif_nr[curr]",
+        "ctx[curr] == kernel and preemption and tif_nr[curr]", "full",
         "no-preemption-inside-atomic-section"),
     "cond_resched reschedules in every mode": (
         "cond_resched if mode in [none, voluntary] and pc == 0",
