@@ -109,8 +109,9 @@ def _untaken(
     node: Node | None, automaton: Automaton, diags: Collector, path: str
 ) -> tuple[tuple[str, str], ...] | None:
     """`untaken: {EDGE | EVENT: reason}`: edges the model cannot take, and why (an event
-    names all its edges). Listed edges are not warned about; a listed edge that some run
-    takes is."""
+    names all its edges). Listed edges are not warned about. A listed edge that some run
+    takes is not either: a property file serves several models, which take different
+    edges (tests/test_kernel_monitors.py checks the bundled lists against every mode)."""
     if node is None:
         return ()
     if not node.is_map:
