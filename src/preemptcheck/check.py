@@ -27,7 +27,7 @@ from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.model.params import show
 from preemptcheck.monitoring import judge_monitors
-from preemptcheck.responses import judge_responses
+from preemptcheck.responses import judge_responses, state_graph
 from preemptcheck.results import (
     ModelFailure,
     ModelResult,
@@ -42,6 +42,8 @@ from preemptcheck.trace import replay
 
 MODEL_SUFFIXES = (".yaml", ".yml")
 DEFAULT_MAX_STATES = 2_000_000
+# properties decided on the whole explicit state graph, by either engine
+GRAPH_KINDS = {PropKind.LEADS_TO: "leads_to", PropKind.MONITOR: "monitor"}
 # engines.symbolic.DEFAULT_WORK_LIMIT (not imported: that would load z3): z3 resource units
 # for a whole symbolic run, about 18 times what the largest bundled model takes
 DEFAULT_WORK_LIMIT = 500_000_000
@@ -322,21 +324,7 @@ def _check_model(
         progress=cb,
     )
     result = judge(model, run, notes=notes)
-    if any(p.kind == PropKind.LEADS_TO for p in model.properties):
-        result = judge_responses(
-            result,
-            explorer,
-            None if run.complete else run.limit,
-            max_states=options.max_states,
-            timeout=options.timeout,
-        )
-    result = judge_monitors(
-        result,
-        explorer,
-        None if run.complete else run.limit,
-        max_states=options.max_states,
-        timeout=options.timeout,
-    )
+    result = _judge_on_graph(result, explorer, None if run.complete else run.limit, options)
     if options.engine == "auto" and run.limit is not None and run.limit.startswith("state limit"):
         return check_symbolic(
             model,
@@ -421,29 +409,38 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
         model,
         tuple(notes),
     )
-    graph_kinds = [
-        k
-        for k in (PropKind.LEADS_TO, PropKind.MONITOR)
-        if any(p.kind == k for p in model.properties)
-    ]
-    if not graph_kinds:
+    if not any(p.kind in GRAPH_KINDS for p in model.properties):
         return result
-    explorer = Explorer(model)
-    if PropKind.LEADS_TO in graph_kinds:
-        result = judge_responses(
-            result, explorer, None, max_states=options.max_states, timeout=options.timeout
-        )
-    result = judge_monitors(
-        result, explorer, None, max_states=options.max_states, timeout=options.timeout
-    )
+    result = _judge_on_graph(result, Explorer(model), None, options)
     done = _conclusive(result)
     what = " and ".join(
-        {PropKind.LEADS_TO: "leads_to", PropKind.MONITOR: "monitor"}[k] for k in graph_kinds
+        sorted({GRAPH_KINDS[p.kind] for p in model.properties if p.kind in GRAPH_KINDS})
     )
     return dataclasses.replace(
         result,
         stats=dataclasses.replace(stats, complete=done, limit=None if done else stats.limit),
         notes=(*result.notes, f"{what} properties are decided on the explicit state graph"),
+    )
+
+
+def _judge_on_graph(
+    result: ModelResult, explorer: Explorer, reason: str | None, options: Options
+) -> ModelResult:
+    """The properties decided on the whole explicit state graph (leads_to, monitors), on one
+    graph built for all of them (`reason`: why they cannot be decided)."""
+    if not any(p.kind in GRAPH_KINDS for p in result.model.properties):
+        return result
+    graph, reason = state_graph(
+        result, explorer, reason, max_states=options.max_states, timeout=options.timeout
+    )
+    result = judge_responses(result, explorer, graph, reason)
+    return judge_monitors(
+        result,
+        explorer,
+        graph,
+        reason,
+        max_states=options.max_states,
+        timeout=options.timeout,
     )
 
 

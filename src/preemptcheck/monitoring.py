@@ -7,9 +7,9 @@ import dataclasses
 import time
 
 from preemptcheck.engines.explicit import Explorer
-from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph
+from preemptcheck.engines.graph import StateGraph
 from preemptcheck.expr.evaluate import EvalError
-from preemptcheck.model.ir import Property, PropKind
+from preemptcheck.model.ir import Property
 from preemptcheck.monitors.product import MonitorRun, ProductLimit, check_monitor
 from preemptcheck.monitors.semantics import Emitted, MonitorSemantics, emitted
 from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Strength, Verdict
@@ -20,29 +20,17 @@ from preemptcheck.trace import replay
 def judge_monitors(
     result: ModelResult,
     explorer: Explorer,
+    graph: StateGraph | None,
     reason: str | None,
     *,
     max_states: int | None,
     timeout: float | None,
-    graph: StateGraph | None = None,
 ) -> ModelResult:
-    """Decide the monitor properties on the whole state graph (`reason`: why they cannot be,
-    e.g. the search stopped); untaken edges of a monitor that holds are warnings."""
+    """Decide the monitor properties on the state graph (None: `reason` says why they cannot
+    be), one product search per monitor (together, their instances' independent start
+    times multiply the product); untaken edges of a monitor that holds are warnings."""
     model = result.model
-    if not any(p.kind == PropKind.MONITOR for p in model.properties):
-        return result
     deadline = time.monotonic() + timeout if timeout else None
-    if reason is None and any(
-        p.kind == PropKind.RANGE and p.verdict == Verdict.VIOLATED for p in result.properties
-    ):
-        reason = "not checked: some steps of the model fail (see the range property)"
-    if reason is None and graph is None:
-        try:
-            graph = build_graph(explorer, max_states=max_states, timeout=timeout)
-        except GraphLimit as exc:
-            reason = str(exc)
-    if graph is not None and graph.failing is not None:
-        reason = f"not checked: some steps fail ({graph.failing}), see property range"
     out = list(result.properties)
     warnings = list(result.warnings)
     labels = [s.label for s in explorer.ts.steps]
@@ -55,58 +43,42 @@ def judge_monitors(
         return st
 
     emits: dict[int, Emitted] = {}  # per graph edge, computed once for every monitor
+    index = {v.name: i for i, v in enumerate(model.vars)}
 
     def events(e: int, st: State) -> Emitted:
         got = emits.get(e)
         if got is None:
             assert graph is not None
-            got = emits[e] = emitted(explorer.ts.model, st, labels[graph.sid[e]])
+            got = emits[e] = emitted(model, index, st, labels[graph.sid[e]])
         return got
 
-    mine = [pi for pi, p in enumerate(model.properties) if p.kind == PropKind.MONITOR]
-    runs: dict[int, MonitorRun | str] = {}  # a run, or why there is none
-    if reason is not None or graph is None:
-        runs = {pi: reason or "" for pi in mine}
-    else:
-        sems = {}
-        for pi in mine:
-            monitor = model.properties[pi].monitor
-            assert monitor is not None
-            sems[pi] = MonitorSemantics(model, monitor)
-
-        def search(sem: MonitorSemantics) -> MonitorRun:
-            assert graph is not None
-            return check_monitor(
-                sem,
-                graph,
-                unpack,
-                labels,
-                max_states=max_states,
-                deadline=deadline,
-                events=events,
-            )
-
-        # one search per monitor: together, their instances' independent start times
-        # multiply the product (rt.yaml: past 2,000,000 states)
-        for pi, sem in sems.items():
+    for pi, prop in enumerate(model.properties):
+        if prop.monitor is None:
+            continue
+        run: MonitorRun | str = reason or ""  # a run, or why there is none
+        if graph is not None:
             try:
-                runs[pi] = search(sem)
+                run = check_monitor(
+                    MonitorSemantics(model, prop.monitor),
+                    graph,
+                    unpack,
+                    labels,
+                    max_states=max_states,
+                    deadline=deadline,
+                    events=events,
+                )
             except ProductLimit as exc:
-                runs[pi] = str(exc)
+                run = str(exc)
             except EvalError as exc:
-                runs[pi] = f"cannot be evaluated: {exc}"
-    for pi in mine:
-        prop = model.properties[pi]
-        got = runs[pi]
-        if isinstance(got, str):
+                run = f"cannot be evaluated: {exc}"
+        if isinstance(run, str):
             out[pi] = dataclasses.replace(
-                out[pi], verdict=Verdict.UNKNOWN, strength=Strength.NONE, reason=got
+                out[pi], verdict=Verdict.UNKNOWN, strength=Strength.NONE, reason=run
             )
             continue
-        out[pi] = _judge(prop, got, explorer, out[pi])
+        out[pi] = _judge(prop, run, explorer, out[pi])
         cov = out[pi].edges
-        if cov is None or prop.monitor is None:
-            continue
+        assert cov is not None
         name = prop.monitor.automaton.name
         explained = dict(prop.monitor.untaken)
         unexplained = [e for e in cov.untaken if e not in explained]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from preemptcheck.engines.explicit import Explorer
-from preemptcheck.engines.graph import GraphLimit, build_graph
+from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph
 from preemptcheck.engines.liveness import NEVER, UNBOUNDED, ResponseChecker, ResponseRun, Weights
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model.ir import Model, Property, PropKind
@@ -14,32 +14,39 @@ from preemptcheck.results import ModelResult, PropertyResult, Strength, Verdict
 from preemptcheck.trace import replay
 
 
-def judge_responses(
+def state_graph(
     result: ModelResult,
     explorer: Explorer,
     reason: str | None,
     *,
     max_states: int | None,
     timeout: float | None,
-) -> ModelResult:
-    """Decide the leads_to properties on the whole state graph, whichever engine decided the
-    others (`reason`: why they cannot be, e.g. the search stopped); every trace is replayed."""
-    model = result.model
+) -> tuple[StateGraph | None, str | None]:
+    """The whole state graph for the properties decided on it (leads_to, monitors), built
+    once whichever engine decided the others; or why there is none (`reason`: e.g. the
+    search stopped; a failing step would look like the run stopping)."""
     if reason is None and any(
         p.kind == PropKind.RANGE and p.verdict == Verdict.VIOLATED for p in result.properties
     ):
         reason = "not checked: some steps of the model fail (see the range property)"
-    checker = None
-    if reason is None:
-        try:
-            graph = build_graph(explorer, max_states=max_states, timeout=timeout)
-        except GraphLimit as exc:
-            reason = str(exc)
-        else:
-            if graph.failing is not None:  # a failing step would look like the run stopping
-                reason = f"not checked: some steps fail ({graph.failing}), see property range"
-            else:
-                checker = ResponseChecker(explorer, graph)
+    if reason is not None:
+        return None, reason
+    try:
+        graph = build_graph(explorer, max_states=max_states, timeout=timeout)
+    except GraphLimit as exc:
+        return None, str(exc)
+    if graph.failing is not None:
+        return None, f"not checked: some steps fail ({graph.failing}), see property range"
+    return graph, None
+
+
+def judge_responses(
+    result: ModelResult, explorer: Explorer, graph: StateGraph | None, reason: str | None
+) -> ModelResult:
+    """Decide the leads_to properties on the state graph (None: `reason` says why they
+    cannot be); every trace is replayed."""
+    model = result.model
+    checker = ResponseChecker(explorer, graph) if graph is not None else None
     out = list(result.properties)
     warnings = list(result.warnings)
     for pi, prop in enumerate(model.properties):

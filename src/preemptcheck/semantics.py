@@ -11,9 +11,22 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from preemptcheck.expr.ast import Expr, Value, VarInfo
-from preemptcheck.expr.evaluate import EvalError, evaluate
+from preemptcheck.expr.evaluate import EvalError, Reader, evaluate
 from preemptcheck.model.ir import Action, Model, PropKind
 from preemptcheck.system import Bindings, SeqPos, State, StepLabel, initial_state
+
+
+def state_reader(index: dict[str, int], st: State) -> Reader:
+    """Reads variables of `st`, whose values are in the order `index` gives (name -> slot)."""
+
+    def read(var: VarInfo, idx: Value | None) -> Value:
+        value = st.values[index[var.name]]
+        if idx is None:
+            return value  # type: ignore[no-any-return]
+        assert var.index is not None
+        return value[var.index.values.index(idx)]  # type: ignore[no-any-return]
+
+    return read
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +67,8 @@ class Reference:
     def initial(self) -> State:
         return initial_state(self.model)
 
-    def reader(self, st: State):  # type: ignore[no-untyped-def]
-        def read(var: VarInfo, idx: Value | None) -> Value:
-            value = st.values[self.index[var.name]]
-            if idx is None:
-                return value  # type: ignore[no-any-return]
-            assert var.index is not None
-            return value[var.index.values.index(idx)]  # type: ignore[no-any-return]
-
-        return read
+    def reader(self, st: State) -> Reader:
+        return state_reader(self.index, st)
 
     def eval(self, e: Expr, st: State, env: dict[str, Value]) -> Value:
         return evaluate(e, self.reader(st), env)

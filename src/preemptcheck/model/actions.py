@@ -11,7 +11,7 @@ from preemptcheck.model import schema
 from preemptcheck.model.declarations import domain_of
 from preemptcheck.model.ir import Action, Assign, Emission, Step
 from preemptcheck.model.merge import Entry
-from preemptcheck.model.scope import ModelScope, const_value, source_of
+from preemptcheck.model.scope import ModelScope, const_value, expr_of, source_of
 from preemptcheck.model.yamlnodes import Node
 
 ACTION_KEYS = ("doc", "on", "for", "when", "do", "steps", "irq", "event", "emit", "tags")
@@ -80,7 +80,7 @@ def build_action(
     if not ok:
         return None
     parser = ExprParser(scope, diags, bound={b: d.type for b, d in bindings}, self_type=INT)
-    when = _expr(parser, fields.get("when"), f"{path}.when", BOOL)
+    when = expr_of(parser, fields.get("when"), f"{path}.when", BOOL)
     irq = False
     if "irq" in fields:
         irq = bool(schema.boolean(fields["irq"], f"{path}.irq", diags))
@@ -187,28 +187,14 @@ def build_action(
     )
 
 
-def _expr(parser: ExprParser, node: Node | None, path: str, typ: Type | None) -> Expr | None:
-    if node is None:
-        return None
-    if not node.is_scalar or node.value is None:
-        parser.diags.error(
-            Code.WRONG_TYPE,
-            f"expected an expression, got {schema.yaml_type(node)}",
-            node.span,
-            path,
-        )
-        return None
-    return parser.parse(source_of(node, path), typ)
-
-
 def _build_step(
     parser: ExprParser, scope: ModelScope, node: Node, path: str, diags: Collector
 ) -> Step | None:
     fields = schema.keys(node, STEP_KEYS, path, diags)
     if fields is None:
         return None
-    when = _expr(parser, fields.get("when"), f"{path}.when", BOOL)
-    cond = _expr(parser, fields.get("if"), f"{path}.if", BOOL)
+    when = expr_of(parser, fields.get("when"), f"{path}.when", BOOL)
+    cond = expr_of(parser, fields.get("if"), f"{path}.if", BOOL)
     if ("when" in fields and when is None) or ("if" in fields and cond is None):
         return None
     assigns: tuple[Assign, ...] = ()
@@ -258,7 +244,7 @@ def build_emits(
             if not isinstance(enode.value, str):
                 diags.error(Code.WRONG_TYPE, "event: expected a name", enode.span, f"{ipath}.event")
             return None
-        cond = _expr(parser, item.value.get("if"), f"{ipath}.if", BOOL)
+        cond = expr_of(parser, item.value.get("if"), f"{ipath}.if", BOOL)
         if "if" in item.value and cond is None:
             return None
         attrs: list[tuple[str, Expr]] = []
@@ -279,7 +265,7 @@ def build_emits(
                     apath,
                 )
                 return None
-            value = _expr(parser, vnode, apath, None)
+            value = expr_of(parser, vnode, apath, None)
             if value is None:
                 return None
             attrs.append((key, value))

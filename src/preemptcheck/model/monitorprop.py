@@ -18,7 +18,7 @@ from preemptcheck.expr.parse import ExprParser
 from preemptcheck.model import schema
 from preemptcheck.model.ir import MONITOR_TYPES, Action, Monitor, Translation
 from preemptcheck.model.merge import read_text
-from preemptcheck.model.scope import ModelScope, source_of
+from preemptcheck.model.scope import ModelScope, expr_of
 from preemptcheck.model.selectors import select_actions
 from preemptcheck.model.yamlnodes import Node
 from preemptcheck.monitors.dot import Automaton, parse_automaton
@@ -297,13 +297,13 @@ def _row(
         bound={n: t for n, (t, _) in attrs.items()},
         self_type=scope.domains["cpus"].type,
     )
-    cond = _parse(parser, fields.get("if"), f"{path}.if", BOOL)
+    cond = expr_of(parser, fields.get("if"), f"{path}.if", BOOL)
     if "if" in fields and cond is None:
         return None
     instance: Expr | None = None
     if inst_key is not None and inst_key in fields:
         want = scope.domains["cpus" if inst_key == "cpu" else "tasks"].type
-        instance = _parse(parser, fields[inst_key], f"{path}.{inst_key}", want)
+        instance = expr_of(parser, fields[inst_key], f"{path}.{inst_key}", want)
         if instance is None:
             return None
     start = ""
@@ -356,20 +356,6 @@ def _consistent(
     return True
 
 
-def _parse(parser: ExprParser, node: Node | None, path: str, typ: Type | None) -> Expr | None:
-    if node is None:
-        return None
-    if not node.is_scalar or node.value is None:
-        parser.diags.error(
-            Code.WRONG_TYPE,
-            f"expected an expression, got {schema.yaml_type(node)}",
-            node.span,
-            path,
-        )
-        return None
-    return parser.parse(source_of(node, path), typ)
-
-
 def _bind(
     node: Node | None,
     automaton: Automaton,
@@ -392,7 +378,7 @@ def _bind(
             return None
         parser = ExprParser(scope, diags, self_type=scope.domains["cpus"].type)
         for name, vnode in node.value.items():
-            e = _parse(parser, vnode, f"{path}.bind.{name}", None)
+            e = expr_of(parser, vnode, f"{path}.bind.{name}", None)
             if e is None:
                 return None
             if e.type not in BIND_TYPES:

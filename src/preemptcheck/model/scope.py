@@ -8,6 +8,7 @@ from preemptcheck.errors import Code, Collector
 from preemptcheck.expr.ast import Domain, EnumT, Expr, Type, Value, VarInfo, VarRef, walk
 from preemptcheck.expr.evaluate import EvalError, eval_const
 from preemptcheck.expr.parse import ExprParser, Source, source_text
+from preemptcheck.model import schema
 from preemptcheck.model.yamlnodes import Node
 
 
@@ -65,6 +66,21 @@ class ModelScope:
             for n in names:
                 out.setdefault(n, kind)
         return out
+
+
+def expr_of(parser: ExprParser, node: Node | None, path: str, typ: Type | None) -> Expr | None:
+    """The expression a YAML scalar holds, parsed and type-checked (None: absent or bad)."""
+    if node is None:
+        return None
+    if not node.is_scalar or node.value is None:
+        parser.diags.error(
+            Code.WRONG_TYPE,
+            f"expected an expression, got {schema.yaml_type(node)}",
+            node.span,
+            path,
+        )
+        return None
+    return parser.parse(source_of(node, path), typ)
 
 
 def source_of(node: Node, path: str, text: str | None = None) -> Source:

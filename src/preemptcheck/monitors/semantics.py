@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from preemptcheck.expr.ast import Value, VarInfo
+from preemptcheck.expr.ast import Value
 from preemptcheck.expr.evaluate import EvalError, Reader, evaluate
 from preemptcheck.model.ir import Action, Model, Monitor, Translation
 from preemptcheck.monitors.dot import Automaton, Comparison, Edge
+from preemptcheck.semantics import state_reader
 from preemptcheck.system import State, StepLabel
 
 NOT_MONITORING = -1
@@ -30,28 +31,12 @@ NOT_MONITORING = -1
 Emitted = tuple[tuple[str, tuple[tuple[str, Value], ...]], ...]
 
 
-_LAST_INDEX: list[tuple[Model, dict[str, int]]] = []  # the last model's, kept alone
-
-
-def _var_index(model: Model) -> dict[str, int]:
-    if not _LAST_INDEX or _LAST_INDEX[0][0] is not model:
-        _LAST_INDEX[:] = [(model, {v.name: i for i, v in enumerate(model.vars)})]
-    return _LAST_INDEX[0][1]
-
-
-def emitted(model: Model, st: State, label: StepLabel) -> Emitted:
+def emitted(model: Model, index: dict[str, int], st: State, label: StepLabel) -> Emitted:
     """The events the step `label` emits from the state `st` (conditions and attributes
-    evaluated in `st`, with the step's CPU as self and its bindings)."""
+    evaluated in `st`, with the step's CPU as self and its bindings); `index`: the model's
+    variable slots."""
     action = model.action(label.action)
-    index = _var_index(model)
-
-    def read(var: VarInfo, idx: Value | None) -> Value:
-        value = st.values[index[var.name]]
-        if idx is None:
-            return value  # type: ignore[no-any-return]
-        assert var.index is not None
-        return value[var.index.values.index(idx)]  # type: ignore[no-any-return]
-
+    read = state_reader(index, st)
     env: dict[str, Value] = {"self": label.cpu, **dict(label.bindings)}
     out = []
     for em in action.steps[label.step].emits:
@@ -116,7 +101,9 @@ class MonitorSemantics:
         emitted events when already known (emitted() is the same for every monitor)."""
         action: Action = self.actions[label.action]
         out: list[Delivery] = []
-        for event, attrs in emitted(self.model, st, label) if events is None else events:
+        for event, attrs in (
+            emitted(self.model, self.index, st, label) if events is None else events
+        ):
             for row in self.monitor.table:
                 if row.actions or row.source != event:
                     continue
@@ -184,16 +171,8 @@ class MonitorSemantics:
         per = self.monitor.per
         return f"monitor {self.automaton.name} is per {per}: the row for {row.event} names"
 
-    def _reader(self, st: State):  # type: ignore[no-untyped-def]
-        index = self.index
-
-        def read(var, idx):  # type: ignore[no-untyped-def]
-            value = st.values[index[var.name]]
-            if idx is None:
-                return value
-            return value[var.index.values.index(idx)]
-
-        return read
+    def _reader(self, st: State) -> Reader:
+        return state_reader(self.index, st)
 
     # ------------------------------------------------------------ how an instance reacts
 
