@@ -277,7 +277,7 @@ def _row(
             did_you_mean(source, [*kernel, *actions]),
         )
         return None
-    inst_key = {"cpu": "cpu", "task": "task"}.get(per)
+    inst_key = None if per == "global" else per  # the key that names the instance
     for other in ("cpu", "task"):
         if other in fields and other != inst_key:
             diags.error(
@@ -287,10 +287,6 @@ def _row(
                 path,
             )
             return None
-    clash = [n for n in attrs if n in scope.declared()]
-    if clash:  # build_emits refuses these; kept for emissions built elsewhere
-        diags.error(Code.NAME_CLASH, f"attribute '{clash[0]}' hides a name", onode.span, path)
-        return None
     parser = ExprParser(
         scope,
         diags,

@@ -246,10 +246,12 @@ def render_trace(model: Model, prop: PropertyResult, trace: Trace) -> str:
         lines.append(trace.message or "")
         shown = [", ".join(m) for m in trace.monitor]
         mw = max(len(m) for m in [*shown, "monitor"])
-        rows = [(a, b, c + (" " * (aw - len(c)) if len(c) < aw else ""), d) for a, b, c, d in rows]
-        rows = [(a, b, f"{c}  {m:<{mw}}", d) for (a, b, c, d), m in zip(rows, shown, strict=False)]
+        # the monitor column rides in the action column: action padded, then the states
+        rows = [
+            (a, b, f"{c:<{aw}}  {m:<{mw}}", d) for (a, b, c, d), m in zip(rows, shown, strict=True)
+        ]
+        head = f"{'step':>4}  {'cpu':<{cw}}  {'action':<{aw}}  {'monitor':<{mw}}  changes"
         aw += 2 + mw
-        head = f"{'step':>4}  {'cpu':<{cw}}  {'action':<{aw - mw - 2}}  {'monitor':<{mw}}  changes"
     lines.append(head)
     indent = 4 + 2 + cw + 2 + aw + 2
     for i, (step, cpu, name, ch) in enumerate(rows):
