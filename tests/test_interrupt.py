@@ -60,7 +60,7 @@ def test_a_signal_stops_the_search_and_reports_what_was_decided(
     out, err = _signal_when_busy(proc, signum)
     name = signal.Signals(signum).name
     assert proc.returncode == status, out + err
-    assert f"(incomplete: interrupted by {name})" in out, out
+    assert f"(incomplete: interrupted by {name}" in out, out
     assert f"unknown: interrupted by {name}" in out
     assert "holds (witness" in out  # found before the signal: kept
     assert f"interrupted by {name}: the verdicts above are all that was decided" in out

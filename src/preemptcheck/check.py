@@ -42,6 +42,7 @@ from preemptcheck.trace import replay
 
 MODEL_SUFFIXES = (".yaml", ".yml")
 DEFAULT_MAX_STATES = 2_000_000
+LIMITS = ("state limit", "memory limit")  # how the explicit search says it ran out of room
 # properties decided on the whole explicit state graph, by either engine
 GRAPH_KINDS = {PropKind.LEADS_TO: "leads_to", PropKind.MONITOR: "monitor"}
 # engines.symbolic.DEFAULT_WORK_LIMIT (not imported: that would load z3): z3 resource units
@@ -161,7 +162,9 @@ class Options:
     # param -> value, or comma-separated values to check each (`--set NCPU=2,3`)
     overrides: Mapping[str, str] = dataclasses.field(default_factory=dict)
     properties: tuple[str, ...] = ()
-    max_states: int | None = DEFAULT_MAX_STATES
+    # None: DEFAULT_MAX_STATES on the Python backend and for state graphs; the native
+    # backend is then bounded by max_memory alone
+    max_states: int | None = None
     timeout: float | None = None
     strict: bool = False
     fail_fast: bool = False
@@ -174,6 +177,12 @@ class Options:
     cache_dir: str | None = None  # reuse results of unchanged models from this directory
     # check every value of each model's `mode` param (its `values`); replaces a `mode` override
     all_modes: bool = False
+    backend: str = "auto"  # the explicit search's: auto | python | native
+    max_memory: int | None = None  # bytes for the native store (None: half the machine's)
+
+    def state_cap(self) -> int:
+        """The state limit of the Python backend and of state graphs."""
+        return self.max_states if self.max_states is not None else DEFAULT_MAX_STATES
 
 
 def check_paths(
@@ -292,7 +301,7 @@ def _check_model(
 ) -> ModelResult:
     if options.engine == "symbolic":
         return check_symbolic(model, options)
-    explorer = Explorer(model)
+    explorer = Explorer(model, backend=options.backend)
     notes: list[str] = []
     if options.symmetry or model.symmetry is not None:
         analysis = analyze(model)
@@ -319,19 +328,20 @@ def _check_model(
     cb = (lambda p: progress(path, p)) if progress is not None else None
     run = explorer.run(
         max_states=options.max_states,
+        default_max_states=DEFAULT_MAX_STATES,
         timeout=options.timeout,
         fail_fast=options.fail_fast,
         progress=cb,
+        max_memory=options.max_memory,
     )
-    result = judge(model, run, notes=notes)
+    result = judge(model, run, notes=[*notes, *run.notes])
     result = _judge_on_graph(result, explorer, None if run.complete else run.limit, options)
-    if options.engine == "auto" and run.limit is not None and run.limit.startswith("state limit"):
+    if options.engine == "auto" and run.limit is not None and run.limit.startswith(LIMITS):
         return check_symbolic(
             model,
             options,
             notes=(
-                f"the explicit search reached --max-states {options.max_states:,}: "
-                "the symbolic engine decided instead",
+                f"the explicit search stopped ({run.limit}): the symbolic engine decided instead",
             ),
         )
     return result
@@ -431,7 +441,7 @@ def _judge_on_graph(
     if not any(p.kind in GRAPH_KINDS for p in result.model.properties):
         return result
     graph, reason = state_graph(
-        result, explorer, reason, max_states=options.max_states, timeout=options.timeout
+        result, explorer, reason, max_states=options.state_cap(), timeout=options.timeout
     )
     result = judge_responses(result, explorer, graph, reason)
     return judge_monitors(
@@ -439,7 +449,7 @@ def _judge_on_graph(
         explorer,
         graph,
         reason,
-        max_states=options.max_states,
+        max_states=options.state_cap(),
         timeout=options.timeout,
     )
 
@@ -530,6 +540,7 @@ def judge(model: Model, run: ExplicitRun, *, notes: Iterable[str] = ()) -> Model
         run.elapsed,
         run.symmetry,
         run.full_states,
+        run.backend,
     )
     return ModelResult(
         model.file,

@@ -51,6 +51,12 @@ class Engine(StrEnum):
     auto = "auto"
 
 
+class Backend(StrEnum):
+    auto = "auto"
+    python = "python"
+    native = "native"
+
+
 class Traces(StrEnum):
     violations = "violations"
     all = "all"
@@ -111,10 +117,26 @@ def _check_modes(all_modes: bool, mode: str | None, sets: list[str] | None) -> N
         raise _usage("--all-modes takes every mode the model lists: drop --mode and --set mode=")
 
 
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _size(option: str, text: str) -> int:
+    """A size in bytes from `text`: a number with an optional K, M, G or T (binary units)."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1:] if t[-1:] in _UNITS else ""
+    try:
+        value = float(t[: len(t) - len(unit)])
+    except ValueError:
+        value = -1.0
+    if not (value > 0 and math.isfinite(value)):
+        raise _usage(f"{option} must be a size such as 8G or 512M, got {text!r}")
+    return int(value * _UNITS[unit])
+
+
 def _check_limits(
-    max_states: int, timeout: float | None, bound: int, rlimit: int, work_limit: int = 0
+    max_states: int | None, timeout: float | None, bound: int, rlimit: int, work_limit: int = 0
 ) -> None:
-    if max_states < 1:
+    if max_states is not None and max_states < 1:
         raise _usage(f"--max-states must be at least 1, got {max_states}")
     if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
         raise _usage(f"--timeout must be a positive number of seconds, got {timeout:g}")
@@ -256,8 +278,31 @@ def verify(
         ),
     ] = None,
     max_states: Annotated[
-        int, typer.Option(help="Stop exploring after this many states (inconclusive, exit 3).")
-    ] = DEFAULT_MAX_STATES,
+        int | None,
+        typer.Option(
+            show_default=False,
+            help=f"Stop exploring after this many states (inconclusive, exit 3); default "
+            f"{DEFAULT_MAX_STATES:,} on the Python backend, none on the native one "
+            "(--max-memory bounds it).",
+        ),
+    ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="The explicit search's: python (the oracle), native (compiled with "
+            "numba, cached on disk), or auto (python, and native once a model passes "
+            "100,000 states).",
+        ),
+    ] = Backend.auto,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            show_default=False,
+            help="The native search's memory (e.g. 8G, 512M); reaching it stops the run "
+            "(inconclusive, exit 3). Default: half of the machine's memory.",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (inconclusive, exit 3).")
     ] = None,
@@ -331,6 +376,7 @@ def verify(
     """
     _check_modes(all_modes, mode, set_)
     _check_limits(max_states, timeout, bound, rlimit, work_limit)
+    memory = _size("--max-memory", max_memory) if max_memory is not None else None
     sources = SourceCache()
     if junit_file is not None and sarif_file is not None and same_file(junit_file, sarif_file):
         raise _usage(f"--junit and --sarif name the same file: {junit_file}")
@@ -356,6 +402,8 @@ def verify(
         work_limit=work_limit or None,
         all_modes=all_modes,
         cache_dir=str(cache_dir or default_cache_dir()) if cache else None,
+        backend=backend.value,
+        max_memory=memory,
     )
     progress = _ProgressLine()
     t0 = time.monotonic()

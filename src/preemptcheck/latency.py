@@ -153,7 +153,7 @@ def _measure(model: Model, options: Options, query: Query | None) -> LatencyResu
     explorer = Explorer(model)
     cells: list[Cell] = []
     try:
-        graph = build_graph(explorer, max_states=options.max_states, timeout=options.timeout)
+        graph = build_graph(explorer, max_states=options.state_cap(), timeout=options.timeout)
         if graph.failing is not None:  # a step that fails would look like a stop
             raise GraphLimit(f"some steps fail ({graph.failing}): see `verify`, property range")
     except GraphLimit as exc:

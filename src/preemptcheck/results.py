@@ -82,6 +82,7 @@ class Stats:
     elapsed: float = field(default=0.0, compare=False)
     symmetry: str | None = None  # the CPU symmetry the search was reduced by
     states_unreduced: int | None = None  # with symmetry: the states of the full space
+    backend: str | None = None  # the explicit search's: python | native
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from functools import partial
 from operator import eq
 
-from preemptcheck.engines.codegen import compile_predicate
 from preemptcheck.engines.explicit import Explorer
+from preemptcheck.engines.explicit.codegen import compile_predicate
 from preemptcheck.engines.graph import StateGraph, sccs
 from preemptcheck.expr.ast import Expr, Value
 from preemptcheck.model.ir import Response

@@ -108,6 +108,7 @@ def _model(m: ModelResult | ModelFailure) -> dict[str, Any]:
             "complete": s.complete,
             "limit": s.limit,
             "state_bits": s.state_bits,
+            "backend": s.backend,
             "symmetry": None
             if s.symmetry is None
             else {"reduced_by": s.symmetry, "states_unreduced": s.states_unreduced},

@@ -79,6 +79,8 @@ def render_model(
         )
     else:
         how = "exhaustive" if s.complete else f"incomplete: {s.limit}"
+        if s.backend is not None:
+            how += f"; {s.backend} backend"
         lines.append(
             f"  {s.states:,} states, {s.transitions:,} transitions, depth {s.depth} ({how})"
         )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from preemptcheck import interrupt
-from preemptcheck.engines.codegen import ExpandFn, compile_expand
+from preemptcheck.engines.explicit.codegen import ExpandFn, compile_expand
 from preemptcheck.engines.layout import Layout
 from preemptcheck.engines.symmetry import Analysis, Canonicalizer
 from preemptcheck.model.ir import Expect, Model, PropKind
@@ -50,21 +52,31 @@ class ExplicitRun:
     eval_errors: frozenset[int] = frozenset()  # reachable properties not evaluable somewhere
     symmetry: str | None = None  # the CPU symmetry the search was reduced by
     full_states: int | None = None  # with symmetry: the states of the unreduced space
+    backend: str = "python"  # python | native: what ran the search
+    notes: tuple[str, ...] = ()  # e.g. why the native backend was not used
 
 
 ProgressFn = Callable[[Progress], None]
 
 
+BACKENDS = ("auto", "python", "native")
+# `auto` explores this many states on the Python backend (no compile cost) before it
+# starts again natively; the bundled mode models stay below it
+AUTO_NATIVE_AFTER = 100_000
+
+
 class Explorer:
     """Compiles a model's successor function once; `run` explores from the initial state."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, backend: str = "python") -> None:
+        assert backend in BACKENDS
         self.ts = TransitionSystem(model)
         self.layout = Layout(self.ts)
         self.expand: ExpandFn
         self.expand, self.source = compile_expand(self.ts, self.layout)
         self.symmetry: Canonicalizer | None = None
         self.analysis: Analysis | None = None
+        self.backend = backend
 
     def reduce_symmetry(self, analysis: Analysis) -> None:
         """Explore one state per orbit of the interchangeable CPUs of `analysis`."""
@@ -75,6 +87,16 @@ class Explorer:
         s = self.layout.pack(initial_state(self.ts.model))
         return self.symmetry.canon(s)[0] if self.symmetry is not None else s
 
+    def native_unsupported(self) -> str | None:
+        """Why this model cannot be explored natively (None: it can)."""
+        try:
+            import numba  # noqa: F401
+        except ImportError:  # pragma: no cover - numba is a dependency
+            return "numba is not installed"
+        from preemptcheck.engines.explicit.native import native_unsupported
+
+        return native_unsupported(self.ts, self.layout, self.symmetry)
+
     def run(
         self,
         *,
@@ -83,8 +105,45 @@ class Explorer:
         fail_fast: bool = False,
         progress: ProgressFn | None = None,
         progress_every: int = 1 << 14,
+        max_memory: int | None = None,
+        default_max_states: int | None = None,
     ) -> ExplicitRun:
-        """Explore breadth-first; `fail_fast` stops at the first verdict that is not expected."""
+        """Explore breadth-first; `fail_fast` stops at the first verdict that is not expected.
+
+        The Python backend stops at `max_states` (None: `default_max_states`, None: never);
+        the native one at `max_states` or when its store would pass `max_memory` bytes."""
+        kw: dict[str, Any] = {"timeout": timeout, "fail_fast": fail_fast, "progress": progress}
+        py_cap = max_states if max_states is not None else default_max_states
+        if self.backend == "python":
+            return self._run_python(max_states=py_cap, progress_every=progress_every, **kw)
+        why = self.native_unsupported()
+        if why is not None:
+            run = self._run_python(max_states=py_cap, progress_every=progress_every, **kw)
+            if self.backend == "native":
+                note = f"the Python backend explored this model: not native because {why}"
+                run = dataclasses.replace(run, notes=(*run.notes, note))
+            return run
+        if self.backend == "auto":
+            t0 = time.monotonic()
+            first = AUTO_NATIVE_AFTER if py_cap is None else min(py_cap, AUTO_NATIVE_AFTER)
+            run = self._run_python(max_states=first, progress_every=progress_every, **kw)
+            if run.limit is None or first == max_states or not run.limit.startswith("state"):
+                return run
+            if timeout is not None:
+                kw["timeout"] = max(timeout - (time.monotonic() - t0), 0.0)
+        from preemptcheck.engines.explicit.nativerun import run_native
+
+        return run_native(self, max_states=max_states, max_memory=max_memory, **kw)
+
+    def _run_python(
+        self,
+        *,
+        max_states: int | None,
+        timeout: float | None,
+        fail_fast: bool,
+        progress: ProgressFn | None,
+        progress_every: int,
+    ) -> ExplicitRun:
         t0 = time.monotonic()
         props = self.ts.properties
         n_props = len(props)
@@ -188,7 +247,8 @@ class Explorer:
                     break
         complete = limit is None
         findings = tuple(
-            Finding(pi, self._trace(order, parent, via, pi, *found[pi])) for pi in sorted(found)
+            Finding(pi, self._trace(self._path(order, parent, via, found[pi][0]), pi, *found[pi]))
+            for pi in sorted(found)
         )
         coverage = tuple((a.name, cov[k]) for k, a in enumerate(self.ts.model.actions))
         return ExplicitRun(
@@ -207,30 +267,36 @@ class Explorer:
             full if canon is not None else None,
         )
 
+    @staticmethod
+    def _path(
+        order: Sequence[int], parent: Sequence[int], via: Sequence[int], i: int
+    ) -> tuple[list[int], list[int]]:
+        """The packed states and the step ids of the BFS tree's path to state `i`."""
+        packed: list[int] = []
+        sids: list[int] = []
+        k = i
+        while k != -1:
+            packed.append(int(order[k]))
+            if via[k] != -1:
+                sids.append(int(via[k]))
+            k = int(parent[k])
+        packed.reverse()
+        sids.reverse()
+        return packed, sids
+
     def _trace(
         self,
-        order: list[int],
-        parent: array[int],
-        via: array[int],
+        path: tuple[list[int], list[int]],
         pi: int,
         i: int,
         sid: int,
         cpu: int,
         msg: str | None,
     ) -> Trace:
-        packed: list[int] = []
-        sids: list[int] = []
-        k = i
-        while k != -1:
-            packed.append(order[k])
-            if via[k] != -1:
-                sids.append(via[k])
-            k = parent[k]
-        packed.reverse()
-        sids.reverse()
+        packed, sids = path
         failed = False
         if sid != -1:
-            out, _, _ = self.expand(order[i], 0, [0] * len(self.ts.model.actions))
+            out, _, _ = self.expand(packed[-1], 0, [0] * len(self.ts.model.actions))
             nxt = [out[j] for j in range(0, len(out), 2) if out[j + 1] == sid]
             sids.append(sid)
             if nxt:

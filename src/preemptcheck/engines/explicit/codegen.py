@@ -1,4 +1,11 @@
-"""Generates the explicit engine's successor function as Python source, once per model.
+"""Generates the explicit engine's successor function from the model, once per model.
+
+One generator, two targets: `Codegen` lowers guards, updates and property checks to
+straight-line code and emits it for CPython (this module); `native.NativeCodegen` overrides
+only the hooks marked *target* below (how a slot is read and written, how a successor or an
+event is recorded, how an evaluation error is caught) to emit the same code for numba.
+
+Python target:
 
 `expand(s, active, cov)` unpacks the packed state `s`, evaluates the state properties and
 every step instance, and returns `(succ, events, enabled)`: `succ` alternates successor
@@ -95,6 +102,7 @@ class Codegen:
         self.temps = 0
         self.props = ts.properties
         self.range_pi = next(i for i, p in enumerate(self.props) if p.kind == PropKind.RANGE)
+        self.sid = -1  # the step being generated
 
     # ------------------------------------------------------------ expressions
 
@@ -153,17 +161,7 @@ class Codegen:
         if isinstance(e, BoolOp):
             return "(" + f" {e.op} ".join(self.ex(a) for a in e.args) + ")"
         if isinstance(e, Member):
-            if not any(can_fail(o) for o in e.options):
-                opts = ", ".join(self.ex(o) for o in e.options)
-                return f"({self.ex(e.arg)} {'not in' if e.negate else 'in'} ({opts},))"
-            # `x in [a, b]` is `x == a or x == b`, left to right: a later option that
-            # cannot be evaluated is not evaluated once an earlier one matched
-            self.temps += 1
-            tmp = f"_w{self.temps}"
-            tests = [f"({tmp} := {self.ex(e.arg)}) == {self.ex(e.options[0])}"]
-            tests += [f"{tmp} == {self.ex(o)}" for o in e.options[1:]]
-            chain = "(" + " or ".join(tests) + ")"
-            return f"(not {chain})" if e.negate else chain
+            return self.member(e)
         if isinstance(e, IfExp):
             return f"({self.ex(e.then)} if {self.ex(e.cond)} else {self.ex(e.orelse)})"
         if isinstance(e, Call):
@@ -172,6 +170,60 @@ class Codegen:
             return f"{e.fn}({', '.join(self.ex(a) for a in e.args)})"
         assert not isinstance(e, Agg | Bound), "aggregates and bound names are folded away"
         raise AssertionError(type(e))
+
+    def member(self, e: Member) -> str:  # target
+        if not any(can_fail(o) for o in e.options):
+            opts = ", ".join(self.ex(o) for o in e.options)
+            return f"({self.ex(e.arg)} {'not in' if e.negate else 'in'} ({opts},))"
+        # `x in [a, b]` is `x == a or x == b`, left to right: a later option that
+        # cannot be evaluated is not evaluated once an earlier one matched
+        self.temps += 1
+        tmp = f"_w{self.temps}"
+        tests = [f"({tmp} := {self.ex(e.arg)}) == {self.ex(e.options[0])}"]
+        tests += [f"{tmp} == {self.ex(o)}" for o in e.options[1:]]
+        chain = "(" + " or ".join(tests) + ")"
+        return f"(not {chain})" if e.negate else chain
+
+    # ------------------------------------------------------------ target hooks
+
+    def read_bits(self, offset: int, width: int) -> str:  # target
+        """The unsigned value of `width` bits at `offset` of the packed state `s`."""
+        return f"((s >> {offset}) & {(1 << width) - 1})"
+
+    def write_bits(self, depth: int, offset: int, width: int, value: str) -> None:  # target
+        """`ns` with its `width` bits at `offset` replaced by `value` (in range, unsigned)."""
+        mask = (1 << width) - 1
+        self.emit(depth, f"ns = (ns & ~({mask << offset})) | ({value} << {offset})")
+
+    def write_entry(
+        self, depth: int, offsets: tuple[int, ...], pos: str, shift: int, width: int, value: str
+    ) -> None:  # target
+        """Like write_bits, at `offsets[pos] + shift` for a position known only at run time."""
+        self.emit(depth, f"o_ = {self.const(offsets)}[{pos}] + {shift}")
+        mask = (1 << width) - 1
+        self.emit(depth, f"ns = (ns & ~({mask} << o_)) | ({value} << o_)")
+
+    def fail(self, depth: int, message: str) -> None:  # target
+        """An evaluation error; `message` is code for the string the reference semantics gives."""
+        self.emit(depth, f"raise _EvalErr({message})")
+
+    def active(self, pi: int) -> str:  # target
+        # `active >> pi & 1`, not `active & (1 << pi)`: with thousands of properties the
+        # mask would be a literal of thousands of digits on every line
+        return f"active >> {pi} & 1"
+
+    def event(self, depth: int, pi: int, sid: int, cpu: int, message: str | None) -> None:
+        # target
+        self.emit(depth, f"ev.append(({pi}, {sid}, {cpu}, {message or 'None'}))")
+
+    def successor(self, depth: int, sid: int) -> None:  # target
+        self.emit(depth, f"out.append(ns); out.append({sid})")
+
+    def catch(self, depth: int, prefix: str) -> str | None:  # target
+        """Opens the handler of an evaluation error; returns code for its message."""
+        self.emit(depth, "except _ERRS as x:")
+        self.emit(depth + 1, f"m = _msg({prefix!r}, x)")
+        return "m"
 
     # ------------------------------------------------------------ statements
 
@@ -191,7 +243,7 @@ class Codegen:
                 self.emit(1, f"v{i} = {lo}")
             else:
                 extra = f" + {lo}" if lo else ""
-                self.emit(1, f"v{i} = ((s >> {slot.offset}) & {slot.mask}){extra}")
+                self.emit(1, f"v{i} = {self.read_bits(slot.offset, slot.width)}{extra}")
         for name in sorted(self.dyn):
             first = self.layout.first_slot[name]
             n = len(self.ts.model.var(name).entries)
@@ -203,35 +255,82 @@ class Codegen:
         self._steps()
         body = self.lines[body_start:]
         self.lines = self.lines[:body_start]
-        self.emit(0, "def expand(s, active, cov):")
+        self.header()
+        self.prologue()
+        self.locals_init()
+        self.lines.extend(body)
+        self.footer()
+        return "\n".join(self.lines) + "\n"
+
+    def prologue(self) -> None:
+        """Every slot of the state, and every CPU's sequence position, in a local."""
         self.unpack_lines()
         for cpu, (off, w) in enumerate(self.layout.seq_slots):
-            self.emit(1, f"q{cpu} = (s >> {off}) & {(1 << w) - 1}" if w else f"q{cpu} = 0")
+            self.emit(1, f"q{cpu} = {self.read_bits(off, w)}" if w else f"q{cpu} = 0")
+
+    def header(self) -> None:  # target
+        self.emit(0, "def expand(s, active, cov):")
+
+    def locals_init(self) -> None:  # target
         self.emit(1, "out = []")
         self.emit(1, "ev = []")
         self.emit(1, "en = 0")
         for ai in range(len(self.ts.model.actions)):
             self.emit(1, f"c{ai} = 0")
-        self.lines.extend(body)
+
+    def footer(self) -> None:  # target
         for ai in range(len(self.ts.model.actions)):
             self.emit(1, f"if c{ai}: cov[{ai}] += 1")
         self.emit(1, "return out, ev, en")
-        return "\n".join(self.lines) + "\n"
+
+    def copy_state(self, depth: int) -> None:  # target
+        self.emit(depth, "ns = s")
+
+    def enabled(self, depth: int, ai: int | None) -> None:  # target
+        """The state enables a step (the first of action `ai`, when not None)."""
+        self.emit(depth, "en = 1")
+        if ai is not None:
+            self.emit(depth, f"c{ai} = 1")
+
+    def protect(
+        self,
+        depth: int,
+        test: str,
+        body: Callable[[int], None],
+        handler: Callable[[int, str | None], None],
+        prefix: str,
+    ) -> None:  # target
+        """`if test: body`, where an evaluation error anywhere runs `handler` instead of what
+        was left to do (handler(depth, code for the message, prefixed by `prefix`))."""
+        self.emit(depth, "try:")
+        self.emit(depth + 1, f"if {test}:")
+        body(depth + 2)
+        handler(depth + 1, self.catch(depth, prefix))
+
+    def finish(self, depth: int, sid: int, handler: Callable[[int, str | None], None]) -> None:
+        """The end of a protected step: its successor (`handler` if an error is pending)."""
+        self.successor(depth, sid)
+
+    def cond(self, e: Expr) -> str:  # target
+        """A test inside a protected step, after which no error may be pending."""
+        return self.ex(e)
 
     def _record(self, depth: int, pi: int, sid: int, cpu: int, cond: str | None) -> None:
-        # `active >> pi & 1`, not `active & (1 << pi)`: with thousands of properties the
-        # mask would be a literal of thousands of digits on every line
-        test = f"active >> {pi} & 1" if cond is None else f"{cond} and active >> {pi} & 1"
-        self.emit(depth, f"if {test}: ev.append(({pi}, {sid}, {cpu}, None))")
+        test = self.active(pi) if cond is None else f"{cond} and {self.active(pi)}"
+        self.emit(depth, f"if {test}:")
+        self.event(depth + 1, pi, sid, cpu, None)
 
-    def _catch(self, depth: int, sid: int, cpu: int, prefix: str, pi: int | None = None) -> None:
+    def _errors(self, sid: int, cpu: int, pi: int | None) -> Callable[[int, str | None], None]:
         """An evaluation error is a `range` event, and an event of the property being evaluated
         (whose verdict cannot then be `holds`)."""
-        self.emit(depth, "except _ERRS as x:")
-        self.emit(depth + 1, f"m = _msg({prefix!r}, x)")
-        for p in (self.range_pi, pi):
-            if p is not None:
-                self.emit(depth + 1, f"if active >> {p} & 1: ev.append(({p}, {sid}, {cpu}, m))")
+
+        def handler(depth: int, message: str | None) -> None:
+            for p in (self.range_pi, pi):
+                if p is not None:
+                    self.emit(depth, f"if {self.active(p)}:")
+                    self.event(depth + 1, p, sid, cpu, message)
+
+        return handler
 
     def _state_props(self) -> None:
         for sp in self.ts.state_props:
@@ -239,9 +338,18 @@ class Codegen:
             cond = self.ex(sp.expr)
             if prop.kind == PropKind.INVARIANT:
                 cond = f"(not {cond})"
-            self.emit(1, "try:")
-            self._record(2, sp.prop_index, -1, sp.cpu, cond)
-            self._catch(1, -1, sp.cpu, f"evaluating property {prop.id}: ", sp.prop_index)
+            pi = sp.prop_index
+
+            def body(depth: int, pi: int = pi, cpu: int = sp.cpu) -> None:
+                self.event(depth, pi, -1, cpu, None)
+
+            self.protect(
+                1,
+                f"{cond} and {self.active(pi)}",
+                body,
+                self._errors(-1, sp.cpu, pi),
+                f"evaluating property {prop.id}: ",
+            )
 
     def _steps(self) -> None:
         for inst in self.ts.instances:
@@ -269,36 +377,48 @@ class Codegen:
             tests.append(f"q{cpu} == 0")
         if step.guard is not None:
             tests.append(self.ex(step.guard))
+        handler = self._errors(step.sid, cpu, None)
+        self.sid = step.sid
+
+        def check(pi: int, when: Expr, depth: int) -> None:
+            def body(d: int) -> None:
+                self.event(d, pi, step.sid, cpu, None)
+
+            self.protect(
+                depth,
+                f"({self.ex(when)}) and {self.active(pi)}",
+                body,
+                self._errors(step.sid, cpu, pi),
+                f"evaluating property {self.props[pi].id}: ",
+            )
+
+        def body(depth: int) -> None:
+            self.enabled(depth, ai if k == 0 else None)
+            for pi, when in (*step.never, *step.reach):
+                if when is None:
+                    self._record(depth, pi, step.sid, cpu, None)
+                else:
+                    check(pi, when, depth)
+            self.copy_state(depth)
+            inner = depth
+            if step.cond is not None:
+                self.emit(depth, f"if {self.cond(step.cond)}:")
+                inner = depth + 1
+            self._writes(inner, step)
+            if seq:
+                off, w = self.layout.seq_slots[cpu]
+                self.write_bits(depth, off, w, str(codes.get((ii, k + 1), 0)))
+            self.finish(depth, step.sid, handler)
+
         self.emit(1, f"# sid {step.sid}: {step.label}")
-        self.emit(1, "try:")
-        self.emit(2, f"if {' and '.join(tests) if tests else 'True'}:")
-        self.emit(3, "en = 1")
-        if k == 0:
-            self.emit(3, f"c{ai} = 1")
-        for pi, when in (*step.never, *step.reach):
-            if when is None:
-                self._record(3, pi, step.sid, cpu, None)
-            else:
-                self.emit(3, "try:")
-                self._record(4, pi, step.sid, cpu, f"({self.ex(when)})")
-                self._catch(3, step.sid, cpu, f"evaluating property {self.props[pi].id}: ", pi)
-        self.emit(3, "ns = s")
-        depth = 3
-        if step.cond is not None:
-            self.emit(3, f"if {self.ex(step.cond)}:")
-            depth = 4
-        self._writes(depth, step)
-        if seq:
-            off, w = self.layout.seq_slots[cpu]
-            nxt = codes.get((ii, k + 1), 0)
-            self.emit(3, f"ns = (ns & {~(((1 << w) - 1) << off)}) | {nxt << off}")
-        self.emit(3, f"out.append(ns); out.append({step.sid})")
-        self._catch(1, step.sid, cpu, "")
+        self.protect(1, " and ".join(tests) if tests else "True", body, handler, "")
 
     def _writes(self, depth: int, step: SpecStep) -> None:
         if not step.assigns:
             self.emit(depth, "pass")
             return
+        # temporaries are named per step: one name keeps one type in a numba function
+        tag = f"{step.sid}_"
         positions: list[tuple[str, int | None]] = []
         for j, a in enumerate(step.assigns):
             t = a.target
@@ -307,11 +427,11 @@ class Codegen:
             else:
                 code, pos = self.position(t.var, t.index)
                 if pos is None:
-                    self.emit(depth, f"p{j} = {code}")
-                    positions.append((f"p{j}", None))
+                    self.emit(depth, f"p{tag}{j} = {code}")
+                    positions.append((f"p{tag}{j}", None))
                 else:
                     positions.append((code, pos))
-            self.emit(depth, f"n{j} = {self.ex(a.value)}")
+            self.emit(depth, f"n{tag}{j} = {self.ex(a.value)}")
         for j, a in enumerate(step.assigns):
             for i in range(j):
                 b = step.assigns[i]
@@ -325,58 +445,52 @@ class Codegen:
                 msg = repr(f"conflicting assignments to {_where(a.target)} in one step")
                 if pj is not None and pi is not None:
                     if pj == pi:
-                        self.emit(depth, f"raise _EvalErr({msg})")
+                        self.fail(depth, msg)
                 else:
-                    self.emit(depth, f"if {cj} == {ci}: raise _EvalErr({msg})")
+                    self.emit(depth, f"if {cj} == {ci}:")
+                    self.fail(depth + 1, msg)
         for j, a in enumerate(step.assigns):
-            self._write(depth, j, a.target, positions[j])
+            self._write(depth, f"n{tag}{j}", a.target, positions[j])
 
-    def _write(self, depth: int, j: int, t: Target, position: tuple[str, int | None]) -> None:
+    def _write(self, depth: int, n: str, t: Target, position: tuple[str, int | None]) -> None:
         var = t.var
         code, pos = position
         stride = self.layout.slot(var.name, 0).width  # every entry has the variable's width
         if pos is not None:
-            off = f"{self.layout.slot(var.name, pos).offset}"
             where = repr(_where(t, pos))
         else:
-            offsets = self.const(self.layout.entry_offsets(var.name))
-            self.emit(depth, f"o{j} = {offsets}[{code}]")
-            off = f"o{j}"
             assert var.index is not None
             vals = self.const(tuple(str(v) for v in var.index.values))
             where = f"'{var.name}[' + {vals}[{code}] + ']'" + (f" + '.{t.fld}'" if t.fld else "")
-        n = f"n{j}"
+        shift, width = 0, stride
         if t.fld is not None:
             spec = var.field(t.fld)
             assert spec is not None
             shift, width = spec
-            fmask = (1 << width) - 1
-            self.emit(
-                depth,
-                f"if not 0 <= {n} <= {fmask}: raise _EvalErr('assigns ' + str({n}) "
-                f"+ ' to ' + {where} + ', a {width}-bit field')",
+            self.emit(depth, f"if not 0 <= {n} <= {(1 << width) - 1}:")
+            self.fail(
+                depth + 1, f"'assigns ' + str({n}) + ' to ' + {where} + ', a {width}-bit field'"
             )
-            self.emit(
-                depth, f"ns = (ns & ~({fmask << shift} << {off})) | ({n} << ({off} + {shift}))"
-            )
-            return
-        mask = (1 << stride) - 1
-        if var.kind == "bool":
+            enc = n
+        elif var.kind == "bool":
             enc = f"(1 if {n} else 0)"
         elif var.kind == "word":
-            enc = f"({n} & {mask})"
+            enc = f"({n} & {(1 << stride) - 1})"
         elif isinstance(var.type, IntT):
-            self.emit(
-                depth,
-                f"if not {var.lo} <= {n} <= {var.hi}: raise _EvalErr('assigns ' + "
-                f"str({n}) + ' to ' + {where} + ', range [{var.lo}, {var.hi}]')",
+            self.emit(depth, f"if not {var.lo} <= {n} <= {var.hi}:")
+            self.fail(
+                depth + 1,
+                f"'assigns ' + str({n}) + ' to ' + {where} + ', range [{var.lo}, {var.hi}]'",
             )
             enc = f"({n} - {var.lo})" if var.lo else n
         else:
             enc = n
-        if stride == 0:
+        if width == 0:
             return
-        self.emit(depth, f"ns = (ns & ~({mask} << {off})) | ({enc} << {off})")
+        if pos is not None:
+            self.write_bits(depth, self.layout.slot(var.name, pos).offset + shift, width, enc)
+        else:
+            self.write_entry(depth, self.layout.entry_offsets(var.name), code, shift, width, enc)
 
 
 def _where(t: Target, pos: int | None = None) -> str:
