@@ -69,7 +69,8 @@ def assert_backends_agree(model: Model, *, symmetry: bool = False, **kw: object)
     assert py.backend == "python"
     if nat.backend != "native":
         why = Explorer(model).native_unsupported()
-        assert why is not None and nat.notes, "fell back to Python without a reason"
+        assert why is not None, "fell back to Python without a reason"
+        assert nat.notes
         return nat.backend
     assert _summary(nat) == _summary(py)
     return "native"
@@ -173,7 +174,8 @@ def test_memory_limit_stops_the_native_search(tmp_path: Path) -> None:
     run = Explorer(model, backend="native").run(max_memory=200_000)
     assert run.backend == "native"
     assert not run.complete
-    assert run.limit is not None and run.limit.startswith("memory limit reached")
+    assert run.limit is not None
+    assert run.limit.startswith("memory limit reached")
     assert 0 < run.states <= 200_000 // 28
     full = Explorer(model, backend="python").run()
     assert run.states < full.states

@@ -300,7 +300,8 @@ def compile_native(ts: TransitionSystem, layout: Layout, sym: Canonicalizer | No
         "import numpy as np",
         "from numba import njit",
         "from preemptcheck.engines.explicit.store import (",
-        "    CANON_SIG, EXPAND_SIG, PART_SIG, _FACT, no_canon, _div, _i, _ix, _mod, _oob, _shl, _shr, _u,",
+        "    CANON_SIG, EXPAND_SIG, PART_SIG, _FACT, no_canon,",
+        "    _div, _i, _ix, _mod, _oob, _shl, _shr, _u,",
         ")",
         *(f"{k} = {v!r}" for k, v in gen.consts.items()),
         *(f"{k} = np.uint64({v})" for k, v in sorted(gen.uints.items())),
@@ -328,7 +329,8 @@ def compile_native(ts: TransitionSystem, layout: Layout, sym: Canonicalizer | No
         for name in os.listdir(os.path.join(root, "__pycache__"))
     )
     spec = importlib.util.spec_from_file_location(f"preemptcheck_native_{key}", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # numba's disk cache finds the functions' module by name
     spec.loader.exec_module(module)

@@ -152,7 +152,7 @@ def run_native(
         # PAUSE: the progress line, the timeout and Ctrl-C, as the Python backend does
         until += PROGRESS_EVERY
         elapsed = time.monotonic() - t0
-        n, i = int(ctl[store.N]), int(ctl[store.I])
+        n, i = int(ctl[store.N]), int(ctl[store.I_])
         if progress is not None:
             progress(
                 Progress(n, n - i, int(ctl[store.TRANSITIONS]), int(ctl[store.DEPTH]), elapsed)

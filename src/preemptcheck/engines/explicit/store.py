@@ -1,6 +1,6 @@
 """The native state store and breadth-first search (numba), compiled once per machine.
 
-Storage, per state: its packed words (`states`, uint64 × words), the index of the state it
+Storage, per state: its packed words (`states`, uint64 x words), the index of the state it
 was first reached from (`parent`, int32) and the step id that reached it (`via`, int32);
 the visited set is an open-addressing table of int32 indices into `states` (0 empty, i + 1
 for state i), linear probing, grown to keep its load under 0.7. The states array is
@@ -100,7 +100,9 @@ def no_canon(w: np.ndarray) -> int:
 
 
 # ctl: the search's scalar state, kept between calls
-I, N, DEPTH, LEVEL_END, TRANSITIONS, CAP, GROW_AT, DEADLOCK, FAIL_FAST, FULL, UNEXPECTED = range(11)
+(I_, N, DEPTH, LEVEL_END, TRANSITIONS, CAP, GROW_AT, DEADLOCK, FAIL_FAST, FULL, UNEXPECTED) = range(
+    11
+)
 CTL_SIZE = 11
 # what explore returns
 DONE, PAUSE, GROW, AT_CAP, STOPPED = range(5)
@@ -183,7 +185,7 @@ def explore(
 ):  # fmt: skip
     words = states.shape[1]
     n_props = active.shape[0]
-    i = ctl[I]
+    i = ctl[I_]
     n = ctl[N]
     depth = ctl[DEPTH]
     level_end = ctl[LEVEL_END]
@@ -282,7 +284,7 @@ def explore(
         i += 1
         if status == AT_CAP:
             break
-    ctl[I] = i
+    ctl[I_] = i
     ctl[N] = n
     ctl[DEPTH] = depth
     ctl[LEVEL_END] = level_end
