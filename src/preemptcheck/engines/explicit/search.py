@@ -133,7 +133,12 @@ class Explorer:
                 kw["timeout"] = max(timeout - (time.monotonic() - t0), 0.0)
         from preemptcheck.engines.explicit.nativerun import run_native
 
-        return run_native(self, max_states=max_states, max_memory=max_memory, **kw)
+        try:
+            return run_native(self, max_states=max_states, max_memory=max_memory, **kw)
+        except OSError as exc:  # the code cache cannot be written: explore in Python
+            run = self._run_python(max_states=py_cap, progress_every=progress_every, **kw)
+            note = f"the Python backend explored this model: the native code cache failed ({exc})"
+            return dataclasses.replace(run, notes=(*run.notes, note))
 
     def _run_python(
         self,
