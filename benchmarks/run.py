@@ -1,6 +1,6 @@
 """Times preemptcheck on the bundled models and the throughput models; prints a Markdown table.
 
-Run from the repository root:  .venv/bin/python benchmarks/run.py [--repeat 5]
+Run from the repository root:  .venv/bin/python benchmarks/run.py [--repeat 5] [--spin]
 Each case runs in a fresh `preemptcheck verify --no-cache` process (load, compile, explore,
 report: never a result from the cache);
 the table gives the median wall time, the states explored and the peak RSS of the child.
@@ -60,11 +60,78 @@ def one(args: list[str]) -> tuple[float, int, int]:
     return wall, states, rss_kib
 
 
+# SPIN side by side: (name, Promela file, preemptcheck arguments). SPIN 6.5.2 (Debian
+# package `spin`), pan compiled with gcc -O2 -DNOREDUCE -DSAFETY -DBFS; both must report
+# the same number of states.
+SPIN_CASES: list[tuple[str, str, list[str]]] = [
+    ("pc-smp NCPU=3 (2,299,968 states)", "benchmarks/spin/pc-smp.pml",
+     ["benchmarks/models/pc-smp.yaml", "--backend", "native"]),
+    ("lost-update NCPU=2 (127,040 states)", "benchmarks/spin/lost-update.pml",
+     ["benchmarks/models/lost-update.yaml", "--backend", "native",
+      "--property", "count-bounded"]),
+]
+
+
+def _cpu(usage: os.struct_rusage) -> float:  # type: ignore[name-defined]
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_pan(pml: str, work: Path) -> tuple[float, int, int]:
+    """Generate, compile (not timed) and run SPIN's verifier: CPU s, states, peak RSS KiB."""
+    subprocess.run(["spin", "-a", str(ROOT / pml)], cwd=work, check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["gcc", "-O2", "-DNOREDUCE", "-DSAFETY", "-DBFS", "-o", "pan", "pan.c"],
+                   cwd=work, check=True)
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(["./pan", "-w24"], cwd=work, stdout=out)
+        _, _, usage = os.wait4(proc.pid, 0)
+        out.seek(0)
+        text = out.read().decode()
+    states = int(next(line.split()[0] for line in text.splitlines()
+                      if line.strip().endswith("states, stored")))
+    return _cpu(usage), states, usage.ru_maxrss
+
+
+def run_pc(args: list[str]) -> tuple[float, int, int]:
+    """preemptcheck verify, warm code cache (a first run compiles): CPU s, states, RSS KiB."""
+    cmd = [EXE, "verify", *args, "--format", "json", "--no-cache"]
+    subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        out.seek(0)
+        doc = json.loads(out.read())
+    states = sum(m["stats"]["states"] or 0 for m in doc["models"] if m["status"] == "checked")
+    return _cpu(usage), states, usage.ru_maxrss
+
+
+def spin(repeat: int) -> None:
+    print("| case | states (both) | SPIN CPU s | preemptcheck CPU s | speed vs SPIN "
+          "| SPIN RSS MiB | preemptcheck RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, pml, args in SPIN_CASES:
+        with tempfile.TemporaryDirectory() as work:
+            pans = [run_pan(pml, Path(work)) for _ in range(repeat)]
+        pcs = [run_pc(args) for _ in range(repeat)]
+        if {p[1] for p in pans} != {p[1] for p in pcs}:
+            raise SystemExit(f"{name}: SPIN and preemptcheck disagree on the states: "
+                             f"{pans[0][1]:,} against {pcs[0][1]:,}")
+        s_cpu = statistics.median(p[0] for p in pans)
+        p_cpu = statistics.median(p[0] for p in pcs)
+        print(f"| {name} | {pans[0][1]:,} | {s_cpu:.2f} | {p_cpu:.2f} | {s_cpu / p_cpu:.2f}x "
+              f"| {max(p[2] for p in pans) / 1024:.0f} | {max(p[2] for p in pcs) / 1024:.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default="", help="run the cases whose name contains this")
+    ap.add_argument("--spin", action="store_true",
+                    help="SPIN side by side on benchmarks/spin/ (needs spin and gcc)")
     opts = ap.parse_args()
+    if opts.spin:
+        spin(opts.repeat)
+        return
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
     print()

@@ -100,10 +100,10 @@ def no_canon(w: np.ndarray) -> int:
 
 
 # ctl: the search's scalar state, kept between calls
-(I_, N, DEPTH, LEVEL_END, TRANSITIONS, CAP, GROW_AT, DEADLOCK, FAIL_FAST, FULL, UNEXPECTED) = range(
-    11
+(I_, N, DEPTH, LEVEL_END, TRANSITIONS, CAP, GROW_AT, DEADLOCK, FAIL_FAST, FULL, UNEXPECTED, TOUCH) = (
+    range(12)
 )
-CTL_SIZE = 11
+CTL_SIZE = 12
 # what explore returns
 DONE, PAUSE, GROW, AT_CAP, STOPPED = range(5)
 
@@ -198,6 +198,8 @@ def explore(
     max_succ = out.shape[0]
     mask = table.shape[0] - 1
     cur = np.empty(words, np.uint64)
+    homes = np.empty(max_succ, np.int64)
+    orbits = np.ones(max_succ, np.int64)
     status = DONE
     while i < n:
         if i >= until:
@@ -251,10 +253,24 @@ def explore(
         if ctl[FAIL_FAST] and n_unexpected > 0:
             status = STOPPED
             break
+        # Touch every successor's table slot, then the states they point to, before the
+        # probing below: independent loads that the processor overlaps, where the probing
+        # loop would wait for each cache miss in turn.
+        touch = 0
+        for j in range(n_out):
+            if symmetric:
+                orbits[j] = canon(out[j])
+            homes[j] = _i(_hash(out[j]) & _u(mask))
+            touch += table[homes[j]]
+        for j in range(n_out):
+            t = table[homes[j]]
+            if t != 0:
+                touch += _i(states[t - 1, 0] & _u(1))
+        ctl[TOUCH] = touch
         for j in range(n_out):
             row = out[j]
-            orbit = canon(row) if symmetric else 1
-            h = _i(_hash(row) & _u(mask))
+            orbit = orbits[j] if symmetric else 1
+            h = homes[j]
             while True:
                 t = table[h]
                 if t == 0:
