@@ -182,3 +182,47 @@ def test_memory_limit_stops_the_native_search(tmp_path: Path) -> None:
     assert 0 < run.states <= 200_000 // 28
     full = Explorer(model, backend="python").run()
     assert run.states < full.states
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["benchmarks/models/response.yaml", "models/races/lost-wakeup.yaml", "models/latency.yaml"],
+)
+def test_state_graph_is_the_same_on_both_backends(path: str) -> None:
+    """The graph for leads_to and monitors, built natively after a native search: the
+    same states in the same order, the same edges, BFS tree and failing step."""
+    from preemptcheck.engines.graph import build_graph
+
+    model = load_model(str(ROOT / path))
+    graphs = []
+    for backend in ("python", "native"):
+        explorer = Explorer(model, backend=backend)
+        explorer.run()
+        assert explorer.ran == backend
+        graphs.append(build_graph(explorer))
+    py, nat = graphs
+    assert nat.states == py.states
+    assert (nat.off, nat.dst, nat.sid) == (py.off, py.dst, py.sid)
+    assert (nat.parent, nat.via, nat.failing) == (py.parent, py.via, py.failing)
+
+
+def test_failing_step_is_found_by_the_native_graph(tmp_path: Path) -> None:
+    text = """
+model: failing
+vars:
+  x: {type: int, range: [0, 2]}
+actions:
+  inc: {do: {x: x + 1}}
+properties:
+  p: {leads_to: {from: 'x == 0', to: 'x == 2'}}
+"""
+    from preemptcheck.engines.graph import build_graph
+
+    model = load_model(write_model(tmp_path, text))
+    graphs = []
+    for backend in ("python", "native"):
+        explorer = Explorer(model, backend=backend)
+        explorer.run()
+        graphs.append(build_graph(explorer))
+    assert graphs[1].failing == graphs[0].failing
+    assert graphs[0].failing is not None

@@ -51,7 +51,13 @@ class StateGraph:
 def build_graph(
     explorer: Explorer, *, max_states: int | None = None, timeout: float | None = None
 ) -> StateGraph:
-    """Every reachable state and every step between two of them (range errors have none)."""
+    """Every reachable state and every step between two of them (range errors have none).
+
+    Built natively where the search ran natively (the same graph, in the same order)."""
+    if explorer.ran == "native":
+        from preemptcheck.engines.explicit.nativerun import build_graph_native
+
+        return build_graph_native(explorer, max_states=max_states, timeout=timeout)
     t0 = time.monotonic()
     expand = explorer.expand
     cov = [0] * len(explorer.ts.model.actions)

@@ -53,6 +53,10 @@ def _bits_span(lo: int, hi: int) -> Interval:
     return (-(1 << n), (1 << n) - 1) if lo < 0 else (0, (1 << n) - 1)
 
 
+def _pair(x: Interval, y: Interval) -> tuple[Interval, Interval]:
+    return x, y
+
+
 def interval(e: Expr) -> Interval:
     """Bounds of `e` in every state; raises Unbounded when they may leave int64."""
     if isinstance(e, Const):
@@ -88,8 +92,8 @@ def interval(e: Expr) -> Interval:
             return _check((~hi, ~lo), e)
         return lo, hi
     if isinstance(e, BoolOp):
-        for a in e.args:
-            interval(a)
+        for arg in e.args:
+            interval(arg)
         return 0, 1
     if isinstance(e, Member):
         interval(e.arg)
@@ -98,8 +102,8 @@ def interval(e: Expr) -> Interval:
         return 0, 1
     if isinstance(e, IfExp):
         interval(e.cond)
-        a, b = interval(e.then), interval(e.orelse)
-        return min(a[0], b[0]), max(a[1], b[1])
+        then, orelse = interval(e.then), interval(e.orelse)
+        return min(then[0], orelse[0]), max(then[1], orelse[1])
     if isinstance(e, Call):
         ivs = [interval(a) for a in e.args]
         if e.fn == "implies":
@@ -111,7 +115,7 @@ def interval(e: Expr) -> Interval:
             return min(iv[0] for iv in ivs), min(iv[1] for iv in ivs)
         return max(iv[0] for iv in ivs), max(iv[1] for iv in ivs)
     if isinstance(e, Binary):
-        (a, b), (c, d) = interval(e.left), interval(e.right)
+        (a, b), (c, d) = _pair(interval(e.left), interval(e.right))
         op = e.op
         if op in ("==", "!=", "<", "<=", ">", ">="):
             return 0, 1

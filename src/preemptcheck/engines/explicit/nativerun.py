@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,9 +19,11 @@ from preemptcheck import interrupt
 from preemptcheck.engines.explicit import store
 from preemptcheck.engines.explicit.native import META, NativeCode, compile_native
 from preemptcheck.model.ir import Expect, PropKind
+from preemptcheck.system import initial_state
 
 if TYPE_CHECKING:
     from preemptcheck.engines.explicit.search import ExplicitRun, Explorer, ProgressFn
+    from preemptcheck.engines.graph import StateGraph
 
 TABLE_LOAD = 0.7
 FIRST_TABLE = 1 << 16
@@ -63,6 +66,119 @@ def int_to_words(s: int, words: int) -> np.ndarray:
     return np.array([(s >> (64 * k)) & ((1 << 64) - 1) for k in range(words)], dtype=np.uint64)
 
 
+class _Search:
+    """The arrays of one native search, and the loop that drives store.explore."""
+
+    def __init__(
+        self,
+        explorer: Explorer,
+        code: NativeCode,
+        *,
+        max_states: int | None,
+        max_memory: int | None,
+        symmetric: bool,
+        record: tuple[int, ...] | None = None,  # the properties recorded (None: all)
+    ) -> None:
+        ts = explorer.ts
+        props = ts.properties
+        n_props = len(props)
+        words = code.words
+        self.code = code
+        self.symmetric = symmetric
+        budget = max_memory if max_memory is not None else default_max_memory()
+        cap = min(max(budget // bytes_per_state(words), 1), MAX_INDEX)
+        self.limit_reason = f"memory limit reached ({budget / (1 << 20):,.0f} MiB, --max-memory)"
+        if max_states is not None and max_states <= cap:
+            cap = max_states
+            self.limit_reason = f"state limit reached ({cap:,} states)"
+        # zero-filled by the operating system: pages are committed as states are written
+        self.states = np.zeros((cap, words), dtype=np.uint64)
+        self.parent = np.zeros(cap, dtype=np.int32)
+        self.via = np.zeros(cap, dtype=np.int32)
+        self.table = np.zeros(FIRST_TABLE, dtype=np.int32)
+        self.active = np.ones(n_props, dtype=np.uint8)
+        if record is not None:
+            self.active[:] = 0
+            self.active[list(record)] = 1
+        self.pending = np.zeros(n_props, dtype=np.uint8)
+        self.witness = np.zeros(n_props, dtype=np.uint8)
+        self.unexpected = np.zeros(n_props, dtype=np.uint8)
+        for pi, p in enumerate(props):
+            w = p.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
+            self.witness[pi] = w
+            self.unexpected[pi] = w == (p.expect == Expect.VIOLATED)
+        self.best = np.full(n_props, -1, dtype=np.int64)
+        self.found = np.full((n_props, 4), -1, dtype=np.int64)
+        self.eval_errors = np.zeros(n_props, dtype=np.uint8)
+        self.cov = np.zeros(max(len(ts.model.actions), 1), dtype=np.int64)
+        self.out = np.zeros((code.max_succ, words), dtype=np.uint64)
+        self.sids = np.zeros(code.max_succ, dtype=np.int32)
+        self.ev = np.zeros((code.max_events, 4), dtype=np.int64)
+        self.meta = np.zeros(META + len(ts.model.actions), dtype=np.int64)
+        init = explorer.initial() if symmetric else explorer.layout.pack(initial_state(ts.model))
+        self.states[0] = int_to_words(init, words)
+        self.parent[0] = -1
+        self.via[0] = -1
+        store.rehash(self.table, self.states, 1)
+        ctl = self.ctl = np.zeros(store.CTL_SIZE, dtype=np.int64)
+        ctl[store.N] = 1
+        ctl[store.LEVEL_END] = 1
+        ctl[store.CAP] = cap
+        ctl[store.GROW_AT] = int(FIRST_TABLE * TABLE_LOAD)
+        ctl[store.DEADLOCK] = next(
+            (i for i, p in enumerate(props) if p.kind == PropKind.DEADLOCK and self.active[i]), -1
+        )
+        ctl[store.FULL] = 1
+
+    def run(
+        self,
+        *,
+        timeout: float | None,
+        fail_fast: bool,
+        progress: ProgressFn | None,
+        t0: float,
+    ) -> str | None:
+        """Explores to the end or to a limit; returns the limit's description, or None."""
+        from preemptcheck.engines.explicit.search import Progress
+
+        self.ctl[store.FAIL_FAST] = int(fail_fast)
+        until = PROGRESS_EVERY
+        ctl = self.ctl
+        while True:
+            status = store.explore(
+                self.code.expand, self.code.canon, ctl, self.states, self.parent, self.via,
+                self.table, self.active, self.pending, self.witness, self.unexpected,
+                self.best, self.found, self.eval_errors, self.cov, self.out, self.sids,
+                self.ev, self.meta, until, self.symmetric,
+            )  # fmt: skip
+            if status == store.DONE:
+                return None
+            if status == store.AT_CAP:
+                return self.limit_reason
+            if status == store.STOPPED:
+                return "stopped at the first unexpected verdict (--fail-fast)"
+            if status == store.GROW:
+                size = self.table.shape[0] * 2
+                if size > MAX_INDEX + 2:  # pragma: no cover - 2**31 states
+                    return self.limit_reason
+                self.table = np.zeros(size, dtype=np.int32)
+                store.rehash(self.table, self.states, int(ctl[store.N]))
+                ctl[store.GROW_AT] = int(size * TABLE_LOAD)
+                continue
+            # PAUSE: the progress line, the timeout and Ctrl-C, as the Python backend does
+            until += PROGRESS_EVERY
+            elapsed = time.monotonic() - t0
+            n, i = int(ctl[store.N]), int(ctl[store.I_])
+            if progress is not None:
+                progress(
+                    Progress(n, n - i, int(ctl[store.TRANSITIONS]), int(ctl[store.DEPTH]), elapsed)
+                )
+            if timeout is not None and elapsed > timeout:
+                return f"timeout after {timeout:g} s"
+            if interrupt.requested():
+                return interrupt.reason()
+
+
 def run_native(
     explorer: Explorer,
     *,
@@ -72,123 +188,97 @@ def run_native(
     fail_fast: bool,
     progress: ProgressFn | None,
 ) -> ExplicitRun:
-    from preemptcheck.engines.explicit.search import ExplicitRun, Finding, Progress
+    from preemptcheck.engines.explicit.search import ExplicitRun, Finding
 
     t0 = time.monotonic()
-    code = native_code(explorer)
     ts = explorer.ts
-    props = ts.properties
-    n_props = len(props)
-    words = code.words
-    budget = max_memory if max_memory is not None else default_max_memory()
-    by_memory = max(budget // bytes_per_state(words), 1)
-    cap = min(by_memory, MAX_INDEX)
-    limit_reason = f"memory limit reached ({budget / (1 << 20):,.0f} MiB, --max-memory)"
-    if max_states is not None and max_states <= cap:
-        cap = max_states
-        limit_reason = f"state limit reached ({cap:,} states)"
-    # zero-filled by the operating system: pages are committed as states are written
-    states = np.zeros((cap, words), dtype=np.uint64)
-    parent = np.zeros(cap, dtype=np.int32)
-    via = np.zeros(cap, dtype=np.int32)
-    table = np.zeros(FIRST_TABLE, dtype=np.int32)
-
-    active = np.ones(n_props, dtype=np.uint8)
-    pending = np.zeros(n_props, dtype=np.uint8)
-    witness = np.zeros(n_props, dtype=np.uint8)
-    unexpected = np.zeros(n_props, dtype=np.uint8)
-    for pi, p in enumerate(props):
-        w = p.kind in (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)
-        witness[pi] = w
-        unexpected[pi] = w == (p.expect == Expect.VIOLATED)
-    best = np.full(n_props, -1, dtype=np.int64)
-    found = np.full((n_props, 4), -1, dtype=np.int64)
-    eval_errors = np.zeros(n_props, dtype=np.uint8)
-    cov = np.zeros(max(len(ts.model.actions), 1), dtype=np.int64)
-    out = np.zeros((code.max_succ, words), dtype=np.uint64)
-    sids = np.zeros(code.max_succ, dtype=np.int32)
-    ev = np.zeros((code.max_events, 4), dtype=np.int64)
-    meta = np.zeros(META + len(ts.model.actions), dtype=np.int64)
-
-    init = int_to_words(explorer.initial(), words)
-    states[0] = init
-    parent[0] = -1
-    via[0] = -1
-    store.rehash(table, states, 1)
-    ctl = np.zeros(store.CTL_SIZE, dtype=np.int64)
-    ctl[store.N] = 1
-    ctl[store.LEVEL_END] = 1
-    ctl[store.CAP] = cap
-    ctl[store.GROW_AT] = int(FIRST_TABLE * TABLE_LOAD)
-    ctl[store.DEADLOCK] = next((i for i, p in enumerate(props) if p.kind == PropKind.DEADLOCK), -1)
-    ctl[store.FAIL_FAST] = int(fail_fast)
-    ctl[store.FULL] = 1
+    n_props = len(ts.properties)
     symmetric = explorer.symmetry is not None
-    until = PROGRESS_EVERY
-    limit: str | None = None
-    while True:
-        status = store.explore(
-            code.expand, code.canon, ctl, states, parent, via, table, active, pending,
-            witness, unexpected, best, found, eval_errors, cov, out, sids, ev, meta,
-            until, symmetric,
-        )  # fmt: skip
-        if status == store.DONE:
-            break
-        if status == store.AT_CAP:
-            limit = limit_reason
-            break
-        if status == store.STOPPED:
-            limit = "stopped at the first unexpected verdict (--fail-fast)"
-            break
-        if status == store.GROW:
-            size = table.shape[0] * 2
-            if size > MAX_INDEX + 2:  # pragma: no cover - 2**31 states
-                limit = limit_reason
-                break
-            table = np.zeros(size, dtype=np.int32)
-            store.rehash(table, states, int(ctl[store.N]))
-            ctl[store.GROW_AT] = int(size * TABLE_LOAD)
-            continue
-        # PAUSE: the progress line, the timeout and Ctrl-C, as the Python backend does
-        until += PROGRESS_EVERY
-        elapsed = time.monotonic() - t0
-        n, i = int(ctl[store.N]), int(ctl[store.I_])
-        if progress is not None:
-            progress(
-                Progress(n, n - i, int(ctl[store.TRANSITIONS]), int(ctl[store.DEPTH]), elapsed)
-            )
-        if timeout is not None and elapsed > timeout:
-            limit = f"timeout after {timeout:g} s"
-            break
-        if interrupt.requested():
-            limit = interrupt.reason()
-            break
-
+    search = _Search(
+        explorer,
+        native_code(explorer),
+        max_states=max_states,
+        max_memory=max_memory,
+        symmetric=symmetric,
+    )
+    limit = search.run(timeout=timeout, fail_fast=fail_fast, progress=progress, t0=t0)
     findings = []
     for pi in range(n_props):
-        i, sid, cpu, err = (int(x) for x in found[pi])
+        i, sid, cpu, err = (int(x) for x in search.found[pi])
         if i == -1:
             continue
-        path = explorer._path(_Rows(states), parent, via, i)
+        path = explorer._path(_Rows(search.states), search.parent, search.via, i)
         msg = _message(explorer, path[0][-1], pi, sid, cpu) if err else None
         findings.append(Finding(pi, explorer._trace(path, pi, i, sid, cpu, msg)))
-    n = int(ctl[store.N])
+    ctl = search.ctl
     return ExplicitRun(
-        n,
+        int(ctl[store.N]),
         int(ctl[store.TRANSITIONS]),
         int(ctl[store.DEPTH]),
         limit is None,
         limit,
         tuple(findings),
-        tuple((a.name, int(cov[k])) for k, a in enumerate(ts.model.actions)),
+        tuple((a.name, int(search.cov[k])) for k, a in enumerate(ts.model.actions)),
         time.monotonic() - t0,
         explorer.layout.bits,
         ts.disabled_actions(),
-        frozenset(pi for pi in range(n_props) if eval_errors[pi]),
+        frozenset(pi for pi in range(n_props) if search.eval_errors[pi]),
         explorer.analysis.describe() if explorer.analysis is not None else None,
         int(ctl[store.FULL]) if symmetric else None,
         "native",
     )
+
+
+def build_graph_native(
+    explorer: Explorer, *, max_states: int | None, timeout: float | None
+) -> StateGraph:
+    """engines.graph.build_graph natively: the same states in the same order, the same
+    edges; GraphLimit where it stops."""
+    from preemptcheck.engines.graph import GraphLimit, StateGraph
+
+    t0 = time.monotonic()
+    ts = explorer.ts
+    range_pi = next(pi for pi, p in enumerate(ts.properties) if p.kind == PropKind.RANGE)
+    code = native_code(explorer)
+    search = _Search(
+        explorer, code, max_states=max_states, max_memory=None, symmetric=False, record=(range_pi,)
+    )
+    limit = search.run(timeout=timeout, fail_fast=False, progress=None, t0=t0)
+    if limit is not None:
+        raise GraphLimit(limit)
+    n = int(search.ctl[store.N])
+    m = int(search.ctl[store.TRANSITIONS])
+    off = np.zeros(n + 1, dtype=np.int64)
+    dst = np.zeros(m, dtype=np.int64)
+    sid = np.zeros(m, dtype=np.int64)
+    via = np.full(n, -1, dtype=np.int64)
+    active = np.zeros(len(ts.properties), dtype=np.uint8)
+    active[range_pi] = 1
+    first_failing = store.edges(
+        code.expand, search.states, n, search.parent, search.table, active, search.cov,
+        search.out, search.sids, search.ev, search.meta, off, dst, sid, via,
+    )  # fmt: skip
+    rows = _Rows(search.states)
+    failing = None
+    if first_failing >= 0:
+        all_props = (1 << len(ts.properties)) - 1
+        _, ev, _ = explorer.expand(rows[first_failing], all_props, [0] * len(ts.model.actions))
+        failing = next((msg for *_, msg in ev if msg), "a step cannot be evaluated")
+    return StateGraph(
+        [rows[k] for k in range(n)],
+        _q(off),
+        _q(dst),
+        _q(sid, "l"),
+        _q(search.parent[:n].astype(np.int64)),
+        _q(via),
+        failing,
+    )
+
+
+def _q(values: np.ndarray, code: str = "q") -> array[int]:
+    out = array(code)
+    out.frombytes(values.astype(np.int64 if code == "q" else np.dtype("l")).tobytes())
+    return out
 
 
 class _Rows:

@@ -6,7 +6,7 @@ import dataclasses
 import sys
 import time
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,7 @@ class Explorer:
         self.symmetry: Canonicalizer | None = None
         self.analysis: Analysis | None = None
         self.backend = backend
+        self.ran = "python"  # the backend of the last run: the state graph is built likewise
 
     def reduce_symmetry(self, analysis: Analysis) -> None:
         """Explore one state per orbit of the interchangeable CPUs of `analysis`."""
@@ -97,7 +98,13 @@ class Explorer:
 
         return native_unsupported(self.ts, self.layout, self.symmetry)
 
-    def run(
+    def run(self, **kw: Any) -> ExplicitRun:
+        """Explore breadth-first (see `_run`); remembers which backend ran."""
+        run = self._run(**kw)
+        self.ran = run.backend
+        return run
+
+    def _run(
         self,
         *,
         max_states: int | None = None,
@@ -273,10 +280,9 @@ class Explorer:
         )
 
     @staticmethod
-    def _path(
-        order: Sequence[int], parent: Sequence[int], via: Sequence[int], i: int
-    ) -> tuple[list[int], list[int]]:
-        """The packed states and the step ids of the BFS tree's path to state `i`."""
+    def _path(order: Any, parent: Any, via: Any, i: int) -> tuple[list[int], list[int]]:
+        """The packed states and the step ids of the BFS tree's path to state `i` (sequences
+        of ints, or the native store's numpy arrays)."""
         packed: list[int] = []
         sids: list[int] = []
         k = i

@@ -100,10 +100,22 @@ def no_canon(w: np.ndarray) -> int:
 
 
 # ctl: the search's scalar state, kept between calls
-(I_, N, DEPTH, LEVEL_END, TRANSITIONS, CAP, GROW_AT, DEADLOCK, FAIL_FAST, FULL, UNEXPECTED, TOUCH) = (
-    range(12)
-)
-CTL_SIZE = 12
+CTL_NAMES = "I_ N DEPTH LEVEL_END TRANSITIONS CAP GROW_AT DEADLOCK FAIL_FAST FULL UNEXPECTED TOUCH"
+(
+    I_,
+    N,
+    DEPTH,
+    LEVEL_END,
+    TRANSITIONS,
+    CAP,
+    GROW_AT,
+    DEADLOCK,
+    FAIL_FAST,
+    FULL,
+    UNEXPECTED,
+    TOUCH,
+) = range(len(CTL_NAMES.split()))
+CTL_SIZE = len(CTL_NAMES.split())
 # what explore returns
 DONE, PAUSE, GROW, AT_CAP, STOPPED = range(5)
 
@@ -134,7 +146,7 @@ def lookup(table: np.ndarray, states: np.ndarray, row: np.ndarray) -> int:
                 same = False
                 break
         if same:
-            return k
+            return int(k)
         h = (h + 1) & mask
 
 
@@ -179,7 +191,7 @@ _CANON_T = types.FunctionType(CANON_SIG)
     ),
     cache=True,
 )
-def explore(
+def explore(  # type: ignore[no-untyped-def]  # typed by the numba signature above
     expand, canon, ctl, states, parent, via, table, active, pending, witness, unexpected,
     best, found, eval_errors, cov, out, sids, ev, meta, until, symmetric,
 ):  # fmt: skip
@@ -256,7 +268,7 @@ def explore(
         # Touch every successor's table slot, then the states they point to, before the
         # probing below: independent loads that the processor overlaps, where the probing
         # loop would wait for each cache miss in turn.
-        touch = 0
+        touch = _i(0)
         for j in range(n_out):
             if symmetric:
                 orbits[j] = canon(out[j])
@@ -308,3 +320,50 @@ def explore(
     ctl[FULL] = full
     ctl[UNEXPECTED] = n_unexpected
     return status
+
+
+@njit(
+    types.int64(
+        _EXPAND_T,
+        types.uint64[:, ::1],  # states, in BFS order
+        types.int64,  # n: how many
+        types.int32[::1],  # parent
+        types.int32[::1],  # table
+        types.uint8[::1],  # active (only the range property: its events mark failing steps)
+        types.int64[::1],  # cov
+        types.uint64[:, ::1],  # out
+        types.int32[::1],  # sids
+        types.int64[:, ::1],  # ev
+        types.int64[::1],  # meta
+        types.int64[::1],  # off: edges of state v at off[v]..off[v + 1]
+        types.int64[::1],  # dst
+        types.int64[::1],  # sid
+        types.int64[::1],  # via: the edge from parent[v] to v
+    ),
+    cache=True,
+)
+def edges(  # type: ignore[no-untyped-def]  # typed by the numba signature above
+    expand, states, n, parent, table, active, cov, out, sids, ev, meta, off, dst, sid, via
+):  # fmt: skip
+    """Every step between two of the n states, in the order the search made them (the
+    state graph's CSR arrays); returns the first state with an evaluation error, or -1."""
+    words = states.shape[1]
+    cur = np.empty(words, np.uint64)
+    failing = -1
+    e = 0
+    for i in range(n):
+        off[i] = e
+        for w in range(words):
+            cur[w] = states[i, w]
+        n_out = expand(cur, active, out, sids, ev, cov, meta)
+        if meta[0] > 0 and failing == -1:
+            failing = i
+        for j in range(n_out):
+            k = lookup(table, states, out[j])
+            dst[e] = k
+            sid[e] = sids[j]
+            if parent[k] == i and via[k] == -1:
+                via[k] = e
+            e += 1
+    off[n] = e
+    return failing
