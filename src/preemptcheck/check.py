@@ -341,7 +341,12 @@ def _check_model(
             model,
             options,
             notes=(
-                f"the explicit search stopped ({run.limit}): the symbolic engine decided instead",
+                (
+                    f"the explicit search reached --max-states {options.state_cap():,}"
+                    if run.limit.startswith("state limit")
+                    else f"the explicit search stopped ({run.limit})"
+                )
+                + ": the symbolic engine decided instead",
             ),
         )
     return result

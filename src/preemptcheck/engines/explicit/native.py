@@ -74,12 +74,18 @@ class NativeCodegen(Codegen):
         w, r = divmod(offset, 64)
         mask = (1 << width) - 1
         keep = ~(mask << r) & M64
-        a = self.ns(w)
-        self.emit(depth, f"{a} = ({a} & {self.u(keep)}) | (_u({value}) << {self.u(r)})")
+        if self.sid < 0:
+            a = self.ns(w)
+            self.emit(depth, f"{a} = ({a} & {self.u(keep)}) | (_u({value}) << {self.u(r)})")
+            assert r + width <= 64, "canon blocks are read from one word"
+            return
+        # a call to a compiled helper costs numba less than the two array accesses inline
+        self.emit(depth, f"_put(out, r{self.sid}, {w}, {self.u(keep)}, {value}, {r})")
         if r + width > 64:  # the high bits in the next word
             keep = ~(mask >> (64 - r)) & M64
-            b = self.ns(w + 1)
-            self.emit(depth, f"{b} = ({b} & {self.u(keep)}) | (_u({value}) >> {self.u(64 - r)})")
+            self.emit(
+                depth, f"_put_high(out, r{self.sid}, {w + 1}, {self.u(keep)}, {value}, {64 - r})"
+            )
 
     def write_entry(
         self, depth: int, offsets: tuple[int, ...], pos: str, shift: int, width: int, value: str
@@ -146,10 +152,7 @@ class NativeCodegen(Codegen):
     def event(self, depth: int, pi: int, sid: int, cpu: int, message: str | None) -> None:
         self.max_events += 1
         err = 0 if message is None else 1
-        k = f"k{self.max_events}"
-        self.emit(depth, f"{k} = meta[0]; meta[0] = {k} + 1")
-        self.emit(depth, f"ev[{k}, 0] = {pi}; ev[{k}, 1] = {sid}; ev[{k}, 2] = {cpu}")
-        self.emit(depth, f"ev[{k}, 3] = {err}")
+        self.emit(depth, f"_event(ev, meta, {pi}, {sid}, {cpu}, {err})")
 
     def successor(self, depth: int, sid: int) -> None:
         self.max_succ += 1
@@ -301,7 +304,7 @@ def compile_native(ts: TransitionSystem, layout: Layout, sym: Canonicalizer | No
         "from numba import njit",
         "from preemptcheck.engines.explicit.store import (",
         "    CANON_SIG, EXPAND_SIG, PART_SIG, _FACT, no_canon,",
-        "    _div, _i, _ix, _mod, _oob, _shl, _shr, _u,",
+        "    _div, _event, _i, _ix, _mod, _oob, _put, _put_high, _shl, _shr, _u,",
         ")",
         *(f"{k} = {v!r}" for k, v in gen.consts.items()),
         *(f"{k} = np.uint64({v})" for k, v in sorted(gen.uints.items())),

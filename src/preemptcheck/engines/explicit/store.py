@@ -75,6 +75,31 @@ def _oob(meta: np.ndarray) -> int:
     return 0
 
 
+# Recording an event and writing a successor's slot: called, not inlined by numba (whose
+# cost per inline array access is what makes large generated functions slow to compile);
+# LLVM still inlines them.
+
+
+@njit(cache=True)
+def _event(ev: np.ndarray, meta: np.ndarray, pi: int, sid: int, cpu: int, err: int) -> None:
+    k = meta[0]
+    meta[0] = k + 1
+    ev[k, 0] = pi
+    ev[k, 1] = sid
+    ev[k, 2] = cpu
+    ev[k, 3] = err
+
+
+@njit(cache=True)
+def _put(out: np.ndarray, r: int, w: int, keep: np.uint64, value: int, shift: int) -> None:
+    out[r, w] = (out[r, w] & keep) | (_u(value) << _u(shift))
+
+
+@njit(cache=True)
+def _put_high(out: np.ndarray, r: int, w: int, keep: np.uint64, value: int, shift: int) -> None:
+    out[r, w] = (out[r, w] & keep) | (_u(value) >> _u(shift))
+
+
 _W = types.uint64[::1]
 EXPAND_SIG = types.int64(
     _W,  # s: the state's words
