@@ -445,9 +445,9 @@ def _judge_on_graph(
     graph built for all of them (`reason`: why they cannot be decided)."""
     if not any(p.kind in GRAPH_KINDS for p in result.model.properties):
         return result
-    graph, reason = state_graph(
-        result, explorer, reason, max_states=options.state_cap(), timeout=options.timeout
-    )
+    # after a native search the graph is built natively, bounded like the search itself
+    cap = options.max_states if explorer.ran == "native" else options.state_cap()
+    graph, reason = state_graph(result, explorer, reason, max_states=cap, timeout=options.timeout)
     result = judge_responses(result, explorer, graph, reason)
     return judge_monitors(
         result,
