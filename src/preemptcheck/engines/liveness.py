@@ -35,6 +35,8 @@ from preemptcheck.expr.ast import Expr, Value
 from preemptcheck.model.ir import Response
 from preemptcheck.trace import Trace
 
+BIG = 50_000  # states: from here on the pending graph's components are found in compiled code
+
 NEVER = sys.maxsize  # a fair run never reaches the response
 UNBOUNDED = sys.maxsize - 1  # a cycle repeats counted steps without the response
 
@@ -358,7 +360,12 @@ class _Pending:
         self.best_exit: list[tuple[int, int]] = []  # (state, edge) achieving the worst case
         self._succ: dict[int, list[int]] = {}
         # per edge: the step is the response, or enters a state where the response holds
-        self.ans = [goal_step[s] or not pend[d] for s, d in zip(g.sid, g.dst, strict=True)]
+        if len(g) >= BIG:
+            from preemptcheck.engines.bigraph import edge_mask
+
+            self.ans = edge_mask(g.sid, g.dst, goal_step, pend)
+        else:
+            self.ans = [goal_step[s] or not pend[d] for s, d in zip(g.sid, g.dst, strict=True)]
 
     def answers(self, e: int) -> bool:
         return self.ans[e]
@@ -383,7 +390,12 @@ class _Pending:
     def solve(self, starts: list[int]) -> None:
         g = self.g
         sid = g.sid
-        self.comps = sccs(starts, self._succ_states)
+        if len(g) >= BIG:  # the same components, in the same order, compiled
+            from preemptcheck.engines.bigraph import sccs_csr
+
+            self.comps = sccs_csr(starts, g.off, g.dst, self.ans)
+        else:
+            self.comps = sccs(starts, self._succ_states)
         for ci, comp in enumerate(self.comps):
             for v in comp:
                 self.comp_of[v] = ci
