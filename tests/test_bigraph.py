@@ -57,3 +57,26 @@ def test_leads_to_verdicts_and_traces_are_the_same_on_a_large_graph(
     assert [(p.id, p.verdict, p.reason, p.trace) for p in compiled.properties] == [
         (p.id, p.verdict, p.reason, p.trace) for p in plain.properties
     ]
+
+
+LEADS_TO_MODELS = [
+    ("models/latency.yaml", {"mode": m}) for m in ("none", "voluntary", "full", "lazy", "rt")
+] + [("models/races/lost-wakeup.yaml", {}), ("benchmarks/models/response.yaml", {})]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "params"), LEADS_TO_MODELS, ids=lambda x: str(x))
+def test_compiled_liveness_gives_the_same_verdicts_and_traces(
+    path: str, params: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every leads_to of these models decided with the compiled analysis (liveness.BIG 0)
+    and with the Python one: the same verdicts, reasons and traces, lassos included."""
+    options = Options(backend="python", overrides=params)
+    results = []
+    for big in (0, 10**9):
+        monkeypatch.setattr(liveness, "BIG", big)
+        results.append(check_file(str(ROOT / path), options))
+    compiled, plain = results
+    assert [(p.id, p.verdict, p.reason, p.trace) for p in compiled.properties] == [
+        (p.id, p.verdict, p.reason, p.trace) for p in plain.properties
+    ]

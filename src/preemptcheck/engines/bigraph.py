@@ -123,3 +123,200 @@ def sccs_csr(
     flat: list[int] = members[: ends[k - 1] if k else 0].tolist()
     cuts = [0, *ends[:k].tolist()]
     return [flat[cuts[c] : cuts[c + 1]] for c in range(k)]
+
+
+# ---------------------------------------------------------------- liveness._Pending.solve
+
+NEVER = np.iinfo(np.int64).max  # liveness.NEVER and UNBOUNDED (sys.maxsize on 64-bit)
+UNBOUNDED = NEVER - 1
+
+
+@njit(cache=True)
+def _internal(members, ends, off, dst, sid, ans, weight, comp_of, internal, counted):  # type: ignore[no-untyped-def]
+    start = 0
+    for c in range(ends.shape[0]):
+        for m in range(start, ends[c]):
+            comp_of[members[m]] = c
+        start = ends[c]
+    start = 0
+    for c in range(ends.shape[0]):
+        for m in range(start, ends[c]):
+            v = members[m]
+            for e in range(off[v], off[v + 1]):
+                if not ans[e] and comp_of[dst[e]] == c:
+                    internal[c] = 1
+                    if weight[sid[e]] > 0:
+                        counted[c] = 1
+        start = ends[c]
+
+
+@njit(cache=True)
+def _values(  # type: ignore[no-untyped-def]
+    members, ends, off, dst, sid, ans, weight, comp_of, counted, never, value, kind, arg_v, arg_e
+):
+    """The worst case of each component, sinks first, exactly as liveness._Pending.solve."""
+    start = 0
+    for c in range(ends.shape[0]):
+        worst = -1
+        av = -1
+        ae = -1
+        for m in range(start, ends[c]):
+            v = members[m]
+            for e in range(off[v], off[v + 1]):
+                w = weight[sid[e]]
+                if ans[e]:
+                    cand = w
+                elif comp_of[dst[e]] == c:
+                    continue
+                else:
+                    after = value[comp_of[dst[e]]]
+                    cand = after if after >= UNBOUNDED else w + after
+                if cand > worst:
+                    worst = cand
+                    av = v
+                    ae = e
+        v0 = members[start]
+        stuck = ends[c] - start == 1 and off[v0] == off[v0 + 1]
+        k = 0
+        if stuck or never[c]:
+            worst = NEVER
+            k = 1
+        elif counted[c] and worst < UNBOUNDED:
+            worst = UNBOUNDED
+            k = 2
+        value[c] = worst
+        kind[c] = k
+        arg_v[c] = av
+        arg_e[c] = ae
+        start = ends[c]
+
+
+@njit(cache=True)
+def _fair_scan(comp, inside, off, dst, sid, ans, step_ob, full, enabled, out):  # type: ignore[no-untyped-def]
+    """liveness._Pending._fair_core's pass over one part: the obligations each member
+    enables; out = [taken, disabled, internal]."""
+    taken = 0
+    disabled = 0
+    internal = 0
+    for m in range(comp.shape[0]):
+        v = comp[m]
+        en = 0
+        for e in range(off[v], off[v + 1]):
+            ob = step_ob[sid[e]]
+            if ob >= 0:
+                en |= 1 << ob
+            if inside[dst[e]] and not ans[e]:
+                internal = 1
+                if ob >= 0:
+                    taken |= 1 << ob
+        enabled[m] = en
+        disabled |= full & ~en
+    out[0] = taken
+    out[1] = disabled
+    out[2] = internal
+
+
+class Arrays:
+    """A state graph's CSR arrays and one pending analysis's per-edge and per-step data."""
+
+    def __init__(
+        self, off: array[int], dst: array[int], sid: array[int], ans: list[bool],
+        weight: list[int], step_ob: list[int],
+    ) -> None:  # fmt: skip
+        self.off = np.frombuffer(off, dtype=np.dtype(off.typecode)).astype(np.int64, copy=False)
+        self.dst = np.frombuffer(dst, dtype=np.dtype(dst.typecode)).astype(np.int64, copy=False)
+        self.sid = np.frombuffer(sid, dtype=np.dtype(sid.typecode)).astype(np.int64, copy=False)
+        self.ans = np.asarray(ans, dtype=np.uint8)
+        self.weight = np.asarray(weight, dtype=np.int64)
+        self.step_ob = np.asarray(step_ob, dtype=np.int64)
+        # the components, once found: members in order, each one's end, counted steps inside
+        self.members = np.empty(0, np.int64)
+        self.ends = np.empty(0, np.int64)
+        self.counted = np.empty(0, np.uint8)
+
+
+def components(a: Arrays, roots: list[int]) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+    """The pending graph's components from `roots` (as graph.sccs), each one's component
+    index per state (-1: not reached), and per component whether it has internal edges and
+    whether one of them is counted."""
+    n = len(a.off) - 1
+    members = np.empty(n, np.int64)
+    ends = np.empty(n + 1, np.int64)
+    k = _tarjan(np.asarray(roots, np.int64), a.off, a.dst, a.ans, members, ends)
+    ends = ends[:k].copy()
+    comp_of = np.full(n, -1, np.int64)
+    internal = np.zeros(k, np.uint8)
+    counted = np.zeros(k, np.uint8)
+    _internal(members, ends, a.off, a.dst, a.sid, a.ans, a.weight, comp_of, internal, counted)
+    flat: list[int] = members[: ends[-1] if k else 0].tolist()
+    cuts = [0, *ends.tolist()]
+    comps = [flat[cuts[c] : cuts[c + 1]] for c in range(k)]
+    a.members, a.ends, a.counted = members, ends, counted
+    return comps, comp_of, internal
+
+
+def values(
+    a: Arrays, comp_of: np.ndarray, never_list: list[int]
+) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """Per component: the worst case, its kind code (0 none, 1 never, 2 unbounded) and the
+    (state, edge) that achieves it."""
+    k = len(a.ends)
+    value = np.zeros(k, np.int64)
+    kind = np.zeros(k, np.int64)
+    arg_v = np.zeros(k, np.int64)
+    arg_e = np.zeros(k, np.int64)
+    never = np.asarray(never_list, np.uint8)
+    _values(
+        a.members, a.ends, a.off, a.dst, a.sid, a.ans, a.weight, comp_of, a.counted, never,
+        value, kind, arg_v, arg_e,
+    )  # fmt: skip
+    return value.tolist(), kind.tolist(), list(zip(arg_v.tolist(), arg_e.tolist(), strict=True))
+
+
+def fair_core(a: Arrays, members: list[int], weak: int, strong: int, full: int) -> list[int] | None:
+    """liveness._Pending._fair_core over the arrays: the same parts in the same order."""
+    n = len(a.off) - 1
+    work = [np.asarray(members, np.int64)]
+    out = np.zeros(3, np.int64)
+    while work:
+        comp = work.pop()
+        inside = np.zeros(n, np.uint8)
+        inside[comp] = 1
+        enabled = np.zeros(len(comp), np.int64)
+        _fair_scan(comp, inside, a.off, a.dst, a.sid, a.ans, a.step_ob, full, enabled, out)
+        taken, disabled, internal = (int(x) for x in out)
+        if not internal or (taken | disabled) & weak != weak:
+            continue
+        unmet = strong & ~taken
+        cut = (enabled & unmet) != 0
+        if not cut.any():
+            got: list[int] = comp.tolist()
+            return got
+        rest = comp[~cut]
+        keep = np.zeros(n, np.uint8)
+        keep[rest] = 1
+        skip = (a.ans | (keep[a.dst] == 0)).astype(np.uint8)
+        members_out = np.empty(n, np.int64)
+        ends = np.empty(n + 1, np.int64)
+        k = _tarjan(rest, a.off, a.dst, skip, members_out, ends)
+        start = 0
+        for c in range(k):
+            work.append(members_out[start : ends[c]].copy())
+            start = ends[c]
+    return None
+
+
+class Index:
+    """A state's component, as liveness._Pending.comp_of (a dict there), over an array."""
+
+    def __init__(self, comp_of: np.ndarray) -> None:
+        self.comp_of = comp_of
+
+    def __getitem__(self, v: int) -> int:
+        c = int(self.comp_of[v])
+        if c < 0:
+            raise KeyError(v)
+        return c
+
+    def __contains__(self, v: object) -> bool:
+        return isinstance(v, int) and int(self.comp_of[v]) >= 0

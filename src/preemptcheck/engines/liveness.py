@@ -27,10 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from operator import eq
+from typing import TYPE_CHECKING
 
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.explicit.codegen import compile_predicate
 from preemptcheck.engines.graph import StateGraph, sccs
+
+if TYPE_CHECKING:
+    from preemptcheck.engines.bigraph import Index
 from preemptcheck.expr.ast import Expr, Value
 from preemptcheck.model.ir import Response
 from preemptcheck.trace import Trace
@@ -216,15 +220,24 @@ class ResponseChecker:
         on to the nearest state that settles an open obligation."""
         g = self.graph
         ob = a.step_ob
-        en = {v: {ob[g.sid[e]] for e in g.edges(v)} for v in members}
+        # the obligations enabled in v, computed as they are asked for: the tests below
+        # mostly stop at the first member, and a component may have millions
+        cache: dict[int, set[int]] = {}
+
+        def enabled(v: int) -> set[int]:
+            got = cache.get(v)
+            if got is None:
+                got = cache[v] = {ob[g.sid[e]] for e in g.edges(v)}
+            return got
+
         need_off: set[int] = set()  # weak: pass a state where it is disabled
         need_edge: set[int] = set()  # take a step of it
         if not counted:
             for k in range(a.full.bit_length()):
-                disabled_somewhere = any(k not in en[v] for v in members)
+                disabled_somewhere = any(k not in enabled(v) for v in members)
                 if a.weak >> k & 1 and disabled_somewhere:
                     need_off.add(k)
-                elif a.weak >> k & 1 or any(k in en[v] for v in members):
+                elif a.weak >> k & 1 or any(k in enabled(v) for v in members):
                     need_edge.add(k)
         want_count = [counted]
 
@@ -232,7 +245,7 @@ class ResponseChecker:
             return ob[g.sid[e]] in need_edge or (want_count[0] and a.weight[g.sid[e]] > 0)
 
         def visit(v: int) -> None:
-            need_off.difference_update([k for k in need_off if k not in en[v]])
+            need_off.difference_update([k for k in need_off if k not in enabled(v)])
 
         def take(e: int) -> None:
             need_edge.discard(ob[g.sid[e]])
@@ -241,7 +254,7 @@ class ResponseChecker:
             visit(g.dst[e])
 
         def useful(v: int) -> bool:
-            return any(k not in en[v] for k in need_off) or any(settles(e) for e in inside(v))
+            return any(k not in enabled(v) for k in need_off) or any(settles(e) for e in inside(v))
 
         cycle: list[int] = []
         cur = entry
@@ -354,7 +367,7 @@ class _Pending:
         self.weak = self.strong = self.full = 0  # obligation bit masks
         self.core: list[list[int] | None] = []  # per component: a part a fair run stays in
         self.comps: list[list[int]] = []
-        self.comp_of: dict[int, int] = {}
+        self.comp_of: dict[int, int] | Index = {}
         self.value: list[int] = []
         self.kind: list[str] = []  # "never" / "unbounded" for a component that is so itself
         self.best_exit: list[tuple[int, int]] = []  # (state, edge) achieving the worst case
@@ -390,15 +403,15 @@ class _Pending:
     def solve(self, starts: list[int]) -> None:
         g = self.g
         sid = g.sid
-        if len(g) >= BIG:  # the same components, in the same order, compiled
-            from preemptcheck.engines.bigraph import sccs_csr
-
-            self.comps = sccs_csr(starts, g.off, g.dst, self.ans)
-        else:
-            self.comps = sccs(starts, self._succ_states)
+        if len(g) >= BIG and self.full.bit_length() <= 62:
+            self._solve_compiled(starts)
+            return
+        self.comps = sccs(starts, self._succ_states)
+        comp_of: dict[int, int] = {}
         for ci, comp in enumerate(self.comps):
             for v in comp:
-                self.comp_of[v] = ci
+                comp_of[v] = ci
+        self.comp_of = comp_of
         for ci, comp in enumerate(self.comps):  # sinks first
             internal = counted = False
             worst, arg = -1, (-1, -1)
@@ -427,6 +440,24 @@ class _Pending:
             self.kind.append(kind)
             self.best_exit.append(arg)
             self.core.append(core)
+
+    def _solve_compiled(self, starts: list[int]) -> None:
+        """`solve` for large graphs: the same steps over arrays, in compiled code (the same
+        components in the same order, the same fair cores, values and exits)."""
+        from preemptcheck.engines import bigraph
+
+        g = self.g
+        arrays = bigraph.Arrays(g.off, g.dst, g.sid, self.ans, self.weight, self.step_ob)
+        self.comps, comp_of, internal = bigraph.components(arrays, starts)
+        self.comp_of = bigraph.Index(comp_of)
+        never = [0] * len(self.comps)
+        self.core = [None] * len(self.comps)
+        for ci in internal.nonzero()[0].tolist():
+            core = bigraph.fair_core(arrays, self.comps[ci], self.weak, self.strong, self.full)
+            self.core[ci] = core
+            never[ci] = int(core is not None)
+        self.value, kinds, self.best_exit = bigraph.values(arrays, comp_of, never)
+        self.kind = [("", "never", "unbounded")[k] for k in kinds]
 
     def _fair_core(self, members: list[int]) -> list[int] | None:
         """A strongly connected part of `members` that a fair run can stay in forever.
