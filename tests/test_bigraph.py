@@ -80,3 +80,42 @@ def test_compiled_liveness_gives_the_same_verdicts_and_traces(
     assert [(p.id, p.verdict, p.reason, p.trace) for p in compiled.properties] == [
         (p.id, p.verdict, p.reason, p.trace) for p in plain.properties
     ]
+
+
+@pytest.mark.slow
+def test_native_graph_and_predicates_give_the_python_results() -> None:
+    """response.yaml after a native search: graph, predicates and analysis compiled."""
+    path = str(ROOT / "benchmarks/models/response.yaml")
+    native = check_file(path, Options(backend="native"))
+    python = check_file(path, Options(backend="python"))
+    assert native.stats.backend == "native"
+    assert [(p.id, p.verdict, p.reason, p.trace) for p in native.properties] == [
+        (p.id, p.verdict, p.reason, p.trace) for p in python.properties
+    ]
+
+
+def test_a_predicate_that_cannot_be_evaluated_says_why_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import write_model
+
+    text = """
+model: bad-trigger
+vars:
+  x: {type: int, range: [0, 3]}
+actions:
+  inc: {when: x < 3, do: {x: x + 1}}
+  reset: {when: x == 3, do: {x: 0}}
+properties:
+  p:
+    leads_to: {from: '4 // (2 - x) > 0', to: 'x == 0'}
+"""
+    path = write_model(tmp_path, text)
+    monkeypatch.setattr(liveness, "BIG", 0)
+    native = check_file(path, Options(backend="native"))
+    python = check_file(path, Options(backend="python"))
+    (n,) = [p for p in native.properties if p.id == "p"]
+    (q,) = [p for p in python.properties if p.id == "p"]
+    assert "cannot be evaluated" in q.reason
+    assert "by zero" in q.reason
+    assert (n.verdict, n.reason) == (q.verdict, q.reason)

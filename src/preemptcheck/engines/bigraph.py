@@ -9,9 +9,17 @@ for graphs of liveness.BIG states and more, where the Python version takes minut
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, types
+
+if TYPE_CHECKING:
+    from preemptcheck.engines.graph import StateGraph
+    from preemptcheck.engines.layout import Layout
+    from preemptcheck.expr.ast import Expr, Value
+    from preemptcheck.system import TransitionSystem
 
 
 def edge_mask(
@@ -320,3 +328,27 @@ class Index:
 
     def __contains__(self, v: object) -> bool:
         return isinstance(v, int) and int(self.comp_of[v]) >= 0
+
+
+def holds_everywhere(
+    ts: TransitionSystem,
+    layout: Layout,
+    e: Expr,
+    env: dict[str, Value],
+    g: StateGraph,
+    pred: Callable[[int], bool],
+) -> list[bool]:
+    """[pred(s) for s in g.states], evaluated natively over the graph's words; where it
+    cannot be evaluated, `pred` on the first such state raises the Python error."""
+    from preemptcheck.engines.explicit.native import compile_native_predicate
+    from preemptcheck.expr.evaluate import fold
+
+    n = len(g)
+    out = np.zeros(n, np.uint8)
+    compile_native_predicate(ts, layout, fold(e, env))(g.words, n, out)
+    bad = np.flatnonzero(out == 2)
+    if bad.size:
+        pred(g.states[int(bad[0])])  # raises EvalError with the message
+        raise AssertionError("the native and the Python predicates disagree")
+    result: list[bool] = (out == 1).tolist()
+    return result

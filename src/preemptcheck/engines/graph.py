@@ -11,6 +11,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from preemptcheck import interrupt
 from preemptcheck.engines.explicit import Explorer
@@ -31,6 +32,7 @@ class StateGraph:
     parent: array[int]  # the BFS tree: the state before v on a shortest path (-1 for 0)
     via: array[int]  # the edge from parent[v] to v
     failing: str | None = None  # a step or a property that cannot be evaluated somewhere
+    words: Any = None  # built natively: the states as the native store's uint64 rows
 
     def __len__(self) -> int:
         return len(self.states)

@@ -89,7 +89,12 @@ class ResponseChecker:
         """`e` in every state (EvalError if it cannot be evaluated in one)."""
         env: dict[str, Value] = {"self": cpu} if cpu >= 0 else {}
         pred = compile_predicate(self.ts, self.explorer.layout, e, env)
-        return [pred(p) for p in self.graph.states]
+        g = self.graph
+        if g.words is not None and len(g) >= BIG:  # in compiled code over the native store
+            from preemptcheck.engines.bigraph import holds_everywhere
+
+            return holds_everywhere(self.ts, self.explorer.layout, e, env, g, pred)
+        return [pred(p) for p in g.states]
 
     def _steps_of(self, actions: tuple[str, ...], cpu: int) -> list[bool]:
         """Per step id: is it a step of one of `actions` (on `cpu`, when one is given)?"""

@@ -13,6 +13,7 @@ run of a model does not compile again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -266,7 +267,6 @@ class NativeCode:
     max_succ: int
     max_events: int
     source: str
-    cached: bool  # the machine code came from the disk cache
 
 
 def native_unsupported(
@@ -290,11 +290,6 @@ def cache_root() -> str:
 
 def compile_native(ts: TransitionSystem, layout: Layout, sym: Canonicalizer | None) -> NativeCode:
     """Generate, write and load the model's native module (compiled now, or from the cache)."""
-    import numba
-
-    from preemptcheck import __version__
-    from preemptcheck.engines.explicit import store
-
     gen = NativeCodegen(ts, layout)
     body = gen.generate()
     canon = gen.canon_source(sym)
@@ -316,27 +311,7 @@ def compile_native(ts: TransitionSystem, layout: Layout, sym: Canonicalizer | No
         "",
     ]
     source = "\n".join(head) + "\n" + body + "\n" + canon + "\n" + "\n".join(tail)
-    key = hashlib.sha256(
-        "\0".join((source, numba.__version__, __version__, sys.version, store.ABI)).encode()
-    ).hexdigest()[:24]
-    root = cache_root()
-    os.makedirs(root, exist_ok=True)
-    path = os.path.join(root, f"m_{key}.py")
-    if not os.path.exists(path):
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
-            f.write(source)
-        os.replace(tmp, path)  # atomic: a concurrent run reads the old or the new file whole
-    cached = os.path.isdir(os.path.join(root, "__pycache__")) and any(
-        name.startswith(f"m_{key}.") and name.endswith(".nbi")
-        for name in os.listdir(os.path.join(root, "__pycache__"))
-    )
-    spec = importlib.util.spec_from_file_location(f"preemptcheck_native_{key}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # numba's disk cache finds the functions' module by name
-    spec.loader.exec_module(module)
+    module = _load(source, "m")
     return NativeCode(
         module.expand,
         module.canon,
@@ -344,8 +319,89 @@ def compile_native(ts: TransitionSystem, layout: Layout, sym: Canonicalizer | No
         max(gen.max_succ, 1),
         max(gen.max_events, 1),
         source,
-        cached,
     )
 
 
 CompileFn = Callable[[TransitionSystem, Layout, Canonicalizer | None], NativeCode]
+
+
+def _load(source: str, tag: str) -> Any:
+    """Write `source` to the code cache (named by its hash and the library versions) and
+    import it; numba keeps the machine code beside it."""
+    import numba
+
+    from preemptcheck import __version__
+    from preemptcheck.engines.explicit import store
+
+    key = hashlib.sha256(
+        "\0".join((source, numba.__version__, __version__, sys.version, store.ABI)).encode()
+    ).hexdigest()[:24]
+    root = cache_root()
+    os.makedirs(root, exist_ok=True)
+    path = os.path.join(root, f"{tag}_{key}.py")
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)  # atomic: a concurrent run reads the old or the new file whole
+    name = f"preemptcheck_native_{tag}_{key}"
+    try:
+        return _import(name, path)
+    except Exception:
+        stale = os.path.join(root, "__pycache__")
+        for entry in os.listdir(stale) if os.path.isdir(stale) else ():
+            if entry.startswith(f"{tag}_{key}."):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(stale, entry))
+        return _import(name, path)
+
+
+def _import(name: str, path: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # numba's disk cache finds the functions' module by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def compile_native_predicate(ts: TransitionSystem, layout: Layout, e: Expr) -> Any:
+    """`holds(states, n, out)`: out[i] = 1 where the folded expression `e` holds in state i,
+    0 where not, 2 where it cannot be evaluated (codegen.compile_predicate over an array)."""
+    gen = NativeCodegen(ts, layout)
+    body = gen.ex(e)
+    gen.lines = []
+    gen.emit(0, "def holds(states, n, out):")
+    gen.emit(1, "meta = np.zeros(3, np.int64)")
+    gen.emit(1, "for i in range(n):")
+    inner = len(gen.lines)
+    for w in range(gen.words):
+        gen.emit(1, f"s{w} = states[i, {w}]")
+    gen.unpack_lines()
+    gen.lines[inner:] = ["    " + line for line in gen.lines[inner:]]
+    gen.emit(2, "meta[2] = 0")
+    gen.emit(2, f"x = {body}")
+    gen.emit(2, "out[i] = 2 if meta[2] else (1 if x else 0)")
+    source = "\n".join(
+        [
+            "# generated by preemptcheck: a predicate of model " + repr(ts.model.name),
+            "import numpy as np",
+            "from numba import njit",
+            "from preemptcheck.engines.explicit.store import (",
+            "    _div, _i, _ix, _mod, _oob, _shl, _shr, _u,",
+            ")",
+            *(f"{k} = {v!r}" for k, v in gen.consts.items()),
+            *(f"{k} = np.uint64({v})" for k, v in sorted(gen.uints.items())),
+            "",
+            *gen.lines,
+            "",
+            "holds = njit(cache=True)(holds)",
+            "",
+        ]
+    )
+    return _load(source, "p").holds

@@ -265,14 +265,24 @@ def build_graph_native(
         _, ev, _ = explorer.expand(rows[first_failing], all_props, [0] * len(ts.model.actions))
         failing = next((msg for *_, msg in ev if msg), "a step cannot be evaluated")
     return StateGraph(
-        [rows[k] for k in range(n)],
+        packed_ints(search.states, n),
         _q(off),
         _q(dst),
         _q(sid, "l"),
         _q(search.parent[:n].astype(np.int64)),
         _q(via),
         failing,
+        search.states[:n],
     )
+
+
+def packed_ints(states: np.ndarray, n: int) -> list[int]:
+    """The first n rows as the Python backend's packed integers."""
+    columns = [states[:n, w].tolist() for w in range(states.shape[1])]
+    if len(columns) == 1:
+        out: list[int] = columns[0]
+        return out
+    return [sum(x << (64 * w) for w, x in enumerate(row)) for row in zip(*columns, strict=True)]
 
 
 def _q(values: np.ndarray, code: str = "q") -> array[int]:

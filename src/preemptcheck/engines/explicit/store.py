@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit, types
 
-ABI = "1"  # bump when the calling convention of generated code changes
+ABI = "2"  # bump when the calling convention of generated code changes
 
 _u = np.uint64
 _i = np.int64
