@@ -39,24 +39,16 @@ def counter_model(name: str, *, properties: str = "", actions: str = "") -> str:
 
 
 def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
-    parser.addoption(
-        "--update-golden",
-        action="store_true",
-        default=False,
-        help="rewrite tests/golden/ from the current output (review the diff)",
-    )
-    parser.addoption(
-        "--update-agreement",
-        action="store_true",
-        default=False,
-        help="draw tests/fixtures/agreement/ again from the model strategy",
-    )
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/ from the current output (review the diff)")
+    parser.addoption("--update-agreement", action="store_true", default=False,
+                     help="draw tests/fixtures/agreement/ again from the model strategy")
+
 
 
 @pytest.fixture(autouse=True)
-def _private_results_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _private_results_cache(tmp_path_factory: pytest.TempPathFactory,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
     """CLI runs in tests check every model (no results cache, which tests/test_cache.py
     turns on where it tests it), and a cache directory would be the test's own anyway."""
     monkeypatch.setenv("PREEMPTCHECK_CACHE", "0")

@@ -20,39 +20,31 @@ MODEL_FILES = [ROOT / "models" / f"{m}.yaml" for m in MODES]
 
 def _verdicts(result: ModelResult) -> dict[str, tuple[str, int | None]]:
     assert result.stats.complete
-    return {p.id: (p.verdict.value, p.trace.length if p.trace else None) for p in result.properties}
+    return {p.id: (p.verdict.value, p.trace.length if p.trace else None)
+            for p in result.properties}
 
 
 @pytest.mark.parametrize("path", MODEL_FILES, ids=MODES)
 def test_every_verdict_as_expected_and_every_action_fires(path: Path, bundled_results) -> None:  # type: ignore[no-untyped-def]
     result = bundled_results[path.stem]
     assert result.stats.complete
-    unexpected = [
-        (p.id, p.verdict.value) for p in result.properties if p.outcome != Outcome.AS_EXPECTED
-    ]
+    unexpected = [(p.id, p.verdict.value) for p in result.properties
+                  if p.outcome != Outcome.AS_EXPECTED]
     assert unexpected == []
-    assert result.warnings == ()  # every action is enabled in some reachable state ...
-    off = set(result.disabled)  # ... except those the mode switches off entirely
+    assert result.warnings == ()   # every action is enabled in some reachable state ...
+    off = set(result.disabled)     # ... except those the mode switches off entirely
     assert off == (set() if path.stem == "rt" else {"rtlock_slowpath", "rt_spin_unlock_wake"})
     assert all(n > 0 for a, n in result.coverage if a not in off)
 
 
 # Verdicts pinned independently of the models' own `expect:` lines, so that editing an
 # expectation cannot silently flip what the bundled models claim (kernel-facts §4.3, §8).
-SAFETY = (
-    "no-sleep-in-atomic",
-    "no-schedule-while-atomic",
-    "no-preemption-inside-atomic-section",
-    "preempt-count-balanced",
-    "preempt-count-never-underflows",
-    "preemption-only-where-the-mode-allows",
-    "need-resched-folded-in-step",
-    "raw-zero-means-preempt-now",
-    "user-space-runs-without-requests",
-    "switched-out-tasks-have-no-requests",
-    "range",
-    "deadlock",
-)
+SAFETY = ("no-sleep-in-atomic", "no-schedule-while-atomic", "no-preemption-inside-atomic-section",
+          "preempt-count-balanced", "preempt-count-never-underflows",
+          "preemption-only-where-the-mode-allows", "need-resched-folded-in-step",
+          "raw-zero-means-preempt-now",
+          "user-space-runs-without-requests", "switched-out-tasks-have-no-requests",
+          "range", "deadlock")
 SAFETY_BY_MODE = {
     "none": ("kernel-preemption-needs-need-resched",),
     "voluntary": ("kernel-preemption-needs-need-resched",),
@@ -62,59 +54,22 @@ SAFETY_BY_MODE = {
 }
 # the kernel's RV monitors (properties/monitors.yaml): wwnr is wrong by the kernel's own
 # documentation (a wakeup between set_current_state() and schedule()), the rest hold
-MONITORS = (
-    "wip",
-    "sco",
-    "snroc",
-    "scpd",
-    "snep",
-    "sncid",
-    "tss",
-    "sts",
-    "nrp",
-    "sssw",
-    "opid",
-    "opid-da",
-)
+MONITORS = ("wip", "sco", "snroc", "scpd", "snep", "sncid", "tss", "sts", "nrp", "sssw",
+            "opid", "opid-da")
 WITNESSES = {
-    "none": (
-        "preempts-at-cond-resched",
-        "reschedules-at-return-to-user",
-        "need-resched-pending-in-kernel",
-    ),
-    "voluntary": (
-        "preempts-at-cond-resched",
-        "preempts-at-might-resched",
-        "reschedules-at-return-to-user",
-        "need-resched-pending-in-kernel",
-    ),
-    "full": (
-        "preempts-at-irq-exit",
-        "preempts-at-preempt-enable",
-        "reschedules-at-return-to-user",
-        "local-irq-enable-defers-resched",
-        "preempts-at-end-of-wakeup",
-    ),
-    "lazy": (
-        "preempts-at-irq-exit",
-        "preempts-at-preempt-enable",
-        "reschedules-at-return-to-user",
-        "lazy-request-waits-for-tick",
-        "lazy-promoted-at-tick",
-        "lazy-preempted-at-irq-exit-after-tick",
-        "reschedules-at-return-to-user-on-lazy-alone",
-        "local-irq-enable-defers-resched",
-        "preempts-at-end-of-wakeup",
-    ),
-    "rt": (
-        "preempts-at-irq-exit",
-        "preempts-at-preempt-enable",
-        "reschedules-at-return-to-user",
-        "rt-preempts-spinlock-holder",
-        "rt-sleeps-on-contended-spinlock",
-        "local-irq-enable-defers-resched",
-        "preempts-at-end-of-wakeup",
-    ),
+    "none": ("preempts-at-cond-resched", "reschedules-at-return-to-user",
+             "need-resched-pending-in-kernel"),
+    "voluntary": ("preempts-at-cond-resched", "preempts-at-might-resched",
+                  "reschedules-at-return-to-user", "need-resched-pending-in-kernel"),
+    "full": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
+             "local-irq-enable-defers-resched", "preempts-at-end-of-wakeup"),
+    "lazy": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
+             "lazy-request-waits-for-tick", "lazy-promoted-at-tick",
+             "lazy-preempted-at-irq-exit-after-tick", "reschedules-at-return-to-user-on-lazy-alone",
+             "local-irq-enable-defers-resched", "preempts-at-end-of-wakeup"),
+    "rt": ("preempts-at-irq-exit", "preempts-at-preempt-enable", "reschedules-at-return-to-user",
+           "rt-preempts-spinlock-holder", "rt-sleeps-on-contended-spinlock",
+           "local-irq-enable-defers-resched", "preempts-at-end-of-wakeup"),
 }
 
 
@@ -137,13 +92,8 @@ def test_pinned_verdicts(mode: str, bundled_results) -> None:  # type: ignore[no
     nested = set() if mode in ("none", "voluntary") else {"kernel-preemption-needs-need-resched"}
     for pid in nested:
         assert v[pid][0] == "violated", pid
-    expected_props = (
-        set(safety)
-        | set(WITNESSES[mode])
-        | set(MONITORS)
-        | nested
-        | {"need-resched-implies-atomic", "wwnr"}
-    )
+    expected_props = (set(safety) | set(WITNESSES[mode]) | set(MONITORS) | nested
+                      | {"need-resched-implies-atomic", "wwnr"})
     assert set(v) == expected_props
 
 
@@ -155,7 +105,7 @@ def test_literal_invariant_breaks_at_irq_exit(bundled_results) -> None:  # type:
     last = prop.trace.states[-1]
     model = result.model
     pc = last.values[[v.name for v in model.vars].index("pc")][0]
-    assert pc == 0  # count 0 and NEED_RESCHED folded: "preempt now"
+    assert pc == 0   # count 0 and NEED_RESCHED folded: "preempt now"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -163,14 +113,12 @@ def test_base_model_in_each_mode_equals_the_mode_file(mode: str, bundled_results
     a = check_file(str(ROOT / "models" / "_base.yaml"), Options(overrides={"mode": mode}))
     b = bundled_results[mode]
     assert (a.stats.states, a.stats.transitions) == (b.stats.states, b.stats.transitions)
-    assert {p.id: p.verdict for p in a.properties if p.id in {q.id for q in b.properties}} == {
-        p.id: p.verdict for p in b.properties if p.id in {q.id for q in a.properties}
-    }
+    assert {p.id: p.verdict for p in a.properties if p.id in {q.id for q in b.properties}} == \
+        {p.id: p.verdict for p in b.properties if p.id in {q.id for q in a.properties}}
 
 
-@pytest.mark.parametrize(
-    "path", [*MODEL_FILES, ROOT / "models" / "_base.yaml"], ids=[*MODES, "base"]
-)
+@pytest.mark.parametrize("path", [*MODEL_FILES, ROOT / "models" / "_base.yaml"],
+                         ids=[*MODES, "base"])
 def test_engine_agrees_with_reference_interpreter(path: Path) -> None:
     model = load_model(str(path))
     run = Explorer(model).run()
@@ -192,10 +140,8 @@ def _planted(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "monitors", tmp_path / "monitors")
     shutil.copy(ROOT / "models" / "full.yaml", tmp_path / "models" / "full.yaml")
     base = (ROOT / "models" / "_base.yaml").read_text()
-    buggy = base.replace(
-        "      holds[curr]: true\n      pc: pc + lock_offset\n",
-        "      holds[curr]: true\n      pc: pc\n",
-    )
+    buggy = base.replace("      holds[curr]: true\n      pc: pc + lock_offset\n",
+                         "      holds[curr]: true\n      pc: pc\n")
     assert buggy != base
     (tmp_path / "models" / "_base.yaml").write_text(buggy)
     return tmp_path / "models" / "full.yaml"
@@ -220,11 +166,7 @@ def test_planted_bug_is_found_with_shortest_trace_and_bug_line(tmp_path: Path) -
     ref = Reference(model).explore(max_states=40000)
     run = Explorer(model).run(max_states=40000)
     lengths = {model.properties[f.prop_index].id: f.trace.length for f in run.findings}
-    for pid in (
-        "no-sleep-in-atomic",
-        "no-preemption-inside-atomic-section",
-        "preempt-count-balanced",
-        "preempt-count-never-underflows",
-    ):
+    for pid in ("no-sleep-in-atomic", "no-preemption-inside-atomic-section",
+                "preempt-count-balanced", "preempt-count-never-underflows"):
         assert lengths[pid] == ref.depth[pid], pid
-    assert lengths["no-sleep-in-atomic"] == 4  # syscall_enter, spin_lock, spin_unlock, might_sleep
+    assert lengths["no-sleep-in-atomic"] == 4   # syscall_enter, spin_lock, spin_unlock, might_sleep

@@ -64,13 +64,10 @@ PLANTED = """
         invariant: depth <= MAX
 """
 
-COUNTER = counter_model(
-    "counter",
-    properties="""
+COUNTER = counter_model("counter", properties="""
     bounded:
       invariant: x <= 3
-""",
-)
+""")
 
 BROKEN = """
     model: broken
@@ -274,10 +271,8 @@ def test_junit_of_the_bundled_models_has_a_testcase_per_run_and_property(
     assert len(list(xml)) == len({m.file for m in models})  # a testsuite per model file
     full = str(ROOT / "models" / "full.yaml")
     names = [c.name for s in xml if s.name == full for c in s]
-    assert (
-        "no-sleep-in-atomic [mode=full, MAXNEST=2, NESTING=true, IRQOFF_ENABLE=true, "
-        "IRQS_IN_SCHEDULE=true]"
-    ) in names
+    assert ("no-sleep-in-atomic [mode=full, MAXNEST=2, NESTING=true, IRQOFF_ENABLE=true, "
+            "IRQS_IN_SCHEDULE=true]") in names
 
 
 def test_junit_and_annotations_of_every_bundled_trace(bundled: RunResult, tmp_path: Path) -> None:

@@ -35,17 +35,10 @@ def _cases() -> list[tuple[str, str, dict[str, str], str]]:
     return [(*run, kind) for run in _runs() for kind in ("txt", "itf")]
 
 
-@pytest.mark.parametrize(
-    ("folder", "file", "choice", "kind"), _cases(), ids=[f"{c[0]}-{c[3]}" for c in _cases()]
-)
-def test_golden_traces(
-    folder: str,
-    file: str,
-    choice: dict[str, str],
-    kind: str,
-    request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.mark.parametrize(("folder", "file", "choice", "kind"), _cases(),
+                         ids=[f"{c[0]}-{c[3]}" for c in _cases()])
+def test_golden_traces(folder: str, file: str, choice: dict[str, str], kind: str,
+                       request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # paths in traces (a BUG line's file) as a user in the repo sees them
     result = check_file(file, Options(overrides=choice))
     rendered: dict[str, str] = {}
@@ -56,7 +49,7 @@ def test_golden_traces(
             rendered[f"{p.id}.txt"] = render_trace(result.model, p, p.trace)
         else:
             doc = itf_document(result.model, p, p.trace)
-            doc["#meta"]["source"] = file  # independent of the checkout path
+            doc["#meta"]["source"] = file   # independent of the checkout path
             rendered[f"{p.id}.itf.json"] = dumps(doc)
     assert rendered, "every bundled model has traces (witnesses or counterexamples)"
     where = GOLDEN / folder

@@ -42,13 +42,10 @@ MODAL = """
         expect: {none: violated, default: holds}
 """
 
-PLAIN = counter_model(
-    "plain",
-    properties="""
+PLAIN = counter_model("plain", properties="""
     bounded:
       invariant: x <= 3
-""",
-)
+""")
 
 MODAL_TEXT = [
     "  property     none      full          lazy",

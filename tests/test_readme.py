@@ -22,7 +22,7 @@ README = (ROOT / "README.md").read_text()
 def _section(title: str) -> str:
     start = README.index(f"## {title}\n")
     end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+    return README[start:end if end != -1 else None]
 
 
 def _blocks(text: str, lang: str) -> list[str]:
@@ -56,16 +56,14 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
 
 
 def test_tour_model_works_as_written(tmp_path: Path) -> None:
-    (tour,) = [
-        b for b in _blocks(_section("The model language"), "yaml") if b.startswith("model: tour")
-    ]
+    (tour,) = [b for b in _blocks(_section("The model language"), "yaml")
+               if b.startswith("model: tour")]
     path = tmp_path / "tour.yaml"
     path.write_text(tour)
     full = check_file(str(path), Options())
     assert full.stats.states == 6
-    verdicts = {
-        p.id: (p.verdict.value, p.trace.length if p.trace else None) for p in full.properties
-    }
+    verdicts = {p.id: (p.verdict.value, p.trace.length if p.trace else None)
+                for p in full.properties}
     assert verdicts["need-resched-implies-atomic"] == ("violated", 1)
     assert verdicts["preempt-enable-preempts"][0] == "holds"
     assert verdicts["no-sleep-in-atomic"] == ("holds", None)
@@ -122,12 +120,8 @@ def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -
     shutil.copytree(ROOT / "properties", tmp_path / "properties")
     without_monitors(tmp_path / "models")
     base = tmp_path / "models" / "_base.yaml"
-    base.write_text(
-        base.read_text().replace(
-            "      holds[curr]: true\n      pc: pc + lock_offset",
-            "      holds[curr]: true\n      pc: pc",
-        )
-    )
+    base.write_text(base.read_text().replace("      holds[curr]: true\n      pc: pc + lock_offset",
+                                             "      holds[curr]: true\n      pc: pc"))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["verify", "models/full.yaml", "--max-states", "50000"])
     assert result.exit_code == 1
@@ -150,11 +144,8 @@ def test_latency_table_is_what_latency_prints(monkeypatch) -> None:  # type: ign
 
 
 def test_latency_model_row_has_the_real_state_counts() -> None:
-    (lo, hi) = re.findall(
-        r"^\| `latency\.yaml` \| .* \| ([\d,]+)–([\d,]+) per mode \|$",
-        _section("Bundled models"),
-        re.M,
-    )[0]
+    (lo, hi) = re.findall(r"^\| `latency\.yaml` \| .* \| ([\d,]+)–([\d,]+) per mode \|$",
+                          _section("Bundled models"), re.M)[0]
     runs = check_paths([str(ROOT / "models" / "latency.yaml")], Options(all_modes=True))
     states = [m.stats.states for m in runs.models if isinstance(m, ModelResult)]
     assert len(states) == 10

@@ -22,10 +22,10 @@ def base():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("raw", "text"),
     [
-        (0x80000000, "count 0, no resched"),  # PREEMPT_ENABLED (kernel-facts §1.4)
-        (0x00000000, "count 0, need resched"),  # raw 0: "preempt now"
-        (0x80010001, "hardirq 1, count 1, no resched"),  # DESIGN §2's example
-        (0x80000202, "softirq 2, count 2, no resched"),  # SOFTIRQ_DISABLE_OFFSET + 2 (§1.1)
+        (0x80000000, "count 0, no resched"),              # PREEMPT_ENABLED (kernel-facts §1.4)
+        (0x00000000, "count 0, need resched"),            # raw 0: "preempt now"
+        (0x80010001, "hardirq 1, count 1, no resched"),   # DESIGN §2's example
+        (0x80000202, "softirq 2, count 2, no resched"),   # SOFTIRQ_DISABLE_OFFSET + 2 (§1.1)
         (0x00110000, "nmi 1, hardirq 1, count 0, need resched"),  # nmi_enter (§1.1)
         (0x7FFFFFFF, "nmi 15, hardirq 15, softirq 255, count 255, need resched"),  # underflow
     ],
@@ -67,10 +67,8 @@ def test_no_bug_line_where_the_kernel_check_is_silent(base) -> None:  # type: ig
     prop = next(p for p in base.properties if p.id == "no-sleep-in-atomic")
     label = StepLabel("might_sleep", 0, (), 0, 1)
     lines = bug_lines(base, prop, label, _state(base))
-    assert lines == [
-        "no kernel splat: __might_resched() sees preempt_count() 0 with interrupts "
-        "enabled, so the kernel's own check misses this"
-    ]
+    assert lines == ["no kernel splat: __might_resched() sees preempt_count() 0 with interrupts "
+                     "enabled, so the kernel's own check misses this"]
 
 
 def test_scheduling_while_atomic_prints_the_count_schedule_sees(base) -> None:  # type: ignore[no-untyped-def]
@@ -83,10 +81,7 @@ def test_scheduling_while_atomic_prints_the_count_schedule_sees(base) -> None:  
 
 
 def test_no_bug_line_without_roles(tmp_path: Path) -> None:
-    model = load_model(
-        write_model(
-            tmp_path,
-            """
+    model = load_model(write_model(tmp_path, """
         model: plain
         vars:
           n: {type: int, range: [0, 1]}
@@ -97,9 +92,7 @@ def test_no_bug_line_without_roles(tmp_path: Path) -> None:
         properties:
           never-nap:
             never: tag:sleep
-    """,
-        )
-    )
+    """))
     prop = model.properties[0]
     st = State((0,), (None,))
     assert bug_lines(model, prop, StepLabel("nap", 0, (), 0, 1), st) == []

@@ -37,11 +37,9 @@ def _options(path: str, **kw: object) -> Options:
     z3 minutes) and without their monitors (decided on the explicit graph by either
     engine, tests/test_monitors.py)."""
     model = load_model(path)
-    small = (
-        {"IRQS_IN_SCHEDULE": "false"}
-        if any(p.name == "IRQS_IN_SCHEDULE" for p in model.params)
-        else {}
-    )
+    small = {"IRQS_IN_SCHEDULE": "false"} if any(
+        p.name == "IRQS_IN_SCHEDULE" for p in model.params
+    ) else {}
     ids = tuple(p.id for p in model.properties if p.kind != PropKind.MONITOR and not p.builtin)
     skipped = tuple(pid for pid, _ in model.skipped)
     return Options(overrides=small, properties=ids + skipped, **kw)  # type: ignore[arg-type]

@@ -42,9 +42,8 @@ def assert_reduction_agrees(path: str, **overrides: str) -> ModelResult:
 def test_fold_ipi_remote_cpus_are_interchangeable(ncpu: str) -> None:
     path = str(ROOT / "models" / "races" / "fold-ipi.yaml")
     r = assert_reduction_agrees(path, NCPU=ncpu)
-    assert (
-        r.stats.symmetry == "CPUs " + ", ".join(map(str, range(1, int(ncpu)))) + " interchangeable"
-    )
+    assert r.stats.symmetry == "CPUs " + ", ".join(map(str, range(1, int(ncpu)))) + \
+        " interchangeable"
     assert r.stats.states < r.stats.states_unreduced  # type: ignore[operator]
 
 
@@ -57,7 +56,7 @@ def test_benchmark_model_halves_with_two_cpus() -> None:
 def test_not_applied_to_the_one_cpu_models() -> None:
     r = check_file(str(ROOT / "models" / "full.yaml"), Options(symmetry=True))
     assert r.stats.symmetry is None
-    assert r.warnings == ()  # a note, so that --strict does not fail on it
+    assert r.warnings == ()            # a note, so that --strict does not fail on it
     assert r.notes == ("no symmetry reduction: the model has one CPU",)
 
 
@@ -87,11 +86,8 @@ BASE = """
         ("sum: {when: 'g < 3', do: {g: 'sum(x[c] for c in cpus) % 4'}}", ((0, 1, 2),), ""),
         ("next: {do: {x: 'x[(self + 1) % 3]'}}", (), "a CPU is chosen by a computed expression"),
         ("store: {do: {g: self}}", (), "the CPU id 'self' is used as a value"),
-        (
-            "order: {for: {t: cpus}, when: t < self, do: {x: 1}}",
-            (),
-            "the CPU id 't' is used as a value",
-        ),
+        ("order: {for: {t: cpus}, when: t < self, do: {x: 1}}", (),
+         "the CPU id 't' is used as a value"),
     ],
 )
 def test_detection(tmp_path: Path, action: str, classes: object, reason: str) -> None:
@@ -104,8 +100,7 @@ def test_detection(tmp_path: Path, action: str, classes: object, reason: str) ->
 def test_cpus_with_different_initial_values_are_not_permuted(tmp_path: Path) -> None:
     text = BASE.format(action="inc: {when: x < 2, do: {x: x + 1}}").replace(
         "x: {type: int, range: [0, 2], index: cpus}",
-        "x: {type: int, range: [0, 2], index: cpus, init: [0, 1, 0]}",
-    )
+        "x: {type: int, range: [0, 2], index: cpus, init: [0, 1, 0]}")
     assert analyze(load_model(write_model(tmp_path, text))).classes == ((0, 2),)
 
 
@@ -114,7 +109,7 @@ def test_declared_symmetry_is_checked(tmp_path: Path) -> None:
     r = check_file(write_model(tmp_path, good), Options())
     assert r.stats.symmetry == "CPUs 0, 1, 2 interchangeable"
     assert r.stats.states_unreduced == 27
-    assert r.stats.states == 10  # multisets of 3 values from {0, 1, 2}
+    assert r.stats.states == 10          # multisets of 3 values from {0, 1, 2}
     bad = BASE.format(action="store: {do: {g: self}}") + "    symmetry: cpus\n"
     with pytest.raises(InputError) as err:
         check_file(write_model(tmp_path, bad, "bad.yaml"), Options())
@@ -125,16 +120,8 @@ def test_declared_symmetry_is_checked(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- generated symmetric models
 
-EXPRS = [
-    "x < 1",
-    "x == y",
-    "y != 0",
-    "g < 2",
-    "not flag",
-    "flag or x == 0",
-    "any(x[c] == 1 for c in cpus)",
-    "count(flag[c] for c in cpus) < 2",
-]
+EXPRS = ["x < 1", "x == y", "y != 0", "g < 2", "not flag", "flag or x == 0",
+         "any(x[c] == 1 for c in cpus)", "count(flag[c] for c in cpus) < 2"]
 
 
 @st.composite
@@ -150,31 +137,20 @@ def symmetric_models(draw: st.DrawFn) -> str:
         if kind == "do":
             actions[f"a{i}"] = {"when": guard, "do": {"x": "(x + 1) % 2", "flag": "not flag"}}
         elif kind == "for":
-            actions[f"a{i}"] = {
-                "for": {"t": "cpus"},
-                "when": f"t != self and {guard}",
-                "do": {"y[t]": "(y[t] + x) % 2"},
-            }
+            actions[f"a{i}"] = {"for": {"t": "cpus"}, "when": f"t != self and {guard}",
+                                "do": {"y[t]": "(y[t] + x) % 2"}}
         elif kind == "seq":
-            actions[f"a{i}"] = {
-                "when": guard,
-                "steps": [{"do": {"y": "g % 2"}}, {"do": {"g": "(y + g) % 3"}}],
-            }
+            actions[f"a{i}"] = {"when": guard, "steps": [{"do": {"y": "g % 2"}},
+                                                         {"do": {"g": "(y + g) % 3"}}]}
         elif kind == "seqfor":  # a sequence bound to another CPU: blocks cannot just be sorted
-            actions[f"a{i}"] = {
-                "for": {"t": "cpus"},
-                "when": f"t != self and {guard}",
-                "steps": [{"do": {"y": "x[t]"}}, {"do": {"x[t]": "(y + 1) % 2"}}],
-            }
+            actions[f"a{i}"] = {"for": {"t": "cpus"}, "when": f"t != self and {guard}",
+                                "steps": [{"do": {"y": "x[t]"}}, {"do": {"x[t]": "(y + 1) % 2"}}]}
         elif kind == "pin":
             actions[f"a{i}"] = {"on": 0, "when": guard, "do": {"g": "(g + x) % 3"}}
         elif kind == "pinseq":  # CPU 0 in a sequence bound to a CPU that the reduction moves
-            actions[f"a{i}"] = {
-                "on": 0,
-                "for": {"t": "cpus"},
-                "when": f"t != 0 and {guard}",
-                "steps": [{"do": {"y[t]": "1"}}, {"do": {"x[t]": "y[t]"}}, {"do": {"y[t]": "0"}}],
-            }
+            actions[f"a{i}"] = {"on": 0, "for": {"t": "cpus"}, "when": f"t != 0 and {guard}",
+                                "steps": [{"do": {"y[t]": "1"}}, {"do": {"x[t]": "y[t]"}},
+                                          {"do": {"y[t]": "0"}}]}
         elif kind == "notzero":
             actions[f"a{i}"] = {"when": f"self != 0 and {guard}", "do": {"y": "(y + 1) % 2"}}
         else:
@@ -182,33 +158,22 @@ def symmetric_models(draw: st.DrawFn) -> str:
     props = {
         "p0": {"invariant": draw(st.sampled_from(EXPRS))},
         "p1": {"reachable": draw(st.sampled_from(EXPRS))},
-        "p2": {
-            "never": draw(st.sampled_from(sorted(actions))),
-            "when": draw(st.sampled_from(EXPRS)),
-        },
+        "p2": {"never": draw(st.sampled_from(sorted(actions))),
+               "when": draw(st.sampled_from(EXPRS))},
     }
     doc = {
-        "model": "symmetric",
-        "cpus": cpus,
-        "vars": {
-            "x": {"type": "int", "range": [0, 1], "index": "cpus"},
-            "y": {"type": "int", "range": [0, 1], "index": "cpus"},
-            "flag": {"type": "bool", "index": "cpus"},
-            "g": {"type": "int", "range": [0, 2]},
-        },
-        "actions": actions,
-        "properties": props,
-        "deadlock": "allowed",
+        "model": "symmetric", "cpus": cpus,
+        "vars": {"x": {"type": "int", "range": [0, 1], "index": "cpus"},
+                 "y": {"type": "int", "range": [0, 1], "index": "cpus"},
+                 "flag": {"type": "bool", "index": "cpus"},
+                 "g": {"type": "int", "range": [0, 2]}},
+        "actions": actions, "properties": props, "deadlock": "allowed",
     }
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-@settings(
-    max_examples=100,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=100, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=symmetric_models())
 def test_generated_symmetric_models_agree(tmp_path: Path, text: str) -> None:
     path = write_model(tmp_path, text)
@@ -253,14 +218,12 @@ def test_a_fixed_cpu_inside_a_sequence_bound_to_a_moved_cpu(tmp_path: Path) -> N
 
 def test_too_many_permutations_falls_back(tmp_path: Path) -> None:
     text = PINNED_SEQUENCE.replace("cpus: 3", "cpus: 8").replace(
-        "and all(done[c] for c in cpus if c != 0)", ""
-    )
+        "and all(done[c] for c in cpus if c != 0)", "")
     path = write_model(tmp_path, text)
     r = check_file(path, Options(symmetry=True, max_states=50))
     assert r.stats.symmetry is None
-    assert r.notes == (
-        "no symmetry reduction: 5,040 CPU permutations per state is too many to try",
-    )
+    assert r.notes == ("no symmetry reduction: 5,040 CPU permutations per state is too many "
+                       "to try",)
     with pytest.raises(InputError) as err:
         check_file(write_model(tmp_path, text + "    symmetry: cpus\n", "d.yaml"), Options())
     assert "cpus is declared, but the CPUs cannot be reduced" in err.value.diagnostics[0].message
