@@ -98,9 +98,27 @@ class Explorer:
 
         return native_unsupported(self.ts, self.layout, self.symmetry)
 
-    def run(self, **kw: Any) -> ExplicitRun:
+    def run(
+        self,
+        *,
+        max_states: int | None = None,
+        timeout: float | None = None,
+        fail_fast: bool = False,
+        progress: ProgressFn | None = None,
+        progress_every: int = 1 << 14,
+        max_memory: int | None = None,
+        default_max_states: int | None = None,
+    ) -> ExplicitRun:
         """Explore breadth-first (see `_run`); remembers which backend ran."""
-        run = self._run(**kw)
+        run = self._run(
+            max_states=max_states,
+            timeout=timeout,
+            fail_fast=fail_fast,
+            progress=progress,
+            progress_every=progress_every,
+            max_memory=max_memory,
+            default_max_states=default_max_states,
+        )
         self.ran = run.backend
         return run
 
