@@ -25,9 +25,9 @@ from strategies import models
 ROOT = Path(__file__).resolve().parents[1]
 
 # Random models in three streams (xdist runs them side by side). Each costs a numba compile
-# of 1-4 s, so CI runs 3 x 20 of them; PREEMPTCHECK_BACKEND_EXAMPLES=100 runs the 300 the
+# of 1-4 s, so CI runs 3 x 40 of them; PREEMPTCHECK_BACKEND_EXAMPLES=100 runs the 300 the
 # backend's acceptance asks for.
-EXAMPLES = int(os.environ.get("PREEMPTCHECK_BACKEND_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("PREEMPTCHECK_BACKEND_EXAMPLES", "40"))
 RANDOM = settings(
     max_examples=EXAMPLES,
     derandomize=True,

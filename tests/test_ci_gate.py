@@ -97,8 +97,9 @@ def test_workflow_runs_only_on_model_changes_and_its_commands_gate_the_change(
         "GITHUB_STEP_SUMMARY": str(summary),
         "CI": "true",
     }
-    for var in ("PREEMPTCHECK_CACHE", "PREEMPTCHECK_CACHE_DIR"):  # as on a runner: the
-        env.pop(var, None)  # cache is on, in the user's cache directory
+    # as on a runner: the cache is on, in the user's cache directory under HOME
+    for var in ("PREEMPTCHECK_CACHE", "PREEMPTCHECK_CACHE_DIR", "XDG_CACHE_HOME"):
+        env.pop(var, None)
     env["HOME"] = str(tmp_path / "home")
 
     done = _run_step(verify["run"], pull_request, env)
