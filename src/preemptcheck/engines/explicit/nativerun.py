@@ -45,15 +45,17 @@ def bytes_per_state(words: int) -> int:
     return 8 * words + 4 + 4 + 12
 
 
-_compiled: dict[tuple[int, str], NativeCode] = {}
+_compiled: dict[tuple[str, bool], NativeCode] = {}
 
 
 def native_code(explorer: Explorer) -> NativeCode:
-    key = (id(explorer), explorer.source)
+    """The explorer's model compiled (or loaded from the code cache) once per process: the
+    search and then the state graph use the same code."""
+    key = (explorer.source, explorer.symmetry is not None)
     code = _compiled.get(key)
     if code is None:
         code = compile_native(explorer.ts, explorer.layout, explorer.symmetry)
-        _compiled.clear()  # one model at a time: the arrays are the model's
+        _compiled.clear()  # keep the last model's only
         _compiled[key] = code
     return code
 

@@ -141,21 +141,22 @@ class Explorer:
         py_cap = max_states if max_states is not None else default_max_states
         if self.backend == "python":
             return self._run_python(max_states=py_cap, progress_every=progress_every, **kw)
-        why = self.native_unsupported()
-        if why is not None:
-            run = self._run_python(max_states=py_cap, progress_every=progress_every, **kw)
-            if self.backend == "native":
-                note = f"the Python backend explored this model: not native because {why}"
-                run = dataclasses.replace(run, notes=(*run.notes, note))
-            return run
-        if self.backend == "auto":
+        if self.backend == "auto":  # Python first: small models never load numba
             t0 = time.monotonic()
             first = AUTO_NATIVE_AFTER if py_cap is None else min(py_cap, AUTO_NATIVE_AFTER)
             run = self._run_python(max_states=first, progress_every=progress_every, **kw)
             if run.limit is None or first == max_states or not run.limit.startswith("state"):
                 return run
+            if self.native_unsupported() is not None:  # on in Python, from the start
+                return self._run_python(max_states=py_cap, progress_every=progress_every, **kw)
             if timeout is not None:
                 kw["timeout"] = max(timeout - (time.monotonic() - t0), 0.0)
+        else:
+            why = self.native_unsupported()
+            if why is not None:
+                run = self._run_python(max_states=py_cap, progress_every=progress_every, **kw)
+                note = f"the Python backend explored this model: not native because {why}"
+                return dataclasses.replace(run, notes=(*run.notes, note))
         from preemptcheck.engines.explicit.nativerun import run_native
 
         try:
