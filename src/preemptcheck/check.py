@@ -446,7 +446,7 @@ def _judge_on_graph(
     if not any(p.kind in GRAPH_KINDS for p in result.model.properties):
         return result
     # after a native search the graph is built natively, bounded like the search itself
-    cap = options.max_states if explorer.ran == "native" else options.state_cap()
+    cap = options.max_states if result.stats.backend == "native" else options.state_cap()
     graph, reason = state_graph(result, explorer, reason, max_states=cap, timeout=options.timeout)
     result = judge_responses(result, explorer, graph, reason)
     return judge_monitors(

@@ -32,7 +32,8 @@ def state_graph(
     if reason is not None:
         return None, reason
     try:
-        graph = build_graph(explorer, max_states=max_states, timeout=timeout)
+        native = result.stats.backend == "native"  # the graph is built as the search was
+        graph = build_graph(explorer, max_states=max_states, timeout=timeout, native=native)
     except GraphLimit as exc:
         return None, str(exc)
     if graph.failing is not None:

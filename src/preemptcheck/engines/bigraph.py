@@ -117,20 +117,31 @@ def _tarjan(roots, off, dst, skip, members, ends):  # type: ignore[no-untyped-de
     return n_comps
 
 
+def _sccs(
+    roots: np.ndarray, off: np.ndarray, dst: np.ndarray, skip: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """graph.sccs over the edges that `skip` does not mark: every component's members, one
+    after the other, and where each one ends."""
+    n = len(off) - 1
+    members = np.empty(n, np.int64)
+    ends = np.empty(n + 1, np.int64)
+    k = _tarjan(np.asarray(roots, np.int64), off, dst, skip, members, ends)
+    return members, ends[:k].copy()
+
+
+def _lists(members: np.ndarray, ends: np.ndarray) -> list[list[int]]:
+    flat: list[int] = members[: ends[-1] if len(ends) else 0].tolist()
+    cuts = [0, *ends.tolist()]
+    return [flat[cuts[c] : cuts[c + 1]] for c in range(len(ends))]
+
+
 def sccs_csr(
     roots: list[int], off: array[int], dst: array[int], ans: list[bool]
 ) -> list[list[int]]:
     """graph.sccs(roots, successors over the edges that are not `ans`), compiled."""
-    offs = np.frombuffer(off, dtype=np.int64) if off.typecode == "q" else np.asarray(off, np.int64)
-    dsts = np.frombuffer(dst, dtype=np.int64) if dst.typecode == "q" else np.asarray(dst, np.int64)
-    n = len(offs) - 1
-    members = np.empty(n, np.int64)
-    ends = np.empty(n + 1, np.int64)
-    skip = np.asarray(ans, dtype=np.uint8)
-    k = _tarjan(np.asarray(roots, np.int64), offs, dsts, skip, members, ends)
-    flat: list[int] = members[: ends[k - 1] if k else 0].tolist()
-    cuts = [0, *ends[:k].tolist()]
-    return [flat[cuts[c] : cuts[c + 1]] for c in range(k)]
+    offs = np.frombuffer(off, dtype=np.dtype(off.typecode)).astype(np.int64, copy=False)
+    dsts = np.frombuffer(dst, dtype=np.dtype(dst.typecode)).astype(np.int64, copy=False)
+    return _lists(*_sccs(np.asarray(roots), offs, dsts, np.asarray(ans, dtype=np.uint8)))
 
 
 # ---------------------------------------------------------------- liveness._Pending.solve
@@ -247,20 +258,13 @@ def components(a: Arrays, roots: list[int]) -> tuple[list[list[int]], np.ndarray
     """The pending graph's components from `roots` (as graph.sccs), each one's component
     index per state (-1: not reached), and per component whether it has internal edges and
     whether one of them is counted."""
-    n = len(a.off) - 1
-    members = np.empty(n, np.int64)
-    ends = np.empty(n + 1, np.int64)
-    k = _tarjan(np.asarray(roots, np.int64), a.off, a.dst, a.ans, members, ends)
-    ends = ends[:k].copy()
-    comp_of = np.full(n, -1, np.int64)
-    internal = np.zeros(k, np.uint8)
-    counted = np.zeros(k, np.uint8)
+    members, ends = _sccs(np.asarray(roots), a.off, a.dst, a.ans)
+    comp_of = np.full(len(a.off) - 1, -1, np.int64)
+    internal = np.zeros(len(ends), np.uint8)
+    counted = np.zeros(len(ends), np.uint8)
     _internal(members, ends, a.off, a.dst, a.sid, a.ans, a.weight, comp_of, internal, counted)
-    flat: list[int] = members[: ends[-1] if k else 0].tolist()
-    cuts = [0, *ends.tolist()]
-    comps = [flat[cuts[c] : cuts[c + 1]] for c in range(k)]
     a.members, a.ends, a.counted = members, ends, counted
-    return comps, comp_of, internal
+    return _lists(members, ends), comp_of, internal
 
 
 def values(
@@ -304,13 +308,8 @@ def fair_core(a: Arrays, members: list[int], weak: int, strong: int, full: int) 
         keep = np.zeros(n, np.uint8)
         keep[rest] = 1
         skip = (a.ans | (keep[a.dst] == 0)).astype(np.uint8)
-        members_out = np.empty(n, np.int64)
-        ends = np.empty(n + 1, np.int64)
-        k = _tarjan(rest, a.off, a.dst, skip, members_out, ends)
-        start = 0
-        for c in range(k):
-            work.append(members_out[start : ends[c]].copy())
-            start = ends[c]
+        parts, ends = _sccs(rest, a.off, a.dst, skip)
+        work.extend(np.split(parts[: ends[-1] if len(ends) else 0], ends[:-1]))
     return None
 
 

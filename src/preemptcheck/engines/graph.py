@@ -51,12 +51,17 @@ class StateGraph:
 
 
 def build_graph(
-    explorer: Explorer, *, max_states: int | None = None, timeout: float | None = None
+    explorer: Explorer,
+    *,
+    max_states: int | None = None,
+    timeout: float | None = None,
+    native: bool = False,
 ) -> StateGraph:
     """Every reachable state and every step between two of them (range errors have none).
 
-    Built natively where the search ran natively (the same graph, in the same order)."""
-    if explorer.ran == "native":
+    `native`: built by the native store (the same graph, in the same order), as after a
+    native search."""
+    if native:
         from preemptcheck.engines.explicit.nativerun import build_graph_native
 
         return build_graph_native(explorer, max_states=max_states, timeout=timeout)

@@ -117,11 +117,15 @@ class Codegen:
             if index.value in dom.values:
                 pos = dom.values.index(index.value)
                 return str(pos), pos
-            return f"_oob({var.name!r}, {index.value!r})", None
+            return f"_oob({self.where(var)}, {index.value!r})", None
         if isinstance(dom.type, EnumT):
             return self.ex(index), None
         lo = dom.values[0]
-        return f"_ix({self.ex(index)}, {lo}, {len(dom.values)}, {var.name!r})", None
+        return f"_ix({self.ex(index)}, {lo}, {len(dom.values)}, {self.where(var)})", None
+
+    def where(self, var: VarInfo) -> str:  # target
+        """The last argument of _ix and _oob: what an index error names."""
+        return repr(var.name)
 
     def ex(self, e: Expr) -> str:
         if isinstance(e, Const):

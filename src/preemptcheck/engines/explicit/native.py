@@ -25,7 +25,7 @@ from typing import Any
 from preemptcheck.engines.explicit.codegen import Codegen
 from preemptcheck.engines.layout import Layout
 from preemptcheck.engines.symmetry import Canonicalizer
-from preemptcheck.expr.ast import Binary, Const, EnumT, Expr, Member, VarInfo
+from preemptcheck.expr.ast import Binary, Expr, Member, VarInfo
 from preemptcheck.system import TransitionSystem
 
 M64 = (1 << 64) - 1
@@ -107,17 +107,8 @@ class NativeCodegen(Codegen):
             return f"{_HELPER[e.op]}({self.ex(e.left)}, {self.ex(e.right)}, meta)"
         return super().ex(e)
 
-    def position(self, var: VarInfo, index: Expr) -> tuple[str, int | None]:
-        assert var.index is not None
-        dom = var.index
-        if isinstance(index, Const):
-            if index.value in dom.values:
-                pos = dom.values.index(index.value)
-                return str(pos), pos
-            return "_oob(meta)", None
-        if isinstance(dom.type, EnumT):
-            return self.ex(index), None
-        return f"_ix({self.ex(index)}, {dom.values[0]}, {len(dom.values)}, meta)", None
+    def where(self, var: VarInfo) -> str:
+        return "meta"  # the error flag, not a message
 
     def protect(
         self,
@@ -266,7 +257,6 @@ class NativeCode:
     words: int
     max_succ: int
     max_events: int
-    source: str
 
 
 def native_unsupported(
@@ -318,7 +308,6 @@ def compile_native(ts: TransitionSystem, layout: Layout, sym: Canonicalizer | No
         gen.words,
         max(gen.max_succ, 1),
         max(gen.max_events, 1),
-        source,
     )
 
 

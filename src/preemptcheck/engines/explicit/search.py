@@ -77,7 +77,6 @@ class Explorer:
         self.symmetry: Canonicalizer | None = None
         self.analysis: Analysis | None = None
         self.backend = backend
-        self.ran = "python"  # the backend of the last run: the state graph is built likewise
 
     def reduce_symmetry(self, analysis: Analysis) -> None:
         """Explore one state per orbit of the interchangeable CPUs of `analysis`."""
@@ -90,39 +89,11 @@ class Explorer:
 
     def native_unsupported(self) -> str | None:
         """Why this model cannot be explored natively (None: it can)."""
-        try:
-            import numba  # noqa: F401
-        except ImportError:  # pragma: no cover - numba is a dependency
-            return "numba is not installed"
         from preemptcheck.engines.explicit.native import native_unsupported
 
         return native_unsupported(self.ts, self.layout, self.symmetry)
 
     def run(
-        self,
-        *,
-        max_states: int | None = None,
-        timeout: float | None = None,
-        fail_fast: bool = False,
-        progress: ProgressFn | None = None,
-        progress_every: int = 1 << 14,
-        max_memory: int | None = None,
-        default_max_states: int | None = None,
-    ) -> ExplicitRun:
-        """Explore breadth-first (see `_run`); remembers which backend ran."""
-        run = self._run(
-            max_states=max_states,
-            timeout=timeout,
-            fail_fast=fail_fast,
-            progress=progress,
-            progress_every=progress_every,
-            max_memory=max_memory,
-            default_max_states=default_max_states,
-        )
-        self.ran = run.backend
-        return run
-
-    def _run(
         self,
         *,
         max_states: int | None = None,

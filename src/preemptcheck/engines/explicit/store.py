@@ -70,7 +70,7 @@ def _ix(i: int, lo: int, n: int, meta: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
-def _oob(meta: np.ndarray) -> int:
+def _oob(meta: np.ndarray, value: int) -> int:
     meta[2] = 1
     return 0
 
