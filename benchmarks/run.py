@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -122,15 +122,70 @@ def spin(repeat: int) -> None:
               f"| {max(p[2] for p in pans) / 1024:.0f} | {max(p[2] for p in pcs) / 1024:.0f} |")
 
 
+# The native search on one worker and on two: (name, preemptcheck arguments).
+WORKER_CASES: list[tuple[str, list[str]]] = [
+    ("pc-smp NCPU=3", ["benchmarks/models/pc-smp.yaml", "--backend", "native"]),
+    ("lost-update NCPU=3, 10M states", ["benchmarks/models/lost-update.yaml", "--set", "NCPU=3",
+                                        "--backend", "native", "--max-states", "10000000"]),
+    ("full-smp NCPU=2, 20M states", ["models-large/full-smp.yaml", "--set", "NCPU=2",
+                                     "--max-states", "20000000"]),
+]
+
+
+def _verdicts(doc: dict) -> list[object]:
+    return [(m.get("stats"), [(p["id"], p["verdict"]) for p in m.get("properties", [])])
+            for m in doc["models"]]
+
+
+def workers(repeat: int) -> None:
+    """Wall time, CPU time and states per second of the native search with 1 and 2 workers;
+    the two JSON results must be the same apart from the time."""
+    print("| case | states | 1 worker wall s | 2 workers wall s | speed-up | states/s, 1 "
+          "| states/s, 2 | CPU s, 1 | CPU s, 2 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, args in WORKER_CASES:
+        rows: dict[int, list[tuple[float, float, dict]]] = {1: [], 2: []}
+        cmd = [EXE, "verify", *args, "--format", "json", "--no-cache"]
+        subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(repeat):
+            for w in (1, 2):
+                t0 = time.perf_counter()
+                with tempfile.TemporaryFile() as out:
+                    proc = subprocess.Popen([*cmd, "--workers", str(w)], cwd=ROOT, stdout=out,
+                                            stderr=subprocess.DEVNULL)
+                    _, _, usage = os.wait4(proc.pid, 0)
+                    wall = time.perf_counter() - t0
+                    out.seek(0)
+                    doc = json.loads(out.read())
+                for m in doc["models"]:
+                    m.get("stats", {}).pop("seconds", None)
+                rows[w].append((wall, _cpu(usage), doc))
+        one, two = _verdicts(rows[1][0][2]), _verdicts(rows[2][0][2])
+        if one != two:
+            raise SystemExit(f"{name}: 1 and 2 workers disagree:\n{one}\n{two}")
+        states = sum(m["stats"]["states"] or 0 for m in rows[1][0][2]["models"] if "stats" in m)
+        w1 = statistics.median(r[0] for r in rows[1])
+        w2 = statistics.median(r[0] for r in rows[2])
+        c1 = statistics.median(r[1] for r in rows[1])
+        c2 = statistics.median(r[1] for r in rows[2])
+        print(f"| {name} | {states:,} | {w1:.2f} | {w2:.2f} | {w1 / w2:.2f}x "
+              f"| {states / w1:,.0f} | {states / w2:,.0f} | {c1:.2f} | {c2:.2f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default="", help="run the cases whose name contains this")
     ap.add_argument("--spin", action="store_true",
                     help="SPIN side by side on benchmarks/spin/ (needs spin and gcc)")
+    ap.add_argument("--workers", action="store_true",
+                    help="the native search on 1 and 2 workers, side by side")
     opts = ap.parse_args()
     if opts.spin:
         spin(opts.repeat)
+        return
+    if opts.workers:
+        workers(opts.repeat)
         return
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"Python {platform.python_version()}, {platform.system()} {platform.release()}")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conftest import write_model
-from preemptcheck.engines.explicit import ExplicitRun, Explorer
+from preemptcheck.engines.explicit import ExplicitRun, Explorer, nativerun
 from preemptcheck.engines.explicit.bounds import int64_exact
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model
@@ -55,28 +55,42 @@ def _summary(run: ExplicitRun) -> dict[str, object]:
     }
 
 
-def assert_backends_agree(model: Model, *, symmetry: bool = False, **kw: object) -> str:
-    """Runs both backends; returns the backend the native run used (native, unless the
-    model cannot run natively, in which case the reason must be a real one)."""
-    runs = []
-    for backend in ("python", "native"):
-        explorer = Explorer(model, backend=backend)
-        if symmetry:
-            from preemptcheck.engines.symmetry import analyze
+# the native search's (workers, states per block): one worker in the default blocks, and
+# two in blocks of three states, so that small models cross many blocks and levels inside
+# them, and limits stop the search in the middle of one
+NATIVE_RUNS = ((1, nativerun.BLOCK), (2, 3))
 
-            analysis = analyze(model)
-            if analysis.classes:
-                explorer.reduce_symmetry(analysis)
-        runs.append(explorer.run(**kw))  # type: ignore[arg-type]
-    py, nat = runs
+
+def assert_backends_agree(model: Model, *, symmetry: bool = False, **kw: object) -> str:
+    """Runs the Python backend and the native one (see NATIVE_RUNS); returns the backend
+    the native runs used (native, unless the model cannot run natively, in which case the
+    reason must be a real one)."""
+    py = _explorer(model, "python", 1, symmetry).run(**kw)  # type: ignore[arg-type]
     assert py.backend == "python"
-    if nat.backend != "native":
-        why = Explorer(model).native_unsupported()
-        assert why is not None, "fell back to Python without a reason"
-        assert nat.notes
-        return nat.backend
-    assert _summary(nat) == _summary(py)
+    for workers, block in NATIVE_RUNS:
+        default, nativerun.BLOCK = nativerun.BLOCK, block
+        try:
+            nat = _explorer(model, "native", workers, symmetry).run(**kw)  # type: ignore[arg-type]
+        finally:
+            nativerun.BLOCK = default
+        if nat.backend != "native":
+            why = Explorer(model).native_unsupported()
+            assert why is not None, "fell back to Python without a reason"
+            assert nat.notes
+            return nat.backend
+        assert _summary(nat) == _summary(py), (workers, block)
     return "native"
+
+
+def _explorer(model: Model, backend: str, workers: int, symmetry: bool) -> Explorer:
+    explorer = Explorer(model, backend=backend, workers=workers)
+    if symmetry:
+        from preemptcheck.engines.symmetry import analyze
+
+        analysis = analyze(model)
+        if analysis.classes:
+            explorer.reduce_symmetry(analysis)
+    return explorer
 
 
 def _check_random(model_dir: Path, text: str) -> None:
@@ -169,6 +183,27 @@ def test_cli_output_is_the_same_on_both_backends(monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(ROOT)
     args = ["verify", "models/races/"]
     assert _cli(args, "native") == _cli(args, "python")
+
+
+def test_workers_give_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--workers 2: the same text and JSON as one worker, and as the Python backend."""
+    monkeypatch.chdir(ROOT)
+    args = ["verify", "models/races/", "models/full.yaml"]
+    one = _cli(args, "native")
+    assert _cli([*args, "--workers", "2"], "native") == one
+    assert one == _cli(args, "python")
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "100000"])
+def test_workers_out_of_range_is_a_usage_error(workers: str) -> None:
+    from typer.testing import CliRunner
+
+    from preemptcheck.cli import app
+
+    args = ["verify", str(ROOT / "models/full.yaml"), "--workers", workers]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "--workers must be between 1 and" in result.output
 
 
 def test_memory_limit_stops_the_native_search(tmp_path: Path) -> None:

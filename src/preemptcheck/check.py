@@ -179,6 +179,7 @@ class Options:
     all_modes: bool = False
     backend: str = "auto"  # the explicit search's: auto | python | native
     max_memory: int | None = None  # bytes for the native store (None: half the machine's)
+    workers: int = 1  # threads of the native search (the result does not depend on it)
 
     def state_cap(self) -> int:
         """The state limit of the Python backend and of state graphs."""
@@ -287,7 +288,7 @@ def _cache_key(model: Model, options: Options, sources: SourceCache) -> str:
     settings = {
         f.name: getattr(options, f.name)
         for f in dataclasses.fields(options)
-        if f.name not in ("overrides", "cache_dir", "all_modes", "strict")
+        if f.name not in ("overrides", "cache_dir", "all_modes", "strict", "workers")
     }
     texts = tuple((f, sources.text(f)) for f in model.files or (model.file,))
     return cache_key(texts, dict(model.param_values), settings)
@@ -301,7 +302,7 @@ def _check_model(
 ) -> ModelResult:
     if options.engine == "symbolic":
         return check_symbolic(model, options)
-    explorer = Explorer(model, backend=options.backend)
+    explorer = Explorer(model, backend=options.backend, workers=options.workers)
     notes: list[str] = []
     if options.symmetry or model.symmetry is not None:
         analysis = analyze(model)

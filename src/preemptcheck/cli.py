@@ -133,6 +133,14 @@ def _size(option: str, text: str) -> int:
     return int(value * _UNITS[unit])
 
 
+def _check_workers(workers: int) -> None:
+    from preemptcheck.engines.explicit.search import max_workers
+
+    most = max_workers()
+    if not 1 <= workers <= most:
+        raise _usage(f"--workers must be between 1 and {most} (this machine's CPUs), got {workers}")
+
+
 def _check_limits(
     max_states: int | None, timeout: float | None, bound: int, rlimit: int, work_limit: int = 0
 ) -> None:
@@ -303,6 +311,14 @@ def verify(
             "(inconclusive, exit 3). Default: half of the machine's memory.",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            help="Threads of the native search (at most the machine's CPUs); the result is "
+            "the same for any number.",
+        ),
+    ] = 1,
     timeout: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (inconclusive, exit 3).")
     ] = None,
@@ -377,6 +393,7 @@ def verify(
     _check_modes(all_modes, mode, set_)
     _check_limits(max_states, timeout, bound, rlimit, work_limit)
     memory = _size("--max-memory", max_memory) if max_memory is not None else None
+    _check_workers(workers)
     sources = SourceCache()
     if junit_file is not None and sarif_file is not None and same_file(junit_file, sarif_file):
         raise _usage(f"--junit and --sarif name the same file: {junit_file}")
@@ -404,6 +421,7 @@ def verify(
         cache_dir=str(cache_dir or default_cache_dir()) if cache else None,
         backend=backend.value,
         max_memory=memory,
+        workers=workers,
     )
     progress = _ProgressLine()
     t0 = time.monotonic()

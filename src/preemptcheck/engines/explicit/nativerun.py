@@ -13,10 +13,11 @@ import time
 from array import array
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from preemptcheck import interrupt
-from preemptcheck.engines.explicit import store
+from preemptcheck.engines.explicit import blocks, store
 from preemptcheck.engines.explicit.native import META, NativeCode, compile_native
 from preemptcheck.model.ir import Expect, PropKind
 from preemptcheck.system import initial_state
@@ -29,6 +30,7 @@ TABLE_LOAD = 0.7
 FIRST_TABLE = 1 << 16
 MAX_INDEX = (1 << 31) - 2  # int32 indices (parent, table)
 PROGRESS_EVERY = 1 << 17
+BLOCK = 2048  # states per block of a search on several workers
 
 
 def default_max_memory() -> int:
@@ -69,7 +71,7 @@ def int_to_words(s: int, words: int) -> np.ndarray:
 
 
 class _Search:
-    """The arrays of one native search, and the loop that drives store.explore."""
+    """The arrays of one native search, and the loop that drives blocks.explore."""
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class _Search:
         max_memory: int | None,
         symmetric: bool,
         record: tuple[int, ...] | None = None,  # the properties recorded (None: all)
+        workers: int = 1,
     ) -> None:
         ts = explorer.ts
         props = ts.properties
@@ -87,6 +90,7 @@ class _Search:
         words = code.words
         self.code = code
         self.symmetric = symmetric
+        self.workers = workers
         budget = max_memory if max_memory is not None else default_max_memory()
         cap = min(max(budget // bytes_per_state(words), 1), MAX_INDEX)
         self.limit_reason = f"memory limit reached ({budget / (1 << 20):,.0f} MiB, --max-memory)"
@@ -147,12 +151,7 @@ class _Search:
         until = PROGRESS_EVERY
         ctl = self.ctl
         while True:
-            status = store.explore(
-                self.code.expand, self.code.canon, ctl, self.states, self.parent, self.via,
-                self.table, self.active, self.pending, self.witness, self.unexpected,
-                self.best, self.found, self.eval_errors, self.cov, self.out, self.sids,
-                self.ev, self.meta, until, self.symmetric,
-            )  # fmt: skip
+            status = self._explore(until)
             if status == store.DONE:
                 return None
             if status == store.AT_CAP:
@@ -181,6 +180,18 @@ class _Search:
                 return interrupt.reason()
 
 
+    def _explore(self, until: int) -> int:
+        # the block is cut into `workers` shares; numba runs them on at most its threads
+        threads = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        numba.set_num_threads(min(self.workers, threads))
+        return int(blocks.explore(
+            self.code.expand, self.code.canon, self.ctl, self.states, self.parent, self.via,
+            self.table, self.active, self.pending, self.witness, self.unexpected, self.best,
+            self.found, self.eval_errors, self.cov, self.code.max_succ, self.code.max_events,
+            self.meta.shape[0], until, self.symmetric, self.workers, BLOCK,
+        ))  # fmt: skip
+
+
 def run_native(
     explorer: Explorer,
     *,
@@ -202,6 +213,7 @@ def run_native(
         max_states=max_states,
         max_memory=max_memory,
         symmetric=symmetric,
+        workers=explorer.workers,
     )
     limit = search.run(timeout=timeout, fail_fast=fail_fast, progress=progress, t0=t0)
     findings = []
@@ -243,7 +255,13 @@ def build_graph_native(
     range_pi = next(pi for pi, p in enumerate(ts.properties) if p.kind == PropKind.RANGE)
     code = native_code(explorer)
     search = _Search(
-        explorer, code, max_states=max_states, max_memory=None, symmetric=False, record=(range_pi,)
+        explorer,
+        code,
+        max_states=max_states,
+        max_memory=None,
+        symmetric=False,
+        record=(range_pi,),
+        workers=explorer.workers,
     )
     limit = search.run(timeout=timeout, fail_fast=False, progress=None, t0=t0)
     if limit is not None:

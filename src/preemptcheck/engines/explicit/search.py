@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 from array import array
@@ -65,11 +66,20 @@ BACKENDS = ("auto", "python", "native")
 AUTO_NATIVE_AFTER = 100_000
 
 
+def max_workers() -> int:
+    """The most threads the native search can run: the CPUs this process may use (numba
+    starts that many; NUMBA_NUM_THREADS can lower it)."""
+    most = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    env = os.environ.get("NUMBA_NUM_THREADS", "")
+    return min(most or 1, int(env)) if env.isdigit() and int(env) > 0 else most or 1
+
+
 class Explorer:
     """Compiles a model's successor function once; `run` explores from the initial state."""
 
-    def __init__(self, model: Model, backend: str = "python") -> None:
+    def __init__(self, model: Model, backend: str = "python", workers: int = 1) -> None:
         assert backend in BACKENDS
+        assert workers >= 1
         self.ts = TransitionSystem(model)
         self.layout = Layout(self.ts)
         self.expand: ExpandFn
@@ -77,6 +87,7 @@ class Explorer:
         self.symmetry: Canonicalizer | None = None
         self.analysis: Analysis | None = None
         self.backend = backend
+        self.workers = workers  # threads of the native search
 
     def reduce_symmetry(self, analysis: Analysis) -> None:
         """Explore one state per orbit of the interchangeable CPUs of `analysis`."""

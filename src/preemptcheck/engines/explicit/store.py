@@ -1,4 +1,5 @@
-"""The native state store and breadth-first search (numba), compiled once per machine.
+"""The native state store (numba), compiled once per machine: the helpers generated code
+calls, the visited table, and the state graph's edges; blocks.explore is the search.
 
 Storage, per state: its packed words (`states`, uint64 x words), the index of the state it
 was first reached from (`parent`, int32) and the step id that reached it (`via`, int32);
@@ -6,10 +7,6 @@ the visited set is an open-addressing table of int32 indices into `states` (0 em
 for state i), linear probing, grown to keep its load under 0.7. The states array is
 allocated for the most states the run may hold and filled in order, so the operating
 system commits its pages only as they are written: memory grows with the states found.
-
-`explore` is the search of search.Explorer.run, step for step (the same order, the same
-findings, the same counts); it returns to Python every `until` states for the progress
-line, the timeout and Ctrl-C, and when the table must grow.
 """
 
 from __future__ import annotations
@@ -124,8 +121,8 @@ def no_canon(w: np.ndarray) -> int:
     return 1
 
 
-# ctl: the search's scalar state, kept between calls
-CTL_NAMES = "I_ N DEPTH LEVEL_END TRANSITIONS CAP GROW_AT DEADLOCK FAIL_FAST FULL UNEXPECTED TOUCH"
+# ctl: the search's scalar state (blocks.explore), kept between calls
+CTL_NAMES = "I_ N DEPTH LEVEL_END TRANSITIONS CAP GROW_AT DEADLOCK FAIL_FAST FULL UNEXPECTED"
 (
     I_,
     N,
@@ -138,15 +135,14 @@ CTL_NAMES = "I_ N DEPTH LEVEL_END TRANSITIONS CAP GROW_AT DEADLOCK FAIL_FAST FUL
     FAIL_FAST,
     FULL,
     UNEXPECTED,
-    TOUCH,
 ) = range(len(CTL_NAMES.split()))
 CTL_SIZE = len(CTL_NAMES.split())
-# what explore returns
+# what blocks.explore returns
 DONE, PAUSE, GROW, AT_CAP, STOPPED = range(5)
 
 
 @njit(cache=True, inline="always")
-def _hash(row: np.ndarray) -> np.uint64:
+def hash_row(row: np.ndarray) -> np.uint64:
     h = _u(0x9E3779B97F4A7C15)
     for w in range(row.shape[0]):
         h = (h ^ row[w]) * _u(0xBF58476D1CE4E5B9)
@@ -158,7 +154,7 @@ def _hash(row: np.ndarray) -> np.uint64:
 def lookup(table: np.ndarray, states: np.ndarray, row: np.ndarray) -> int:
     """The index of state `row`, or -1."""
     mask = table.shape[0] - 1
-    h = _i(_hash(row) & _u(mask))
+    h = _i(hash_row(row) & _u(mask))
     words = row.shape[0]
     while True:
         t = table[h]
@@ -180,176 +176,19 @@ def rehash(table: np.ndarray, states: np.ndarray, n: int) -> None:
     """Enter states 0..n-1 into the empty `table`."""
     mask = table.shape[0] - 1
     for k in range(n):
-        h = _i(_hash(states[k]) & _u(mask))
+        h = _i(hash_row(states[k]) & _u(mask))
         while table[h] != 0:
             h = (h + 1) & mask
         table[h] = k + 1
 
 
-_EXPAND_T = types.FunctionType(EXPAND_SIG)
-_CANON_T = types.FunctionType(CANON_SIG)
+EXPAND_T = types.FunctionType(EXPAND_SIG)
+CANON_T = types.FunctionType(CANON_SIG)
 
 
 @njit(
     types.int64(
-        _EXPAND_T,
-        _CANON_T,
-        types.int64[::1],  # ctl
-        types.uint64[:, ::1],  # states
-        types.int32[::1],  # parent
-        types.int32[::1],  # via
-        types.int32[::1],  # table
-        types.uint8[::1],  # active
-        types.uint8[::1],  # pending
-        types.uint8[::1],  # witness
-        types.uint8[::1],  # unexpected
-        types.int64[::1],  # best
-        types.int64[:, ::1],  # found: (state, sid, cpu, error) per property; state -1: none
-        types.uint8[::1],  # eval_errors
-        types.int64[::1],  # cov
-        types.uint64[:, ::1],  # out
-        types.int32[::1],  # sids
-        types.int64[:, ::1],  # ev
-        types.int64[::1],  # meta
-        types.int64,  # until: pause before expanding this state
-        types.boolean,  # symmetric: canonicalise successors
-    ),
-    cache=True,
-)
-def explore(  # type: ignore[no-untyped-def]  # typed by the numba signature above
-    expand, canon, ctl, states, parent, via, table, active, pending, witness, unexpected,
-    best, found, eval_errors, cov, out, sids, ev, meta, until, symmetric,
-):  # fmt: skip
-    words = states.shape[1]
-    n_props = active.shape[0]
-    i = ctl[I_]
-    n = ctl[N]
-    depth = ctl[DEPTH]
-    level_end = ctl[LEVEL_END]
-    transitions = ctl[TRANSITIONS]
-    cap = ctl[CAP]
-    grow_at = ctl[GROW_AT]
-    deadlock = ctl[DEADLOCK]
-    full = ctl[FULL]
-    n_unexpected = ctl[UNEXPECTED]
-    max_succ = out.shape[0]
-    mask = table.shape[0] - 1
-    cur = np.empty(words, np.uint64)
-    homes = np.empty(max_succ, np.int64)
-    orbits = np.ones(max_succ, np.int64)
-    status = DONE
-    while i < n:
-        if i >= until:
-            status = PAUSE
-            break
-        if n + max_succ > grow_at:
-            status = GROW
-            break
-        if i == level_end:
-            depth += 1
-            level_end = n
-            for p in range(n_props):
-                if pending[p]:
-                    active[p] = 0
-                    pending[p] = 0
-        for w in range(words):
-            cur[w] = states[i, w]
-        n_out = expand(cur, active, out, sids, ev, cov, meta)
-        n_events = meta[0]
-        for k in range(n_events):
-            p = ev[k, 0]
-            sid = ev[k, 1]
-            if not active[p]:
-                continue
-            if ev[k, 3] and witness[p]:
-                eval_errors[p] = 1  # not a witness, and not decided either
-                continue
-            length = depth + (1 if sid != -1 else 0)
-            if best[p] != -1 and best[p] <= length:
-                continue
-            if found[p, 0] == -1 and unexpected[p]:
-                n_unexpected += 1
-            found[p, 0] = i
-            found[p, 1] = sid
-            found[p, 2] = ev[k, 2]
-            found[p, 3] = ev[k, 3]
-            best[p] = length
-            if sid == -1:
-                active[p] = 0
-                pending[p] = 0
-            else:
-                pending[p] = 1
-        if meta[1] == 0 and deadlock >= 0 and active[deadlock]:
-            if found[deadlock, 0] == -1 and unexpected[deadlock]:
-                n_unexpected += 1
-            found[deadlock, 0] = i
-            found[deadlock, 1] = -1
-            found[deadlock, 2] = -1
-            found[deadlock, 3] = 0
-            active[deadlock] = 0
-        if ctl[FAIL_FAST] and n_unexpected > 0:
-            status = STOPPED
-            break
-        # Touch every successor's table slot, then the states they point to, before the
-        # probing below: independent loads that the processor overlaps, where the probing
-        # loop would wait for each cache miss in turn.
-        touch = _i(0)
-        for j in range(n_out):
-            if symmetric:
-                orbits[j] = canon(out[j])
-            homes[j] = _i(_hash(out[j]) & _u(mask))
-            touch += table[homes[j]]
-        for j in range(n_out):
-            t = table[homes[j]]
-            if t != 0:
-                touch += _i(states[t - 1, 0] & _u(1))
-        ctl[TOUCH] = touch
-        for j in range(n_out):
-            row = out[j]
-            orbit = orbits[j] if symmetric else 1
-            h = homes[j]
-            while True:
-                t = table[h]
-                if t == 0:
-                    if n >= cap:  # one state more than allowed: stop, inconclusive
-                        status = AT_CAP
-                        break
-                    table[h] = n + 1
-                    for w in range(words):
-                        states[n, w] = row[w]
-                    parent[n] = i
-                    via[n] = sids[j]
-                    full += orbit
-                    n += 1
-                    break
-                k = t - 1
-                same = True
-                for w in range(words):
-                    if states[k, w] != row[w]:
-                        same = False
-                        break
-                if same:
-                    break
-                h = (h + 1) & mask
-            if status == AT_CAP:
-                break
-        transitions += n_out
-        i += 1
-        if status == AT_CAP:
-            break
-    ctl[I_] = i
-    ctl[N] = n
-    ctl[DEPTH] = depth
-    ctl[LEVEL_END] = level_end
-    ctl[TRANSITIONS] = transitions
-    ctl[FULL] = full
-    ctl[UNEXPECTED] = n_unexpected
-    return status
-
-
-@njit(
-    types.int64(
-        _EXPAND_T,
+        EXPAND_T,
         types.uint64[:, ::1],  # states, in BFS order
         types.int64,  # n: how many
         types.int32[::1],  # parent
