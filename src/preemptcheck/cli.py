@@ -179,14 +179,17 @@ class _ProgressLine:
         self.shown = False
 
     def __call__(self, path: str, p: Progress) -> None:
-        if p.elapsed < 1.0 or (not self.tty and self.shown and p.elapsed - self.last < 10.0):
-            return
-        self.last = p.elapsed
         rate = p.states / p.elapsed if p.elapsed else 0.0
-        line = (
+        self.show(
+            p.elapsed,
             f"{path}: {p.states:,} states, frontier {p.frontier:,}, depth {p.depth}, "
-            f"{rate:,.0f} states/s"
+            f"{rate:,.0f} states/s",
         )
+
+    def show(self, elapsed: float, line: str) -> None:
+        if elapsed < 1.0 or (not self.tty and self.shown and elapsed - self.last < 10.0):
+            return
+        self.last = elapsed
         if self.tty:
             sys.stderr.write("\r" + line[:150].ljust(100))
         else:

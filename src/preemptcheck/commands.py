@@ -1,8 +1,9 @@
-"""The `latency` and `diff` commands (registered on cli.app; verify is in cli.py): options ->
-one core call -> render -> exit code."""
+"""The `latency`, `diff` and `trace` commands (registered on cli.app; verify is in cli.py):
+options -> one core call -> render -> exit code."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -24,8 +25,13 @@ from preemptcheck.cli import (
     _usage,
     app,
 )
+from preemptcheck.engines.graph import GraphLimit
+from preemptcheck.ftrace.conform import DEFAULT_MAX_SILENT
+from preemptcheck.ftrace.run import check_trace
 from preemptcheck.latency import Query, latency_paths
+from preemptcheck.model import load_model
 from preemptcheck.report import diff as diff_report
+from preemptcheck.report import ftrace as ftrace_report
 from preemptcheck.report import jsonout
 from preemptcheck.report import latency as latency_report
 from preemptcheck.source import SourceCache
@@ -192,3 +198,83 @@ def diff(
     else:
         typer.echo(diff_report.render_text(result), nl=False)
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def trace(
+    model: Annotated[str, typer.Argument(help="The model file.")],
+    tracefile: Annotated[
+        str,
+        typer.Argument(
+            metavar="TRACEFILE",
+            help="What /sys/kernel/tracing/trace, trace-cmd show or trace-cmd report printed.",
+        ),
+    ],
+    mode: ModeOption = None,
+    set_: SetOption = None,
+    max_silent: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            help="Steps without a traced event the model may take between two lines.",
+        ),
+    ] = DEFAULT_MAX_SILENT,
+    from_initial: Annotated[
+        bool,
+        typer.Option(
+            "--from-initial",
+            help="The recording starts in the model's initial state (default: in any "
+            "reachable state, as a recording starts in the middle of things).",
+        ),
+    ] = False,
+    max_states: Annotated[
+        int, typer.Option(help="Give up on a model with more reachable states (exit 3).")
+    ] = DEFAULT_MAX_STATES,
+    format_: Annotated[
+        Format, typer.Option("--format", help="text, or json (schema preemptcheck/trace v1).")
+    ] = Format.text,
+    debug: DebugOption = False,
+) -> None:
+    """Can the model produce this kernel trace? Each event line must be a step of the model
+    (or the next event of one), with the flags column (irqs-off, need-resched, hardirq/
+    softirq, preempt-depth) agreeing with the model's state; steps whose events the trace
+    does not record may come in between (at most --max-silent). Events the model does not
+    emit, and lines that are not events, are skipped and counted.
+    Exit codes: 0 conforms, 1 a line no behaviour of the model explains, 2 bad input or
+    usage, 3 the model's state graph is over --max-states, 4 internal error.
+    """
+    if max_silent < 0:
+        raise _usage(f"--max-silent must be 0 or more, got {max_silent}")
+    _check_limits(max_states, None, 1, 0)
+    overrides = _overrides(set_ or [], mode)
+    if any("," in v for v in overrides.values()):
+        raise _usage("trace checks one choice of params: give --set NAME=VALUE one value")
+    sources = SourceCache()
+    progress = _ProgressLine()
+    t0 = time.monotonic()
+
+    def lines_read(n: int) -> None:
+        elapsed = time.monotonic() - t0
+        progress.show(elapsed, f"{tracefile}: {n:,} lines, {n / elapsed:,.0f} lines/s")
+
+    with _guarded(sources, debug, progress), interrupt.abrupt():
+        loaded = load_model(model, overrides=overrides, sources=sources)
+        try:
+            run = check_trace(
+                loaded,
+                tracefile,
+                max_silent=max_silent,
+                from_initial=from_initial,
+                max_states=max_states,
+                progress=lines_read,
+            )
+        except GraphLimit as exc:
+            progress.done()
+            typer.echo(f"{model}: the model's state graph is too large to check a trace: {exc}")
+            raise typer.Exit(3) from None
+    progress.done()
+    if format_ == Format.json:
+        typer.echo(jsonout.dumps(ftrace_report.document(run)), nl=False)
+    else:
+        typer.echo(ftrace_report.render_text(run), nl=False)
+    raise typer.Exit(0 if run.conforms else 1)

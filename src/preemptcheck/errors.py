@@ -35,6 +35,7 @@ class Code(Enum):
     DEF_CYCLE = "PC112"
     NOT_SUPPORTED_YET = "PC113"
     DOT_SYNTAX = "PC114"
+    BAD_TRACE = "PC115"
     UNKNOWN_PARAM = "PC200"
     BAD_PARAM_VALUE = "PC201"
     NO_MODELS = "PC202"
@@ -72,6 +73,10 @@ CODE_TITLES: dict[Code, str] = {
         "a monitor automaton (.dot) is malformed: DOT syntax, the `digraph state_automaton` "
         "header, no or two initial states, an unknown state on an edge, an edge without a "
         "label, two edges for one (state, event), a bad guard or invariant"
+    ),
+    Code.BAD_TRACE: (
+        "a trace file cannot be checked: not text (a NUL byte), timestamps going backwards, "
+        "or more CPUs than the model has"
     ),
     Code.UNKNOWN_PARAM: "`--set`/`--mode` names a parameter the model does not declare",
     Code.BAD_PARAM_VALUE: "`--set`/`--mode` gives a value outside the parameter's values",

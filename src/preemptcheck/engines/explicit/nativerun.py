@@ -179,7 +179,6 @@ class _Search:
             if interrupt.requested():
                 return interrupt.reason()
 
-
     def _explore(self, until: int) -> int:
         # the block is cut into `workers` shares; numba runs them on at most its threads
         threads = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]

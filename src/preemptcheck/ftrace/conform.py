@@ -1,0 +1,240 @@
+"""Can a model produce a recorded trace? The set of model situations consistent with the
+lines read so far, line by line, as TLA+ trace validation does.
+
+A situation is a reachable state at rest, or a state in the middle of one atomic step whose
+first traced events have matched (a step may emit several: a wakeup's irq_disable,
+preempt_disable, sched_waking, ...). For each event line:
+
+* from every state at rest, the model may first take up to `max_silent` silent steps: steps
+  that emit no event the trace records (the events of a step that appear nowhere in the
+  trace were not enabled when it was recorded);
+* then a step whose next traced event is the line's, on the line's CPU, whose flags agree
+  with the line's (flags.step_views), continues or completes.
+
+The lines are checked in the trace's own order. A one-CPU model checks each CPU of the
+trace on its own; a model of N CPUs takes the trace's CPUs, in the order they first appear,
+as its CPUs 0..N-1, interleaved as the timestamps order them. Where no situation is left,
+the line is the first that no behaviour of the model explains.
+
+The reachable states come from the explicit engine's state graph; the step's events and the
+states' flags from the reference semantics (monitors.semantics.emitted, flags.ModelFlags),
+both computed once per state or step and kept: a long recording repeats a few situations.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from preemptcheck.engines.explicit import Explorer
+from preemptcheck.engines.graph import StateGraph, build_graph
+from preemptcheck.ftrace.flags import ModelFlags, View, mismatches, observed, step_views
+from preemptcheck.ftrace.parse import Line
+from preemptcheck.model.ir import Model
+from preemptcheck.monitors.semantics import emitted
+from preemptcheck.system import State
+
+# (state, edge, events matched): edge -1 at rest
+Situation = tuple[int, int, int]
+DEFAULT_MAX_SILENT = 8
+
+
+class TraceModelError(Exception):
+    """The trace does not fit the model's shape (more CPUs than the model has)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass
+class Rejection:
+    line: Line
+    before: list[State]  # the model's states just before the line (some of them)
+    n_before: int
+    allowed: list[str]  # the events (with CPUs) the model could have taken there
+    why: list[str]  # flag disagreements of the steps that had the line's event
+
+
+@dataclass
+class Outcome:
+    matched: int = 0
+    unknown: Counter[str] = field(default_factory=Counter)  # events no model action emits
+    rejection: Rejection | None = None
+    cpus: int = 0
+
+
+class Checker:
+    def __init__(
+        self,
+        model: Model,
+        recorded: Iterable[str],
+        *,
+        max_silent: int = DEFAULT_MAX_SILENT,
+        lazy_shown: bool = False,
+        from_initial: bool = False,
+        max_states: int | None = None,
+    ) -> None:
+        self.model = model
+        explorer = Explorer(model)
+        self.layout = explorer.layout
+        self.graph: StateGraph = build_graph(explorer, max_states=max_states)
+        self.labels = [explorer.ts.label(s) for s in range(len(explorer.ts.steps))]
+        self.index = {v.name: i for i, v in enumerate(model.vars)}
+        self.emits = {e.event for a in model.actions for s in a.steps for e in s.emits}
+        self.recorded = frozenset(recorded) & self.emits
+        self.max_silent = max_silent
+        self.lazy_shown = lazy_shown
+        self.flags = ModelFlags(model)
+        self.start = frozenset(
+            {(0, -1, 0)} if from_initial else {(v, -1, 0) for v in range(len(self.graph))}
+        )
+        self.state = lru_cache(maxsize=1 << 16)(self._state)
+        self.events = lru_cache(maxsize=1 << 18)(self._events)
+        self.views = lru_cache(maxsize=1 << 18)(self._views)
+        self.closure = lru_cache(maxsize=1 << 12)(self._closure)
+        self.memo: dict[tuple[frozenset[Situation], str, int, str], frozenset[Situation]] = {}
+
+    # ---------------------------------------------------------------- the model, kept
+
+    def _state(self, v: int) -> State:
+        return self.layout.unpack(self.graph.states[v])
+
+    def _events(self, v: int, e: int) -> tuple[str, ...]:
+        """The traced events of edge e (from state v), in order."""
+        label = self.labels[self.graph.sid[e]]
+        out = emitted(self.model, self.index, self.state(v), label)
+        return tuple(name for name, _ in out if name in self.recorded)
+
+    def _views(self, v: int, e: int) -> tuple[View, ...]:
+        cpu = self.labels[self.graph.sid[e]].cpu
+        pre = self.flags.view(self.state(v), cpu)
+        post = self.flags.view(self.state(self.graph.dst[e]), cpu)
+        return step_views(pre, post, self.events(v, e))
+
+    def _closure(self, start: frozenset[int]) -> frozenset[int]:
+        """The states up to max_silent silent steps from those of `start`."""
+        seen = set(start)
+        frontier = list(start)
+        g = self.graph
+        for _ in range(self.max_silent):
+            nxt = []
+            for u in frontier:
+                for e in g.edges(u):
+                    w = g.dst[e]
+                    if w not in seen and not self.events(u, e):
+                        seen.add(w)
+                        nxt.append(w)
+            if not nxt:
+                break
+            frontier = nxt
+        return frozenset(seen)
+
+    def _heads(self, now: frozenset[Situation]) -> Iterable[tuple[int, int, int]]:
+        """(state, edge, events matched) of every step that may come next."""
+        rest = frozenset(v for v, e, _ in now if e < 0)
+        for v, e, i in now:
+            if e >= 0:
+                yield v, e, i
+        if rest:
+            g = self.graph
+            for u in sorted(self.closure(rest)):
+                for e in g.edges(u):
+                    yield u, e, 0
+
+    # ---------------------------------------------------------------- one line
+
+    def step(self, now: frozenset[Situation], line: Line, cpu: int) -> frozenset[Situation]:
+        key = (now, line.event, cpu, line.flags.text if line.flags else "")
+        found = self.memo.get(key)
+        if found is None:
+            found = frozenset(self._step(now, line, cpu, None))
+            if len(self.memo) > 1 << 16:
+                self.memo.clear()
+            self.memo[key] = found
+        return found
+
+    def _step(
+        self, now: frozenset[Situation], line: Line, cpu: int, why: list[str] | None
+    ) -> Iterable[Situation]:
+        shown = observed(line.flags, self.lazy_shown) if line.flags is not None else None
+        for v, e, i in self._heads(now):
+            yield from self._match(v, e, i, line.event, cpu, shown, why)
+
+    def _match(
+        self,
+        v: int,
+        e: int,
+        i: int,
+        event: str,
+        cpu: int,
+        shown: View | None,
+        why: list[str] | None,
+    ) -> Iterable[Situation]:
+        evs = self.events(v, e)
+        if i >= len(evs) or evs[i] != event or self.labels[self.graph.sid[e]].cpu != cpu:
+            return
+        if shown is not None:
+            wrong = mismatches(shown, self.views(v, e)[i])
+            if wrong:
+                if why is not None:
+                    why.append(f"{self.labels[self.graph.sid[e]]}: " + "; ".join(wrong))
+                return
+        yield (self.graph.dst[e], -1, 0) if i + 1 == len(evs) else (v, e, i + 1)
+
+    def reject(self, now: frozenset[Situation], line: Line, cpu: int) -> Rejection:
+        why: list[str] = []
+        for _ in self._step(now, line, cpu, why):
+            pass
+        allowed: set[str] = set()
+        for v, e, i in self._heads(now):
+            evs = self.events(v, e)
+            if i < len(evs):
+                allowed.add(f"{evs[i]} on CPU {self.labels[self.graph.sid[e]].cpu}")
+        states = sorted({v for v, _, _ in now})
+        return Rejection(
+            line,
+            [self.state(v) for v in states[:3]],
+            len(states),
+            sorted(allowed),
+            sorted(set(why))[:6],
+        )
+
+
+def check(
+    checker: Checker, lines: Iterable[Line], progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """Runs the lines through the checker; stops at the first line no behaviour explains."""
+    out = Outcome()
+    model_cpus = checker.model.cpus
+    cpu_of: dict[int, int] = {}  # trace CPU -> model CPU
+    now: dict[int, frozenset[Situation]] = {}  # per independent stream
+    for line in lines:
+        if progress is not None and line.number % 65536 == 0:
+            progress(line.number)
+        if line.event not in checker.emits:
+            out.unknown[line.event] += 1
+            continue
+        if model_cpus == 1:
+            stream, cpu = line.cpu, 0
+        else:
+            if line.cpu not in cpu_of:
+                if len(cpu_of) == model_cpus:
+                    raise TraceModelError(
+                        line.number,
+                        f"CPU {line.cpu} is the trace's CPU number {len(cpu_of) + 1}; the "
+                        f"model has {model_cpus} (give it more with --set)",
+                    )
+                cpu_of[line.cpu] = len(cpu_of)
+            stream, cpu = 0, cpu_of[line.cpu]
+        cur = now.get(stream, checker.start)
+        nxt = checker.step(cur, line, cpu)
+        if not nxt:
+            out.rejection = checker.reject(cur, line, cpu)
+            break
+        now[stream] = nxt
+        out.matched += 1
+    out.cpus = len(now) if model_cpus == 1 else len(cpu_of)
+    return out
