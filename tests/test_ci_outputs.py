@@ -428,7 +428,11 @@ def test_several_outputs_in_one_run(planted: str) -> None:
     sarif_doc = json.loads(Path("ci/out.sarif").read_text(encoding="utf-8"))
     validate_sarif(sarif_doc)
     assert len(sarif_doc["runs"][0]["results"]) == 1
-    assert sorted(p.name for p in Path("traces").iterdir()) == ["model.no-sleep-in-atomic.itf.json"]
+    assert sorted(p.name for p in Path("traces").iterdir()) == [
+        "model.no-sleep-in-atomic.chrome.json",
+        "model.no-sleep-in-atomic.ftrace.txt",
+        "model.no-sleep-in-atomic.itf.json",
+    ]
 
 
 def test_junit_path_that_is_a_directory_is_a_usage_error(planted: str) -> None:

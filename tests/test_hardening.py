@@ -400,9 +400,16 @@ def test_long_trace_file_names_are_shortened(tmp_path: Path) -> None:
     )
     code, out, err = _verify(path, "--trace-dir", str(tmp_path / "traces"))
     assert code == 0, out + err
-    (written,) = (tmp_path / "traces").iterdir()
-    assert len(written.name.encode()) <= 255
-    assert written.name.endswith(".itf.json")
+    written = sorted(p.name for p in (tmp_path / "traces").iterdir())
+    assert len(written) == 3  # ITF, ftrace text, Chrome JSON: one stem
+    assert all(len(name.encode()) <= 255 for name in written)
+    stems = {name.rsplit(".", 2)[0] for name in written}
+    assert len(stems) == 1
+    assert sorted(name[len(next(iter(stems))) :] for name in written) == [
+        ".chrome.json",
+        ".ftrace.txt",
+        ".itf.json",
+    ]
 
 
 # ---------------------------------------------------------------- found by the fuzzing suite

@@ -23,6 +23,7 @@ from preemptcheck.cache import default_dir as default_cache_dir
 from preemptcheck.check import DEFAULT_MAX_STATES, DEFAULT_WORK_LIMIT, Options, check_paths
 from preemptcheck.engines.explicit import Progress
 from preemptcheck.errors import Code, Diagnostic, InputError
+from preemptcheck.ftrace.render import chrome_trace, ftrace_text
 from preemptcheck.model.params import show
 from preemptcheck.monitors import dotwrite, export
 from preemptcheck.outfiles import NAME_MAX, check_writable, same_file, write_atomic
@@ -43,6 +44,11 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class TraceFormat(StrEnum):
+    table = "table"
+    ftrace = "ftrace"
 
 
 class Engine(StrEnum):
@@ -212,6 +218,8 @@ def _write_output(option: str, path: Path, content: str) -> None:
 
 
 def _trace_files(run: RunResult) -> list[tuple[str, str]]:
+    """Per trace: ITF JSON, the ftrace text (which Perfetto opens and `preemptcheck trace`
+    reads back) and Chrome trace-event JSON (Perfetto, chrome://tracing)."""
     out: list[tuple[str, str]] = []
     used: set[str] = set()
     runs_per_file = Counter(m.file for m in run.models)
@@ -224,23 +232,30 @@ def _trace_files(run: RunResult) -> list[tuple[str, str]]:
         for p in m.properties:
             if p.trace is None:
                 continue
-            name = _file_name(f"{stem}.{p.id}")
+            base = _file_base(f"{stem}.{p.id}")
             k = 2
-            while name in used:
-                name = _file_name(f"{stem}-{k}.{p.id}")
+            while base in used:
+                base = _file_base(f"{stem}-{k}.{p.id}")
                 k += 1
-            used.add(name)
-            out.append((name, jsonout.dumps(jsonout.itf_document(m.model, p, p.trace))))
+            used.add(base)
+            title = f"{m.file}: {p.id}"
+            out.append(
+                (f"{base}.itf.json", jsonout.dumps(jsonout.itf_document(m.model, p, p.trace)))
+            )
+            out.append((f"{base}.ftrace.txt", ftrace_text(m.model, p.trace, title)))
+            out.append(
+                (f"{base}.chrome.json", jsonout.dumps(chrome_trace(m.model, p.trace, title)))
+            )
     return out
 
 
-def _file_name(base: str) -> str:
-    """`base`.itf.json, shortened (with a hash of the whole, to stay distinct) to fit a name."""
-    name = f"{base}.itf.json"
-    if len(name.encode()) <= NAME_MAX:
-        return name
+def _file_base(base: str) -> str:
+    """`base`, shortened (with a hash of the whole, to stay distinct) so that a suffix of up
+    to 12 characters keeps the name within NAME_MAX."""
+    if len(base.encode()) + 12 <= NAME_MAX:
+        return base
     digest = hashlib.sha256(base.encode()).hexdigest()[:12]
-    return f"{base.encode()[:200].decode('utf-8', 'ignore')}~{digest}.itf.json"
+    return f"{base.encode()[:200].decode('utf-8', 'ignore')}~{digest}"
 
 
 @app.command()
@@ -339,6 +354,14 @@ def verify(
     traces: Annotated[
         Traces, typer.Option(help="Which traces the text report prints.")
     ] = Traces.violations,
+    trace_format: Annotated[
+        TraceFormat,
+        typer.Option(
+            help="How the text report prints a trace: table (a row a step, the variables "
+            "that change) or ftrace (the events as a kernel recording, with the flags "
+            "column; `preemptcheck trace` reads it back).",
+        ),
+    ] = TraceFormat.table,
     junit_file: Annotated[
         Path | None,
         typer.Option(
@@ -436,7 +459,14 @@ def verify(
         _print_notes(run.notes)
         if run.interrupted is None:
             _write_outputs(run, sources, trace_dir, junit_file, sarif_file)
-        _print_report(run, sources, all_modes=all_modes, format_=format_, traces=traces)
+        _print_report(
+            run,
+            sources,
+            all_modes=all_modes,
+            format_=format_,
+            traces=traces,
+            trace_format=trace_format,
+        )
         late = interrupt.requested() if run.interrupted is None else None
     reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
     if reused:  # stderr: the report is the same bytes either way
@@ -479,7 +509,13 @@ def _write_outputs(
 
 
 def _print_report(
-    run: RunResult, sources: SourceCache, *, all_modes: bool, format_: Format, traces: Traces
+    run: RunResult,
+    sources: SourceCache,
+    *,
+    all_modes: bool,
+    format_: Format,
+    traces: Traces,
+    trace_format: TraceFormat = TraceFormat.table,
 ) -> None:
     cwd = Path.cwd()
     tables = matrix.build(run, by_mode=all_modes)
@@ -489,7 +525,7 @@ def _print_report(
     elif format_ == Format.markdown:
         typer.echo(matrix.render_markdown(run, tables), nl=False)
     else:
-        report = text.render_run(run, sources, traces=traces.value)
+        report = text.render_run(run, sources, traces=traces.value, trace_format=trace_format.value)
         if all_modes:
             report = matrix.before_summary(report, matrix.render_text(tables))
         typer.echo(report, nl=False)

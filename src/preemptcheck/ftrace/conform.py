@@ -11,10 +11,13 @@ preempt_disable, sched_waking, ...). For each event line:
 * then a step whose next traced event is the line's, on the line's CPU, whose flags agree
   with the line's (flags.step_views), continues or completes.
 
+After a `[LOST N EVENTS]` marker the CPU (for a model of several CPUs, the whole model)
+starts again from every reachable state: what happened meanwhile is not in the trace.
+
 The lines are checked in the trace's own order. A one-CPU model checks each CPU of the
-trace on its own; a model of N CPUs takes the trace's CPUs, in the order they first appear,
-as its CPUs 0..N-1, interleaved as the timestamps order them. Where no situation is left,
-the line is the first that no behaviour of the model explains.
+trace on its own; a model of N CPUs takes the trace's CPUs as its own (the same numbers
+where it has them, else in increasing order), interleaved as the timestamps order them.
+Where no situation is left, the line is the first that no behaviour of the model explains.
 
 The reachable states come from the explicit engine's state graph; the step's events and the
 states' flags from the reference semantics (monitors.semantics.emitted, flags.ModelFlags),
@@ -31,7 +34,7 @@ from functools import lru_cache
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import StateGraph, build_graph
 from preemptcheck.ftrace.flags import ModelFlags, View, mismatches, observed, step_views
-from preemptcheck.ftrace.parse import Line
+from preemptcheck.ftrace.parse import LOST, Line
 from preemptcheck.model.ir import Model
 from preemptcheck.monitors.semantics import emitted
 from preemptcheck.system import State
@@ -39,14 +42,6 @@ from preemptcheck.system import State
 # (state, edge, events matched): edge -1 at rest
 Situation = tuple[int, int, int]
 DEFAULT_MAX_SILENT = 8
-
-
-class TraceModelError(Exception):
-    """The trace does not fit the model's shape (more CPUs than the model has)."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 @dataclass
@@ -64,6 +59,7 @@ class Outcome:
     unknown: Counter[str] = field(default_factory=Counter)  # events no model action emits
     rejection: Rejection | None = None
     cpus: int = 0
+    resets: int = 0  # LOST EVENTS markers: the CPU's situations started again from any state
 
 
 class Checker:
@@ -102,17 +98,24 @@ class Checker:
     def _state(self, v: int) -> State:
         return self.layout.unpack(self.graph.states[v])
 
+    def _emitted(self, v: int, e: int) -> tuple[str, ...]:
+        """Every event of edge e (from state v), in order."""
+        label = self.labels[self.graph.sid[e]]
+        return tuple(name for name, _ in emitted(self.model, self.index, self.state(v), label))
+
     def _events(self, v: int, e: int) -> tuple[str, ...]:
         """The traced events of edge e (from state v), in order."""
-        label = self.labels[self.graph.sid[e]]
-        out = emitted(self.model, self.index, self.state(v), label)
-        return tuple(name for name, _ in out if name in self.recorded)
+        return tuple(name for name in self._emitted(v, e) if name in self.recorded)
 
     def _views(self, v: int, e: int) -> tuple[View, ...]:
+        """What the line of each traced event of edge e shows: worked out over all the
+        step's events (interrupts go off at an irq_disable the trace may not record)."""
         cpu = self.labels[self.graph.sid[e]].cpu
         pre = self.flags.view(self.state(v), cpu)
         post = self.flags.view(self.state(self.graph.dst[e]), cpu)
-        return step_views(pre, post, self.events(v, e))
+        every = self._emitted(v, e)
+        views = step_views(pre, post, every)
+        return tuple(view for name, view in zip(every, views, strict=True) if name in self.recorded)
 
     def _closure(self, start: frozenset[int]) -> frozenset[int]:
         """The states up to max_silent silent steps from those of `start`."""
@@ -204,37 +207,38 @@ class Checker:
 
 
 def check(
-    checker: Checker, lines: Iterable[Line], progress: Callable[[int], None] | None = None
+    checker: Checker,
+    lines: Iterable[Line],
+    cpu_of: dict[int, int],
+    progress: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """Runs the lines through the checker; stops at the first line no behaviour explains."""
+    """Runs the lines through the checker; stops at the first line no behaviour explains.
+    `cpu_of`: the model CPU of each trace CPU (a one-CPU model checks each on its own)."""
     out = Outcome()
-    model_cpus = checker.model.cpus
-    cpu_of: dict[int, int] = {}  # trace CPU -> model CPU
+    single = checker.model.cpus == 1
     now: dict[int, frozenset[Situation]] = {}  # per independent stream
+    seen: set[int] = set()
     for line in lines:
         if progress is not None and line.number % 65536 == 0:
             progress(line.number)
+        if line.event == LOST:  # events are missing: the CPU may be anywhere now
+            if single:
+                now.pop(line.cpu, None)
+            elif line.cpu in cpu_of:
+                now.pop(0, None)
+            out.resets += 1
+            continue
         if line.event not in checker.emits:
             out.unknown[line.event] += 1
             continue
-        if model_cpus == 1:
-            stream, cpu = line.cpu, 0
-        else:
-            if line.cpu not in cpu_of:
-                if len(cpu_of) == model_cpus:
-                    raise TraceModelError(
-                        line.number,
-                        f"CPU {line.cpu} is the trace's CPU number {len(cpu_of) + 1}; the "
-                        f"model has {model_cpus} (give it more with --set)",
-                    )
-                cpu_of[line.cpu] = len(cpu_of)
-            stream, cpu = 0, cpu_of[line.cpu]
+        stream, cpu = (line.cpu, 0) if single else (0, cpu_of[line.cpu])
         cur = now.get(stream, checker.start)
         nxt = checker.step(cur, line, cpu)
         if not nxt:
             out.rejection = checker.reject(cur, line, cpu)
             break
         now[stream] = nxt
+        seen.add(line.cpu)
         out.matched += 1
-    out.cpus = len(now) if model_cpus == 1 else len(cpu_of)
+    out.cpus = len(seen)
     return out

@@ -16,8 +16,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from preemptcheck.ftrace.parse import Flags
-from preemptcheck.model.ir import Model, Var
-from preemptcheck.report.kernel import NEED_RESCHED_FIELD
+from preemptcheck.model.ir import NEED_RESCHED_FIELD, Model, Var
 from preemptcheck.system import State
 
 

@@ -14,7 +14,8 @@ on the PREEMPT_RT patch set's 7 columns), hardirq/softirq, preempt-depth, (preem
 Everything else is counted, never fatal: `#` header and comment lines, `CPU:N [LOST N
 EVENTS]` and trace-cmd's `[N EVENTS DROPPED]`, stack-trace lines (` => func`), function
 tracer lines (`func <-parent`), function_graph lines, and lines that are not an event line
-at all. A file that is not text is an error.
+at all. A lost-events marker also comes out as a Line (event LOST): after it, the CPU's
+events are not all there. A file that is not text is an error.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 MAX_LINE = 1 << 16  # longer lines are skipped and counted (a real event line is far shorter)
+LOST = "[lost events]"  # the event of a Line that stands for a LOST EVENTS marker
 
 _EVENT = re.compile(
     r"^\s*(?P<task>.+?)-(?P<pid>\d+)\s+"
@@ -55,7 +57,7 @@ class Flags:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """An event line."""
+    """An event line (or, with event LOST, a marker: the kernel lost events on `cpu` here)."""
 
     number: int
     text: str
@@ -163,7 +165,8 @@ class Reader:
                     f"{self.last[1]} ({self.last[0]:.6f}): a trace is in time order",
                 )
             self.last = (line.timestamp, number)
-            tally.events += 1
+            if line.event != LOST:
+                tally.events += 1
             yield line
 
     def _line(self, number: int, text: str) -> Line | None:
@@ -183,12 +186,16 @@ class Reader:
         if lost:
             self.tally.lost += int(lost["n"] or lost["m"] or 0)
             skipped["lost events marker"] += 1
-            return None
+            cpu = int(lost["cpu"])
+            return Line(number, text, "", -1, cpu, None, self.last[0], LOST, "")
         m = _EVENT.match(text)
         if m is None:
             skipped["not an event line"] += 1
             return None
         rest = m["rest"]
+        if rest.startswith(("<stack trace>", "<user stack trace>")):
+            skipped["stack trace"] += 1
+            return None
         name = _NAME.match(rest)
         if name is None:  # `func <-parent` (function tracer), `<stack trace>`, ...
             skipped["function or other tracer"] += 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from preemptcheck.errors import Code, Diagnostic, InputError
-from preemptcheck.ftrace.conform import Checker, Outcome, TraceModelError, check
+from preemptcheck.ftrace.conform import Checker, Outcome, check
 from preemptcheck.ftrace.flags import LAZY_LETTERS
-from preemptcheck.ftrace.parse import Reader, Tally, TraceFormatError
+from preemptcheck.ftrace.parse import LOST, Reader, Tally, TraceFormatError
 from preemptcheck.model.ir import Model
 from preemptcheck.source import Span
 
@@ -47,21 +47,48 @@ def _bad(path: str, line: int, message: str) -> InputError:
     return InputError([Diagnostic(Code.BAD_TRACE, message, Span(path, line, 1))])
 
 
-def survey(path: str) -> tuple[frozenset[str], bool]:
-    """The event names a trace holds, and whether it shows TIF_NEED_RESCHED_LAZY at all."""
-    names: set[str] = set()
-    lazy = False
+@dataclass
+class Survey:
+    """A first pass over a trace: its event names, its CPUs (with the line each first
+    appears on), and whether it shows TIF_NEED_RESCHED_LAZY at all."""
+
+    events: set[str] = field(default_factory=set)
+    cpus: dict[int, int] = field(default_factory=dict)
+    lazy: bool = False
+
+    def cpu_map(self, path: str, model_cpus: int) -> dict[int, int]:
+        """Trace CPU -> model CPU: the same numbers when the model has them, else the
+        trace's CPUs in increasing order."""
+        if model_cpus == 1 or all(c < model_cpus for c in self.cpus):
+            return {c: c for c in range(model_cpus)}
+        if len(self.cpus) > model_cpus:
+            extra = sorted(self.cpus)[model_cpus]
+            raise _bad(
+                path,
+                self.cpus[extra],
+                f"the trace has {len(self.cpus)} CPUs ({', '.join(map(str, sorted(self.cpus)))}) "
+                f"and the model {model_cpus}: give it more with --set, or check a trace of "
+                f"fewer CPUs",
+            )
+        return {c: k for k, c in enumerate(sorted(self.cpus))}
+
+
+def survey(path: str) -> Survey:
+    out = Survey()
     with _open(path) as f:
         try:
             for line in Reader(f):
-                names.add(line.event)
+                if line.event == LOST:
+                    continue
+                out.events.add(line.event)
+                out.cpus.setdefault(line.cpu, line.number)
                 if line.flags is not None and (
                     line.flags.lazy is not None or line.flags.need_resched in LAZY_LETTERS
                 ):
-                    lazy = True
+                    out.lazy = True
         except TraceFormatError as exc:
             raise _bad(path, exc.line, str(exc)) from None
-    return frozenset(names), lazy
+    return out
 
 
 def check_trace(
@@ -76,19 +103,19 @@ def check_trace(
     """Raises InputError for a file that is not a trace, GraphLimit when the model's state
     graph passes max_states."""
     t0 = time.monotonic()
-    names, lazy = survey(path)
+    seen = survey(path)
     checker = Checker(
         model,
-        names,
+        seen.events,
         max_silent=max_silent,
-        lazy_shown=lazy,
+        lazy_shown=seen.lazy,
         from_initial=from_initial,
         max_states=max_states,
     )
     with _open(path) as f:
         reader = Reader(f)
         try:
-            outcome = check(checker, reader, progress)
-        except (TraceFormatError, TraceModelError) as exc:
+            outcome = check(checker, reader, seen.cpu_map(path, model.cpus), progress)
+        except TraceFormatError as exc:
             raise _bad(path, exc.line, str(exc)) from None
     return TraceRun(model, path, reader.tally, outcome, checker.recorded, time.monotonic() - t0)

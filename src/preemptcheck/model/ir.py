@@ -12,6 +12,9 @@ from preemptcheck.source import NO_SPAN, Span
 MODES = ("none", "voluntary", "full", "lazy", "rt")
 ROLES = ("preempt_count", "irqs_disabled", "need_resched", "need_resched_lazy", "current_task")
 BUILTIN_PROPERTIES = ("range", "deadlock")
+# The field of a preempt_count word that is PREEMPT_NEED_RESCHED, stored inverted on x86 and
+# arm64 (kernel-facts §1.4, §1.6): 1 means "no reschedule needed".
+NEED_RESCHED_FIELD = "need_resched"
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,8 +58,11 @@ def render_text(run: TraceRun) -> str:
     skipped = _skipped(run)
     if skipped:
         out.append("  skipped: " + "; ".join(skipped))
-    if t.lost:
-        out.append(f"  the kernel reports {t.lost:,} events lost (LOST EVENTS markers)")
+    if o.resets:
+        out.append(
+            f"  the kernel reports {t.lost:,} events lost at {o.resets:,} markers; after each, "
+            "that CPU was checked again from every reachable state"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -82,6 +85,7 @@ def document(run: TraceRun) -> dict[str, Any]:
         "skipped": dict(sorted(run.tally.skipped.items())),
         "unknown_events": dict(sorted(o.unknown.items())),
         "lost_events": run.tally.lost,
+        "lost_markers": o.resets,
         "rejection": None,
     }
     if o.rejection is not None:

@@ -5,13 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from preemptcheck.expr.ast import Value
-from preemptcheck.model.ir import Model, Property, PropKind, Var
+from preemptcheck.model.ir import NEED_RESCHED_FIELD, Model, Property, PropKind, Var
 from preemptcheck.system import State, StepLabel
-
-# Fields of a role: preempt_count word, most significant first, as preempt.h names them.
-# `need_resched` is PREEMPT_NEED_RESCHED, stored inverted on x86 and arm64 (kernel-facts §1.4,
-# §1.6): 1 means "no reschedule needed".
-NEED_RESCHED_FIELD = "need_resched"
 
 
 def show_scalar(var: Var, value: Value) -> str:

@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 from preemptcheck.expr.evaluate import EvalError
+from preemptcheck.ftrace.render import ftrace_text
 from preemptcheck.model.ir import Model, Property, PropKind, Var
 from preemptcheck.report.kernel import bug_lines, show_scalar
 from preemptcheck.results import (
@@ -27,9 +28,13 @@ MARK = {Outcome.AS_EXPECTED: "ok", Outcome.UNEXPECTED: "FAIL", Outcome.INCONCLUS
 
 
 def render_run(
-    run: RunResult, sources: SourceCache | None = None, *, traces: str = "violations"
+    run: RunResult,
+    sources: SourceCache | None = None,
+    *,
+    traces: str = "violations",
+    trace_format: str = "table",
 ) -> str:
-    parts = [render_model(m, sources, traces=traces) for m in run.models]
+    parts = [render_model(m, sources, traces=traces, trace_format=trace_format) for m in run.models]
     if run.interrupted is not None:
         parts.append(interrupted_line(run))
     return "\n".join([*parts, summary_line(run)]) + "\n"
@@ -63,8 +68,13 @@ def summary_line(run: RunResult) -> str:
 
 
 def render_model(
-    m: ModelResult | ModelFailure, sources: SourceCache | None = None, *, traces: str = "violations"
+    m: ModelResult | ModelFailure,
+    sources: SourceCache | None = None,
+    *,
+    traces: str = "violations",
+    trace_format: str = "table",
 ) -> str:
+    """`trace_format`: table (a row a step) or ftrace (the trace as a kernel recording)."""
     if isinstance(m, ModelFailure):
         lines = [f"{m.file}: cannot be checked"]
         lines += ["  " + line for d in m.diagnostics for line in d.render(sources).splitlines()]
@@ -100,9 +110,11 @@ def render_model(
         )
         if show:
             assert p.trace is not None
-            lines.extend(
-                textwrap.indent(render_trace(m.model, p, p.trace), "        ").splitlines()
-            )
+            if trace_format == "ftrace":
+                shown = ftrace_text(m.model, p.trace, f"{m.file}: {p.id}")
+            else:
+                shown = render_trace(m.model, p, p.trace)
+            lines.extend(textwrap.indent(shown, "        ").splitlines())
         if p.cti is not None and traces != "none":
             lines.extend(textwrap.indent(render_cti(m.model, p, p.cti), "        ").splitlines())
     if m.disabled:
