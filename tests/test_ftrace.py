@@ -414,3 +414,53 @@ def test_readme_trace_samples_are_what_trace_prints(monkeypatch: pytest.MonkeyPa
                 assert g.startswith(w[:-4]), (g, w)
             else:
                 assert g == w
+
+
+# ---------------------------------------------------------------- a kernel RV automaton
+
+
+def test_the_wip_monitor_rejects_the_hidden_wakeup_with_the_kernels_reaction() -> None:
+    wip = str(ROOT / "monitors/wip.dot")
+    code, out, _ = _trace("--monitor", wip, str(HIDDEN_WAKEUP))
+    assert code == 1
+    assert "hidden-wakeup.txt:15: the wip monitor" in out
+    assert "rv: monitor wip does not allow event sched_waking on state preemptive on cpu0" in out
+    spinlock = str(ROOT / "examples/traces/spinlock.txt")
+    code, out, _ = _trace(FULL, spinlock, "--monitor", wip, "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["conforms"] is True
+    assert doc["monitor"]["allowed"] is True
+    assert doc["monitor"]["events"] == 6
+    assert doc["monitor"]["states"] == {"0": "preemptive", "1": "preemptive"}
+
+
+def test_monitor_start_events_wait_for_a_known_state(tmp_path: Path) -> None:
+    """A recording that begins inside a preempt-disabled section: from the initial state
+    wip rejects the first preempt_enable; with it as the start event (as wip's handler
+    does), the instance starts there and follows the rest."""
+    text = "\n".join(
+        [
+            _line(0, "...1.", 10, "preempt_enable"),
+            _line(0, "...1.", 20, "preempt_disable"),
+            _line(0, "d..2.", 30, "sched_waking", "comm=cat pid=2001 prio=120 target_cpu=000"),
+            _line(0, "...1.", 40, "preempt_enable"),
+        ]
+    )
+    (tmp_path / "t.txt").write_text(text + "\n")
+    wip = str(ROOT / "monitors/wip.dot")
+    code, out, _ = _trace("--monitor", wip, str(tmp_path / "t.txt"))
+    assert code == 1
+    assert "t.txt:1:" in out
+    code, out, _ = _trace("--monitor", wip, "--start", "preempt_enable", str(tmp_path / "t.txt"))
+    assert code == 0, out
+    assert "3 events seen by the monitor" in out
+
+
+def test_monitor_usage_errors() -> None:
+    wip = str(ROOT / "monitors/wip.dot")
+    assert _trace(str(HIDDEN_WAKEUP))[0] == 2  # a trace without a model or a monitor
+    assert _trace("--monitor", wip, "--per", "task", str(HIDDEN_WAKEUP))[0] == 2
+    code, _, err = _trace("--monitor", str(ROOT / "README.md"), str(HIDDEN_WAKEUP))
+    assert code == 2
+    assert "error[PC114]" in err

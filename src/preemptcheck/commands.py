@@ -4,7 +4,7 @@ options -> one core call -> render -> exit code."""
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from preemptcheck.cli import (
     Engine,
     Format,
     ModeOption,
+    Per,
     SetOption,
     WorkLimitOption,
     _check_limits,
@@ -27,9 +28,10 @@ from preemptcheck.cli import (
 )
 from preemptcheck.engines.graph import GraphLimit
 from preemptcheck.ftrace.conform import DEFAULT_MAX_SILENT
-from preemptcheck.ftrace.run import check_trace
+from preemptcheck.ftrace.run import check_trace, monitor_trace
 from preemptcheck.latency import Query, latency_paths
 from preemptcheck.model import load_model
+from preemptcheck.monitors.dot import load_automaton
 from preemptcheck.report import diff as diff_report
 from preemptcheck.report import ftrace as ftrace_report
 from preemptcheck.report import jsonout
@@ -202,12 +204,12 @@ def diff(
 
 @app.command()
 def trace(
-    model: Annotated[str, typer.Argument(help="The model file.")],
-    tracefile: Annotated[
-        str,
+    paths: Annotated[
+        list[str],
         typer.Argument(
-            metavar="TRACEFILE",
-            help="What /sys/kernel/tracing/trace, trace-cmd show or trace-cmd report printed.",
+            metavar="[MODEL] TRACEFILE",
+            help="The model file (optional with --monitor), and what /sys/kernel/tracing/"
+            "trace, trace-cmd show or trace-cmd report printed.",
         ),
     ],
     mode: ModeOption = None,
@@ -230,6 +232,25 @@ def trace(
     max_states: Annotated[
         int, typer.Option(help="Give up on a model with more reachable states (exit 3).")
     ] = DEFAULT_MAX_STATES,
+    monitor: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE.dot",
+            help="Also run the recording through this kernel RV automaton (rvgen .dot); "
+            "its events are the tracepoints of the same names.",
+        ),
+    ] = None,
+    per: Annotated[Per, typer.Option(help="The monitor's instances: per cpu or global.")] = (
+        Per.cpu
+    ),
+    start: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="EVENT",
+            help="A start event of the monitor (da_handle_start_event; repeatable): an "
+            "instance starts monitoring there. Default: at its first line.",
+        ),
+    ] = None,
     format_: Annotated[
         Format, typer.Option("--format", help="text, or json (schema preemptcheck/trace v1).")
     ] = Format.text,
@@ -240,15 +261,24 @@ def trace(
     softirq, preempt-depth) agreeing with the model's state; steps whose events the trace
     does not record may come in between (at most --max-silent). Events the model does not
     emit, and lines that are not events, are skipped and counted.
-    Exit codes: 0 conforms, 1 a line no behaviour of the model explains, 2 bad input or
-    usage, 3 the model's state graph is over --max-states, 4 internal error.
+    Exit codes: 0 conforms (and the monitor allows it), 1 a line no behaviour of the model
+    explains (or the monitor does not allow), 2 bad input or usage, 3 the model's state
+    graph is over --max-states, 4 internal error.
     """
+    if not 1 <= len(paths) <= 2 or (len(paths) == 1 and monitor is None):
+        raise _usage("give MODEL TRACEFILE, or --monitor FILE.dot with [MODEL] TRACEFILE")
     if max_silent < 0:
         raise _usage(f"--max-silent must be 0 or more, got {max_silent}")
+    if per == Per.task:
+        raise _usage(
+            "--per task: a recording's lines do not say which task a monitor's event is "
+            "about; use cpu or global"
+        )
     _check_limits(max_states, None, 1, 0)
     overrides = _overrides(set_ or [], mode)
     if any("," in v for v in overrides.values()):
         raise _usage("trace checks one choice of params: give --set NAME=VALUE one value")
+    *model_path, tracefile = paths
     sources = SourceCache()
     progress = _ProgressLine()
     t0 = time.monotonic()
@@ -257,24 +287,40 @@ def trace(
         elapsed = time.monotonic() - t0
         progress.show(elapsed, f"{tracefile}: {n:,} lines, {n / elapsed:,.0f} lines/s")
 
+    run = watched = None
     with _guarded(sources, debug, progress), interrupt.abrupt():
-        loaded = load_model(model, overrides=overrides, sources=sources)
-        try:
-            run = check_trace(
-                loaded,
-                tracefile,
-                max_silent=max_silent,
-                from_initial=from_initial,
-                max_states=max_states,
-                progress=lines_read,
+        if model_path:
+            loaded = load_model(model_path[0], overrides=overrides, sources=sources)
+            try:
+                run = check_trace(
+                    loaded,
+                    tracefile,
+                    max_silent=max_silent,
+                    from_initial=from_initial,
+                    max_states=max_states,
+                    progress=lines_read,
+                )
+            except GraphLimit as exc:
+                progress.done()
+                typer.echo(f"{model_path[0]}: the model's state graph is too large: {exc}")
+                raise typer.Exit(3) from None
+        if monitor is not None:
+            automaton = load_automaton(monitor)
+            watched = monitor_trace(
+                tracefile, automaton, per=per.value, start=frozenset(start or ())
             )
-        except GraphLimit as exc:
-            progress.done()
-            typer.echo(f"{model}: the model's state graph is too large to check a trace: {exc}")
-            raise typer.Exit(3) from None
     progress.done()
     if format_ == Format.json:
-        typer.echo(jsonout.dumps(ftrace_report.document(run)), nl=False)
+        doc: dict[str, Any] = (
+            ftrace_report.document(run) if run is not None else {"file": tracefile}
+        )
+        if watched is not None:
+            doc["monitor"] = ftrace_report.monitor_document(watched)
+        typer.echo(jsonout.dumps(doc), nl=False)
     else:
-        typer.echo(ftrace_report.render_text(run), nl=False)
-    raise typer.Exit(0 if run.conforms else 1)
+        if run is not None:
+            typer.echo(ftrace_report.render_text(run), nl=False)
+        if watched is not None:
+            typer.echo(ftrace_report.render_monitor(watched, tracefile), nl=False)
+    bad = (run is not None and not run.conforms) or (watched is not None and watched.error)
+    raise typer.Exit(1 if bad else 0)

@@ -1,5 +1,6 @@
 """`preemptcheck trace`: one model, one recording; read it twice (which events it records,
-then the lines in order), and say whether the model can produce it."""
+then the lines in order), and say whether the model can produce it. Or the recording
+through a kernel RV automaton."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from preemptcheck.errors import Code, Diagnostic, InputError
 from preemptcheck.ftrace.conform import Checker, Outcome, check
 from preemptcheck.ftrace.flags import LAZY_LETTERS
 from preemptcheck.ftrace.parse import LOST, Reader, Tally, TraceFormatError
+from preemptcheck.ftrace.rvmon import MonitorRun, run_monitor
 from preemptcheck.model.ir import Model
+from preemptcheck.monitors.dot import Automaton
 from preemptcheck.source import Span
 
 
@@ -119,3 +122,14 @@ def check_trace(
         except TraceFormatError as exc:
             raise _bad(path, exc.line, str(exc)) from None
     return TraceRun(model, path, reader.tally, outcome, checker.recorded, time.monotonic() - t0)
+
+
+def monitor_trace(
+    path: str, automaton: Automaton, *, per: str, start: frozenset[str]
+) -> MonitorRun:
+    """The recording through a kernel RV automaton (ftrace.rvmon)."""
+    with _open(path) as f:
+        try:
+            return run_monitor(automaton, Reader(f), per=per, start=start)
+        except TraceFormatError as exc:
+            raise _bad(path, exc.line, str(exc)) from None

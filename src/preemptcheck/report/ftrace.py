@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from preemptcheck.ftrace.run import TraceRun
+from preemptcheck.ftrace.rvmon import MonitorRun
 from preemptcheck.model.ir import Model
 from preemptcheck.report.text import full_state
 
@@ -99,3 +100,36 @@ def document(run: TraceRun) -> dict[str, Any]:
             "flag_disagreements": r.why,
         }
     return doc
+
+
+def render_monitor(run: MonitorRun, file: str) -> str:
+    a = run.automaton
+    head = f"the {a.name} monitor ({a.file}, per {run.per})"
+    if run.error is not None:
+        line, reaction = run.error
+        out = [
+            f"{file}:{line.number}: {head} does not allow this line",
+            f"  {line.number:>6} | {line.text.strip()}",
+            f"  {reaction}",
+        ]
+    else:
+        out = [f"{file}: {head} allows every event"]
+    states = ", ".join(
+        f"{'cpu' + str(k) + ' ' if run.per == 'cpu' else ''}{s}"
+        for k, s in sorted(run.states.items())
+    )
+    out.append(f"  {run.events:,} events seen by the monitor; its states: {states or 'none'}")
+    return "\n".join(out) + "\n"
+
+
+def monitor_document(run: MonitorRun) -> dict[str, Any]:
+    return {
+        "automaton": run.automaton.name,
+        "file": run.automaton.file,
+        "per": run.per,
+        "events": run.events,
+        "allowed": run.error is None,
+        "line": run.error[0].number if run.error else None,
+        "reaction": run.error[1] if run.error else None,
+        "states": {str(k): s for k, s in sorted(run.states.items())},
+    }
