@@ -56,6 +56,8 @@ def render_text(run: TraceRun) -> str:
         f"{t.lines:,} lines read{' up to this one' if o.rejection else ''}"
     )
     out.append(f"  recorded events of the model: {recorded}")
+    if not run.recorded:
+        out.append("  note: the trace holds none of the model's events, so nothing was checked")
     skipped = _skipped(run)
     if skipped:
         out.append("  skipped: " + "; ".join(skipped))

@@ -30,7 +30,8 @@ TABLE_LOAD = 0.7
 FIRST_TABLE = 1 << 16
 MAX_INDEX = (1 << 31) - 2  # int32 indices (parent, table)
 PROGRESS_EVERY = 1 << 17
-BLOCK = 2048  # states per block of a search on several workers
+BLOCK = 2048  # states per block of the native search (blocks.explore)
+BLOCK_ROWS = 1 << 18  # at most this many successor rows per block
 
 
 def default_max_memory() -> int:
@@ -91,6 +92,8 @@ class _Search:
         self.code = code
         self.symmetric = symmetric
         self.workers = workers
+        # the block's successor rows: BLOCK states, fewer where a state has many successors
+        self.block = max(1, min(BLOCK, BLOCK_ROWS // code.max_succ))
         budget = max_memory if max_memory is not None else default_max_memory()
         cap = min(max(budget // bytes_per_state(words), 1), MAX_INDEX)
         self.limit_reason = f"memory limit reached ({budget / (1 << 20):,.0f} MiB, --max-memory)"
@@ -187,7 +190,7 @@ class _Search:
             self.code.expand, self.code.canon, self.ctl, self.states, self.parent, self.via,
             self.table, self.active, self.pending, self.witness, self.unexpected, self.best,
             self.found, self.eval_errors, self.cov, self.code.max_succ, self.code.max_events,
-            self.meta.shape[0], until, self.symmetric, self.workers, BLOCK,
+            self.meta.shape[0], until, self.symmetric, self.workers, self.block,
         ))  # fmt: skip
 
 
