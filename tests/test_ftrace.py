@@ -464,3 +464,108 @@ def test_monitor_usage_errors() -> None:
     code, _, err = _trace("--monitor", str(ROOT / "README.md"), str(HIDDEN_WAKEUP))
     assert code == 2
     assert "error[PC114]" in err
+
+
+# ---------------------------------------------------------------- the model's `trace:` section
+
+MAPPED = """\
+model: full-with-pids
+extends: {full}
+trace:
+  sched_waking:
+    args:
+      pid: {{"1977": A, "2001": B}}
+  sched_wakeup:
+    args:
+      pid: {{"1977": A, "2001": B}}
+  sched_switch:
+    args:
+      prev_state: {{R: running, R+: running, S: interruptible, D: interruptible}}
+      prev_pid: {{attr: prev, values: {{"1977": A, "2001": B}}}}
+  tasks: {{"1977": A, "2001": B}}
+"""
+
+
+def _wakeup_of(pid: int) -> str:
+    args = f"comm=cat pid={pid} prio=120 target_cpu=000"
+    return "\n".join(
+        [
+            _line(0, "d..1.", 10, "preempt_disable"),  # raw_spin_lock_irqsave(&p->pi_lock)
+            _line(0, "d..1.", 11, "sched_waking", args),
+            _line(0, "d..1.", 12, "sched_wakeup", args),
+            _line(0, "...1.", 13, "preempt_enable"),
+        ]
+    ) + "\n"
+
+
+def test_trace_section_maps_arguments_to_the_models_values(tmp_path: Path) -> None:
+    (tmp_path / "mapped.yaml").write_text(MAPPED.format(full=FULL))
+    model = load_model(str(tmp_path / "mapped.yaml"))
+    assert [m.tracepoint for m in model.trace] == ["sched_waking", "sched_wakeup", "sched_switch"]
+    assert model.trace_tasks == (("1977", "A"), ("2001", "B"))
+    # bash (A) is running and wakes cat (B): a step of the model
+    assert _check(tmp_path, _wakeup_of(2001), model).conforms
+    # bash waking itself: no step of the model wakes the running task from task code
+    run = _check(tmp_path, _wakeup_of(1977), model)
+    rejection = run.outcome.rejection
+    assert rejection is not None
+    assert rejection.line.number == 2
+    assert any("pid=1977: the step has pid=B" in w for w in rejection.why)
+    # a pid the section does not list claims nothing
+    assert _check(tmp_path, _wakeup_of(4242), model).conforms
+    # without the section, arguments and tasks are not compared
+    assert _check(tmp_path, _wakeup_of(1977)).conforms
+
+
+def test_trace_section_tasks_name_the_running_task(tmp_path: Path) -> None:
+    """The TASK-PID column against the CPU's current task: after bash (A) leaves its
+    section, cat (B) cannot take a spin lock on that CPU: a switch to cat would have shown
+    __schedule()'s own preempt_disable by bash first."""
+    (tmp_path / "mapped.yaml").write_text(MAPPED.format(full=FULL))
+    model = load_model(str(tmp_path / "mapped.yaml"))
+    lines = [_line(0, "...1.", 10, "preempt_disable"), _line(0, "...1.", 20, "preempt_enable")]
+    bash = _line(0, "...1.", 30, "preempt_disable")
+    assert _check(tmp_path, "\n".join([*lines, bash]) + "\n", model).conforms
+    cat = bash.replace("            bash-1977   ", "             cat-2001   ")
+    run = _check(tmp_path, "\n".join([*lines, cat]) + "\n", model)
+    rejection = run.outcome.rejection
+    assert rejection is not None
+    assert rejection.line.number == 3
+    assert any("the line's task (pid 2001) is B, the CPU runs A" in w for w in rejection.why)
+
+
+def test_trace_section_counterexamples_read_back(tmp_path: Path) -> None:
+    """Counterexamples are written with the tracepoints' arguments (through the section,
+    backwards) and read back as conforming recordings."""
+    (tmp_path / "mapped.yaml").write_text(MAPPED.format(full=FULL))
+    run = check_paths([str(tmp_path / "mapped.yaml")], Options())
+    (m,) = run.models
+    assert isinstance(m, ModelResult)
+    texts = [ftrace_text(m.model, p.trace, p.id) for p in m.properties if p.trace is not None]
+    assert texts
+    assert any("pid=1977" in t or "pid=2001" in t for t in texts)
+    assert any(" bash-1977 " in t or " A-1977 " in t for t in texts)
+    for text in texts:
+        assert "pid=A" not in text
+        assert "pid=B" not in text
+        assert _check(tmp_path, text, m.model, from_initial=True).conforms
+
+
+@pytest.mark.parametrize(
+    ("section", "error"),
+    [
+        ("  sched_swich: {}", "no action of the model emits the event 'sched_swich'"),
+        ("  sched_waking: {args: {cpu: {'1': A}}}", "has no attribute 'cpu' (it has: pid)"),
+        ("  sched_waking: {args: {pid: {'1': Q}}}", "'Q' is not a value of the attribute 'pid'"),
+        ("  sched_waking: {args: {pid: [A]}}", "expected a mapping of recorded values"),
+        ("  sched_waking: {extra: 1}", "unknown key 'extra'"),
+        ("  tasks: {'1': Q}", "'Q' is not a task of the model (A, B)"),
+    ],
+)
+def test_trace_section_errors_are_located(tmp_path: Path, section: str, error: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"model: bad\nextends: {FULL}\ntrace:\n{section}\n")
+    result = CliRunner().invoke(app, ["verify", str(path), "--no-cache"])
+    assert result.exit_code == 2
+    assert f"{path}:4:" in result.output
+    assert error in result.output

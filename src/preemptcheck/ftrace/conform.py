@@ -33,15 +33,34 @@ from functools import lru_cache
 
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import StateGraph, build_graph
+from preemptcheck.expr.ast import Value
 from preemptcheck.ftrace.flags import ModelFlags, View, mismatches, observed, step_views
 from preemptcheck.ftrace.parse import LOST, Line
 from preemptcheck.model.ir import Model
-from preemptcheck.monitors.semantics import emitted
+from preemptcheck.monitors.semantics import Emitted, emitted
 from preemptcheck.system import State
 
 # (state, edge, events matched): edge -1 at rest
 Situation = tuple[int, int, int]
 DEFAULT_MAX_SILENT = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A line in the model's terms: its event, CPU, flags, and the attribute values its
+    arguments ask for ((attribute, value or None when no model value maps, as shown))."""
+
+    event: str
+    cpu: int
+    flags_text: str
+    wants: tuple[tuple[str, Value | None, str], ...]
+    flags: View | None
+    task: str | None  # the model task of the line's pid (`trace: {tasks: ...}`)
+    pid: int
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (self.event, self.cpu, self.flags_text, self.wants, self.task)
 
 
 @dataclass
@@ -80,7 +99,10 @@ class Checker:
         self.labels = [explorer.ts.label(s) for s in range(len(explorer.ts.steps))]
         self.index = {v.name: i for i, v in enumerate(model.vars)}
         self.emits = {e.event for a in model.actions for s in a.steps for e in s.emits}
-        self.recorded = frozenset(recorded) & self.emits
+        self.maps = {m.tracepoint: m for m in model.trace}  # the model's `trace:` section
+        self.tasks = dict(model.trace_tasks)  # pid -> model task
+        names = {self.maps[n].event if n in self.maps else n for n in recorded}
+        self.recorded = frozenset(names) & self.emits
         self.max_silent = max_silent
         self.lazy_shown = lazy_shown
         self.flags = ModelFlags(model)
@@ -88,24 +110,30 @@ class Checker:
             {(0, -1, 0)} if from_initial else {(v, -1, 0) for v in range(len(self.graph))}
         )
         self.state = lru_cache(maxsize=1 << 16)(self._state)
+        self.emitted = lru_cache(maxsize=1 << 18)(self._emitted)
+        self.attrs = lru_cache(maxsize=1 << 18)(self._attrs)
         self.events = lru_cache(maxsize=1 << 18)(self._events)
         self.views = lru_cache(maxsize=1 << 18)(self._views)
         self.closure = lru_cache(maxsize=1 << 12)(self._closure)
-        self.memo: dict[tuple[frozenset[Situation], str, int, str], frozenset[Situation]] = {}
+        self.memo: dict[tuple[frozenset[Situation], object], frozenset[Situation]] = {}
 
     # ---------------------------------------------------------------- the model, kept
 
     def _state(self, v: int) -> State:
         return self.layout.unpack(self.graph.states[v])
 
-    def _emitted(self, v: int, e: int) -> tuple[str, ...]:
-        """Every event of edge e (from state v), in order."""
+    def _emitted(self, v: int, e: int) -> Emitted:
+        """Every event of edge e (from state v), in order, with its attributes."""
         label = self.labels[self.graph.sid[e]]
-        return tuple(name for name, _ in emitted(self.model, self.index, self.state(v), label))
+        return emitted(self.model, self.index, self.state(v), label)
 
     def _events(self, v: int, e: int) -> tuple[str, ...]:
         """The traced events of edge e (from state v), in order."""
-        return tuple(name for name in self._emitted(v, e) if name in self.recorded)
+        return tuple(name for name, _ in self.emitted(v, e) if name in self.recorded)
+
+    def _attrs(self, v: int, e: int) -> tuple[dict[str, Value], ...]:
+        """The attributes of each traced event of edge e."""
+        return tuple(dict(a) for name, a in self.emitted(v, e) if name in self.recorded)
 
     def _views(self, v: int, e: int) -> tuple[View, ...]:
         """What the line of each traced event of edge e shows: worked out over all the
@@ -113,7 +141,7 @@ class Checker:
         cpu = self.labels[self.graph.sid[e]].cpu
         pre = self.flags.view(self.state(v), cpu)
         post = self.flags.view(self.state(self.graph.dst[e]), cpu)
-        every = self._emitted(v, e)
+        every = tuple(name for name, _ in self.emitted(v, e))
         views = step_views(pre, post, every)
         return tuple(view for name, view in zip(every, views, strict=True) if name in self.recorded)
 
@@ -149,47 +177,62 @@ class Checker:
 
     # ---------------------------------------------------------------- one line
 
-    def step(self, now: frozenset[Situation], line: Line, cpu: int) -> frozenset[Situation]:
-        key = (now, line.event, cpu, line.flags.text if line.flags else "")
+    def read(self, line: Line, cpu: int) -> Reading:
+        """What a line claims, in the model's terms."""
+        mapped = self.maps.get(line.event)
+        event = mapped.event if mapped is not None else line.event
+        wants: list[tuple[str, Value | None, str]] = []
+        for arg in mapped.args if mapped is not None else ():
+            shown = line.arg(arg.arg)
+            if shown is not None:  # an argument the line does not have claims nothing
+                wants.append((arg.attr, dict(arg.values).get(shown), f"{arg.arg}={shown}"))
+        flags = line.flags.text if line.flags is not None else ""
+        shown_flags = observed(line.flags, self.lazy_shown) if line.flags is not None else None
+        task = self.tasks.get(str(line.pid))
+        return Reading(event, cpu, flags, tuple(wants), shown_flags, task, line.pid)
+
+    def step(self, now: frozenset[Situation], reading: Reading) -> frozenset[Situation]:
+        key = (now, reading.key)
         found = self.memo.get(key)
         if found is None:
-            found = frozenset(self._step(now, line, cpu, None))
+            found = frozenset(self._step(now, reading, None))
             if len(self.memo) > 1 << 16:
                 self.memo.clear()
             self.memo[key] = found
         return found
 
     def _step(
-        self, now: frozenset[Situation], line: Line, cpu: int, why: list[str] | None
+        self, now: frozenset[Situation], reading: Reading, why: list[str] | None
     ) -> Iterable[Situation]:
-        shown = observed(line.flags, self.lazy_shown) if line.flags is not None else None
         for v, e, i in self._heads(now):
-            yield from self._match(v, e, i, line.event, cpu, shown, why)
+            yield from self._match(v, e, i, reading, why)
 
     def _match(
-        self,
-        v: int,
-        e: int,
-        i: int,
-        event: str,
-        cpu: int,
-        shown: View | None,
-        why: list[str] | None,
+        self, v: int, e: int, i: int, r: Reading, why: list[str] | None
     ) -> Iterable[Situation]:
         evs = self.events(v, e)
-        if i >= len(evs) or evs[i] != event or self.labels[self.graph.sid[e]].cpu != cpu:
+        if i >= len(evs) or evs[i] != r.event or self.labels[self.graph.sid[e]].cpu != r.cpu:
             return
-        if shown is not None:
-            wrong = mismatches(shown, self.views(v, e)[i])
-            if wrong:
-                if why is not None:
-                    why.append(f"{self.labels[self.graph.sid[e]]}: " + "; ".join(wrong))
-                return
+        wrong = []
+        if r.flags is not None:
+            wrong = mismatches(r.flags, self.views(v, e)[i])
+        if r.task is not None:
+            running = self.flags.current(self.state(v), r.cpu)
+            if running is not None and running != r.task:
+                wrong.append(f"the line's task (pid {r.pid}) is {r.task}, the CPU runs {running}")
+        attrs = self.attrs(v, e)[i]
+        for attr, want, shown in r.wants:
+            if want is not None and attr in attrs and attrs[attr] != want:
+                wrong.append(f"{shown}: the step has {attr}={attrs[attr]}")
+        if wrong:
+            if why is not None:
+                why.append(f"{self.labels[self.graph.sid[e]]}: " + "; ".join(wrong))
+            return
         yield (self.graph.dst[e], -1, 0) if i + 1 == len(evs) else (v, e, i + 1)
 
-    def reject(self, now: frozenset[Situation], line: Line, cpu: int) -> Rejection:
+    def reject(self, now: frozenset[Situation], line: Line, reading: Reading) -> Rejection:
         why: list[str] = []
-        for _ in self._step(now, line, cpu, why):
+        for _ in self._step(now, reading, why):
             pass
         allowed: set[str] = set()
         for v, e, i in self._heads(now):
@@ -228,14 +271,15 @@ def check(
                 now.pop(0, None)
             out.resets += 1
             continue
-        if line.event not in checker.emits:
+        stream, cpu = (line.cpu, 0) if single else (0, cpu_of[line.cpu])
+        reading = checker.read(line, cpu)
+        if reading.event not in checker.emits:
             out.unknown[line.event] += 1
             continue
-        stream, cpu = (line.cpu, 0) if single else (0, cpu_of[line.cpu])
         cur = now.get(stream, checker.start)
-        nxt = checker.step(cur, line, cpu)
+        nxt = checker.step(cur, reading)
         if not nxt:
-            out.rejection = checker.reject(cur, line, cpu)
+            out.rejection = checker.reject(cur, line, reading)
             break
         now[stream] = nxt
         seen.add(line.cpu)

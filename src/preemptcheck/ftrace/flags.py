@@ -110,6 +110,10 @@ class ModelFlags:
             return value[dom.values.index(task)]
         return None
 
+    def current(self, st: State, cpu: int) -> Any:
+        """The task current on `cpu` (None without a current_task role)."""
+        return self._entry(self.curr, st, cpu)
+
     def view(self, st: State, cpu: int) -> View:
         irqs = self._entry(self.irqs, st, cpu)
         raw = self._entry(self.pc, st, cpu)

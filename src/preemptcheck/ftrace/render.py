@@ -15,7 +15,7 @@ from typing import Any
 
 from preemptcheck.expr.ast import Value
 from preemptcheck.ftrace.flags import ModelFlags, View, context_letter, resched_letter, step_views
-from preemptcheck.model.ir import Model
+from preemptcheck.model.ir import Model, TraceMap
 from preemptcheck.monitors.semantics import emitted
 from preemptcheck.system import State, StepLabel
 from preemptcheck.trace import Trace
@@ -55,26 +55,49 @@ class _Steps:
         self.index = {v.name: i for i, v in enumerate(model.vars)}
         self.flags = ModelFlags(model)
         self.curr = model.role("current_task")
+        self.pids = {t: int(p) for p, t in reversed(model.trace_tasks) if p.isdigit()}
+        self.maps: dict[str, TraceMap] = {}  # model event -> its first tracepoint
+        for m in model.trace:
+            self.maps.setdefault(m.event, m)
 
     def task(self, st: State, cpu: int) -> tuple[str, int]:
+        """TASK-PID of a line: the CPU's current task, with its pid from the model's
+        `trace: {tasks: ...}` or PID_BASE + its index."""
         if self.curr is None:
             return f"cpu{cpu}", PID_BASE + cpu
         value = st.values[self.index[self.curr.name]]
-        name = value[cpu] if self.curr.info.index is not None else value
-        return str(name), PID_BASE + list(self.model.tasks).index(name)
+        name = str(value[cpu] if self.curr.info.index is not None else value)
+        if name in self.pids:
+            return name, self.pids[name]
+        return name, PID_BASE + list(self.model.tasks).index(name)
 
     def events(
         self, pre: State, post: State | None, label: StepLabel
     ) -> list[tuple[str, tuple[tuple[str, Value], ...], str]]:
-        """(event, attributes, flags column) of each event of the step."""
+        """(tracepoint, arguments, flags column) of each event of the step: the model's
+        event and attributes, through its `trace:` section backwards where it has one."""
         out = emitted(self.model, self.index, pre, label)
         before = self.flags.view(pre, label.cpu)
         after = self.flags.view(post, label.cpu) if post is not None else before
         views = step_views(before, after, tuple(name for name, _ in out))
         return [
-            (name, attrs, flags_text(view, after))
+            (*self._recorded(name, attrs), flags_text(view, after))
             for (name, attrs), view in zip(out, views, strict=True)
         ]
+
+    def _recorded(
+        self, event: str, attrs: tuple[tuple[str, Value], ...]
+    ) -> tuple[str, tuple[tuple[str, Value], ...]]:
+        mapped = self.maps.get(event)
+        if mapped is None:
+            return event, attrs
+        args = {a.attr: a for a in mapped.args}
+        shown: list[tuple[str, Value]] = []
+        for name, value in attrs:
+            arg = args.get(name)
+            back = next((k for k, v in arg.values if v == value), None) if arg else None
+            shown.append((arg.arg, back) if arg is not None and back is not None else (name, value))
+        return mapped.tracepoint, tuple(shown)
 
 
 def ftrace_text(model: Model, trace: Trace, title: str = "") -> str:

@@ -25,6 +25,7 @@ from preemptcheck.model.merge import Entry, RawModel, load_check_files, load_raw
 from preemptcheck.model.params import build_params, show
 from preemptcheck.model.props import Skip, build_property, builtin_properties
 from preemptcheck.model.scope import ModelScope
+from preemptcheck.model.tracemap import build_trace
 from preemptcheck.source import SourceCache, Span
 
 __all__ = ["ModelError", "UsageError", "instantiations", "load_model"]
@@ -155,6 +156,7 @@ def load_model(
         if dname not in scope.used_defs:  # report errors in defs nothing uses
             ExprParser(scope, diags, self_type=scope.domains["cpus"].type).parse(src)
     deadlock_allowed = _deadlock(raw, diags)
+    trace, trace_tasks = build_trace(raw.sections["trace"], actions, tasks, diags)
     symmetry = raw.scalars.get("symmetry")
     if symmetry is not None and symmetry.value != "cpus":
         diags.error(
@@ -180,6 +182,8 @@ def load_model(
         skipped=tuple(skipped),
         deadlock_allowed=deadlock_allowed,
         symmetry=symmetry.span if symmetry is not None else None,
+        trace=trace,
+        trace_tasks=trace_tasks,
         files=tuple(
             dict.fromkeys(
                 [*raw.files, *(p.monitor.automaton.file for p in properties if p.monitor)]

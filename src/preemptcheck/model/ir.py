@@ -191,6 +191,26 @@ class Property:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceArg:
+    """A tracepoint argument compared with an attribute of the model's event: the value the
+    recording shows -> the model's value (a value not listed claims nothing)."""
+
+    arg: str
+    attr: str
+    values: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceMap:
+    """`trace:` in a model: a tracepoint of a recording stands for the model's `event`."""
+
+    tracepoint: str
+    event: str
+    args: tuple[TraceArg, ...] = ()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Model:
     name: str
     file: str
@@ -207,6 +227,8 @@ class Model:
     deadlock_allowed: bool = False
     files: tuple[str, ...] = ()  # every file read, for caching
     symmetry: Span | None = None  # where `symmetry: cpus` declares the CPUs interchangeable
+    trace: tuple[TraceMap, ...] = ()  # how a kernel recording's events map to the model's
+    trace_tasks: tuple[tuple[str, str], ...] = ()  # `trace: {tasks: ...}`: pid -> task
 
     @property
     def mode(self) -> str | None:

@@ -10,7 +10,7 @@ from preemptcheck.errors import Code, Collector, did_you_mean
 from preemptcheck.model.yamlnodes import Node, parse_yaml
 from preemptcheck.source import SourceCache, Span, UnreadableError, read_source, show_path
 
-SECTIONS = ("params", "enums", "vars", "defs", "actions", "properties")
+SECTIONS = ("params", "enums", "vars", "defs", "actions", "properties", "trace")
 SCALARS = ("model", "doc", "cpus", "tasks", "deadlock", "symmetry")
 MODEL_KEYS = (*SCALARS, *SECTIONS, "extends", "remove", "check")
 CHECK_FILE_KEYS = ("doc", "defs", "properties")
