@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -321,15 +322,27 @@ def test_bad_trace_files_are_errors_with_their_line(tmp_path: Path) -> None:
     assert code == 2
 
 
+def _schema() -> dict:  # type: ignore[type-arg]
+    return json.loads((ROOT / "docs/trace.schema.json").read_text())  # type: ignore[no-any-return]
+
+
 def test_json_output(tmp_path: Path) -> None:
     (tmp_path / "t.txt").write_text(CONFORMING)
     code, out, _ = _trace(FULL, str(tmp_path / "t.txt"), "--format", "json")
     assert code == 0
     doc = json.loads(out)
+    jsonschema.validate(doc, _schema())
     assert doc["schema"] == "preemptcheck/trace"
-    assert doc["conforms"] is True
-    assert doc["events_matched"] == 6
-    assert doc["rejection"] is None
+    assert doc["check"]["conforms"] is True
+    assert doc["check"]["events_matched"] == 6
+    assert doc["check"]["rejection"] is None
+    assert doc["monitor"] is None
+    code, out, _ = _trace(FULL, str(HIDDEN_WAKEUP), "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    jsonschema.validate(doc, _schema())
+    assert doc["check"]["rejection"]["line"] == 15
+    assert "preempt_disable on CPU 0" in doc["check"]["rejection"]["allowed"]
 
 
 # ---------------------------------------------------------------- counterexamples read back
@@ -425,11 +438,17 @@ def test_the_wip_monitor_rejects_the_hidden_wakeup_with_the_kernels_reaction() -
     assert code == 1
     assert "hidden-wakeup.txt:15: the wip monitor" in out
     assert "rv: monitor wip does not allow event sched_waking on state preemptive on cpu0" in out
+    code, out, _ = _trace("--monitor", wip, str(HIDDEN_WAKEUP), "--format", "json")
+    doc = json.loads(out)
+    jsonschema.validate(doc, _schema())
+    assert doc["check"] is None
+    assert doc["monitor"]["line"] == 15
     spinlock = str(ROOT / "examples/traces/spinlock.txt")
     code, out, _ = _trace(FULL, spinlock, "--monitor", wip, "--format", "json")
     assert code == 0
     doc = json.loads(out)
-    assert doc["conforms"] is True
+    jsonschema.validate(doc, _schema())
+    assert doc["check"]["conforms"] is True
     assert doc["monitor"]["allowed"] is True
     assert doc["monitor"]["events"] == 6
     assert doc["monitor"]["states"] == {"0": "preemptive", "1": "preemptive"}
@@ -488,14 +507,17 @@ trace:
 
 def _wakeup_of(pid: int) -> str:
     args = f"comm=cat pid={pid} prio=120 target_cpu=000"
-    return "\n".join(
-        [
-            _line(0, "d..1.", 10, "preempt_disable"),  # raw_spin_lock_irqsave(&p->pi_lock)
-            _line(0, "d..1.", 11, "sched_waking", args),
-            _line(0, "d..1.", 12, "sched_wakeup", args),
-            _line(0, "...1.", 13, "preempt_enable"),
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                _line(0, "d..1.", 10, "preempt_disable"),  # raw_spin_lock_irqsave(&p->pi_lock)
+                _line(0, "d..1.", 11, "sched_waking", args),
+                _line(0, "d..1.", 12, "sched_wakeup", args),
+                _line(0, "...1.", 13, "preempt_enable"),
+            ]
+        )
+        + "\n"
+    )
 
 
 def test_trace_section_maps_arguments_to_the_models_values(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ options -> one core call -> render -> exit code."""
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -311,11 +311,7 @@ def trace(
             )
     progress.done()
     if format_ == Format.json:
-        doc: dict[str, Any] = (
-            ftrace_report.document(run) if run is not None else {"file": tracefile}
-        )
-        if watched is not None:
-            doc["monitor"] = ftrace_report.monitor_document(watched)
+        doc = ftrace_report.document(run, tracefile, watched)
         typer.echo(jsonout.dumps(doc), nl=False)
     else:
         if run is not None:

@@ -69,12 +69,19 @@ def render_text(run: TraceRun) -> str:
     return "\n".join(out) + "\n"
 
 
-def document(run: TraceRun) -> dict[str, Any]:
+def document(run: TraceRun | None, file: str, monitor: MonitorRun | None) -> dict[str, Any]:
+    """The JSON document (docs/trace.schema.json): the model's check and the monitor's run,
+    each null when not asked for."""
+    doc: dict[str, Any] = {"schema": SCHEMA, "version": VERSION, "file": file, "check": None}
+    if run is not None:
+        doc["check"] = _check_document(run)
+    doc["monitor"] = _monitor_document(monitor) if monitor is not None else None
+    return doc
+
+
+def _check_document(run: TraceRun) -> dict[str, Any]:
     o = run.outcome
     doc: dict[str, Any] = {
-        "schema": SCHEMA,
-        "version": VERSION,
-        "file": run.file,
         "model": {
             "file": run.model.file,
             "name": run.model.name,
@@ -99,7 +106,7 @@ def document(run: TraceRun) -> dict[str, Any]:
             "states_before": r.n_before,
             "some_states": [full_state(run.model, st) for st in r.before],
             "allowed": r.allowed,
-            "flag_disagreements": r.why,
+            "disagreements": r.why,
         }
     return doc
 
@@ -124,7 +131,7 @@ def render_monitor(run: MonitorRun, file: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def monitor_document(run: MonitorRun) -> dict[str, Any]:
+def _monitor_document(run: MonitorRun) -> dict[str, Any]:
     return {
         "automaton": run.automaton.name,
         "file": run.automaton.file,
