@@ -132,6 +132,25 @@ def test_every_need_resched_letter(letter: str) -> None:
     assert (view.need_resched, view.folded, view.lazy) == expected
 
 
+def test_a_six_column_rt_layout_needs_its_header() -> None:
+    """PREEMPT_RT kernels without migrate-disable: irqs-off, need-resched,
+    need-resched-lazy, hardirq/softirq, preempt-depth, preempt-lazy-depth."""
+    header = (
+        "#                              _------=> irqs-off\n"
+        "#                             / _-----=> need-resched\n"
+        "#                            | / _----=> need-resched-lazy\n"
+        "#                            || / _---=> hardirq/softirq\n"
+        "#                            ||| / _--=> preempt-depth\n"
+        "#                            |||| / _-=> preempt-lazy-depth\n"
+    )
+    line = "            bash-1977  [001] dnLh21   965.046684: preempt_disable: caller=x\n"
+    (parsed,), _ = _read(header + line)
+    assert parsed.flags is not None
+    assert (parsed.flags.lazy, parsed.flags.context, parsed.flags.depth) == (True, "h", 2)
+    _, reader = _read(line)  # without the header: not a column this reader knows
+    assert reader.tally.skipped["unreadable flags"] == 1
+
+
 def test_the_rt_lazy_column() -> None:
     parsed = parse_flags("dnLh2..")
     assert parsed is not None

@@ -283,9 +283,9 @@ def trace(
     progress = _ProgressLine()
     t0 = time.monotonic()
 
-    def lines_read(n: int) -> None:
+    def lines_read(phase: str, n: int) -> None:
         elapsed = time.monotonic() - t0
-        progress.show(elapsed, f"{tracefile}: {n:,} lines, {n / elapsed:,.0f} lines/s")
+        progress.show(elapsed, f"{tracefile}: {n:,} lines {phase}, {elapsed:.0f} s")
 
     run = watched = None
     with _guarded(sources, debug, progress), interrupt.abrupt():

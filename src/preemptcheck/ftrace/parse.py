@@ -9,7 +9,8 @@ One event per line (docs/ftrace.md has the layouts this reads, with sources):
 TASK may hold spaces and dashes (the pid is the last `-digits` before the CPU). FLAGS is the
 latency column of 4 to 7 characters: irqs-off/BH-disabled, need-resched, (need-resched-lazy
 on the PREEMPT_RT patch set's 7 columns), hardirq/softirq, preempt-depth, (preempt-lazy-depth),
-(migrate-disable).
+(migrate-disable); a header that names need-resched-lazy says the third column is that one
+whatever the width (the PREEMPT_RT patch set's 6- and 7-column layouts).
 
 Everything else is counted, never fatal: `#` header and comment lines, `CPU:N [LOST N
 EVENTS]` and trace-cmd's `[N EVENTS DROPPED]`, stack-trace lines (` => func`), function
@@ -99,8 +100,10 @@ _RESCHED = set(".nNplLbB")
 _CONTEXT = set(".shHzZ")
 
 
-def parse_flags(text: str) -> Flags | None:
-    """A flags column, or None when it is not one (a word that happens to fit the width)."""
+def parse_flags(text: str, lazy_column: bool = False) -> Flags | None:
+    """A flags column, or None when it is not one (a word that happens to fit the width).
+    `lazy_column`: the header announced PREEMPT_RT's need-resched-lazy column (the third),
+    which 7-character columns always have."""
     if not 4 <= len(text) <= 7:
         return None
     irq = text[0]
@@ -108,7 +111,8 @@ def parse_flags(text: str) -> Flags | None:
         return None
     irqs_off, bh_off = _IRQS.get(irq, (None, None))
     lazy: bool | None = None
-    if len(text) == 7:  # irqs, resched, lazy, context, depth, lazy depth, migrate
+    if len(text) == 7 or (lazy_column and len(text) >= 6):
+        # irqs, resched, lazy, context, depth, lazy depth[, migrate]
         resched, lz, context, depth = text[1], text[2], text[3], text[4]
         if lz not in ".L":
             return None
@@ -135,6 +139,7 @@ class Reader:
         self.stream = stream
         self.tally = Tally()
         self.tracer: str | None = None  # from `# tracer: NAME`
+        self.lazy_column = False  # the header has PREEMPT_RT's need-resched-lazy column
         self.last = (0.0, 0)  # the latest timestamp and its line
 
     def __iter__(self) -> Iterator[Line]:
@@ -201,7 +206,7 @@ class Reader:
             skipped["function or other tracer"] += 1
             return None
         raw_flags = m["flags"] if m["cpu"] is not None else m["lflags"]
-        flags = parse_flags(raw_flags) if raw_flags else None
+        flags = parse_flags(raw_flags, self.lazy_column) if raw_flags else None
         if raw_flags and flags is None:
             skipped["unreadable flags"] += 1
             return None
@@ -220,3 +225,5 @@ class Reader:
     def _header(self, line: str) -> None:
         if line.startswith("# tracer:"):
             self.tracer = line.split(":", 1)[1].strip()
+        elif "need-resched-lazy" in line or "need-resched_lazy" in line:
+            self.lazy_column = True

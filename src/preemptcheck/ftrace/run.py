@@ -76,11 +76,13 @@ class Survey:
         return {c: k for k, c in enumerate(sorted(self.cpus))}
 
 
-def survey(path: str) -> Survey:
+def survey(path: str, progress: Callable[[str, int], None] | None = None) -> Survey:
     out = Survey()
     with _open(path) as f:
         try:
             for line in Reader(f):
+                if progress is not None and line.number % 65536 == 0:
+                    progress("read", line.number)
                 if line.event == LOST:
                     continue
                 out.events.add(line.event)
@@ -101,12 +103,13 @@ def check_trace(
     max_silent: int,
     from_initial: bool,
     max_states: int | None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> TraceRun:
     """Raises InputError for a file that is not a trace, GraphLimit when the model's state
-    graph passes max_states."""
+    graph passes max_states. `progress(phase, lines)`: the first pass ("read", which
+    events the trace holds), then the check ("checked")."""
     t0 = time.monotonic()
-    seen = survey(path)
+    seen = survey(path, progress)
     checker = Checker(
         model,
         seen.events,
@@ -118,7 +121,8 @@ def check_trace(
     with _open(path) as f:
         reader = Reader(f)
         try:
-            outcome = check(checker, reader, seen.cpu_map(path, model.cpus), progress)
+            checked = (lambda n: progress("checked", n)) if progress is not None else None
+            outcome = check(checker, reader, seen.cpu_map(path, model.cpus), checked)
         except TraceFormatError as exc:
             raise _bad(path, exc.line, str(exc)) from None
     return TraceRun(model, path, reader.tally, outcome, checker.recorded, time.monotonic() - t0)
