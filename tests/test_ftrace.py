@@ -306,7 +306,7 @@ def test_a_lost_events_marker_lets_the_cpu_start_again(tmp_path: Path) -> None:
     broken = [*lines, _line(0, "...1.", 30, "preempt_enable")]
     assert not _check(tmp_path, "\n".join(broken) + "\n").conforms
     lost = [*lines, "CPU:0 [LOST 3 EVENTS]", _line(0, "...1.", 30, "preempt_enable")]
-    run = _check(tmp_path, "\n".join(lost) + "\n")
+    run = _check(tmp_path, "\n".join(lost) + "\n", from_initial=True)
     assert run.conforms
     assert run.outcome.resets == 1
 

@@ -69,7 +69,7 @@ class Rejection:
     before: list[State]  # the model's states just before the line (some of them)
     n_before: int
     allowed: list[str]  # the events (with CPUs) the model could have taken there
-    why: list[str]  # flag disagreements of the steps that had the line's event
+    why: list[str]  # why each step with the line's event does not fit (flags, args, task)
 
 
 @dataclass
@@ -106,9 +106,8 @@ class Checker:
         self.max_silent = max_silent
         self.lazy_shown = lazy_shown
         self.flags = ModelFlags(model)
-        self.start = frozenset(
-            {(0, -1, 0)} if from_initial else {(v, -1, 0) for v in range(len(self.graph))}
-        )
+        self.anywhere = frozenset((v, -1, 0) for v in range(len(self.graph)))
+        self.start = frozenset({(0, -1, 0)}) if from_initial else self.anywhere
         self.state = lru_cache(maxsize=1 << 16)(self._state)
         self.emitted = lru_cache(maxsize=1 << 18)(self._emitted)
         self.attrs = lru_cache(maxsize=1 << 18)(self._attrs)
@@ -265,10 +264,7 @@ def check(
         if progress is not None and line.number % 65536 == 0:
             progress(line.number)
         if line.event == LOST:  # events are missing: the CPU may be anywhere now
-            if single:
-                now.pop(line.cpu, None)
-            elif line.cpu in cpu_of:
-                now.pop(0, None)
+            now[line.cpu if single else 0] = checker.anywhere
             out.resets += 1
             continue
         stream, cpu = (line.cpu, 0) if single else (0, cpu_of[line.cpu])
