@@ -18,8 +18,9 @@ For every run of a case:
 * `--format json`: stdout is empty or one JSON document;
 * output files (`--junit F`, `--sarif F`, `--trace-dir D`): after the run each is absent or
   whole and valid (JUnit: XML with a testsuites/testsuite root; SARIF: a JSON log with
-  `runs`; every new file in D: an ITF JSON document with `states`), no `*.tmp` file is left
-  next to them, and on exit 0, 1 or 3 a requested --junit/--sarif file exists;
+  `runs`; every new file in D: NAME.itf.json with `states`, NAME.chrome.json with
+  `traceEvents`, or NAME.ftrace.txt that `preemptcheck trace` reads), no `*.tmp` file is
+  left next to them, and on exit 0, 1 or 3 a requested --junit/--sarif file exists;
 * no input may run code: payloads in names and strings try to create the file `PWNED` in
   the working directory (`MARKER`); it must not exist afterwards;
 * a case may pin a stricter expectation (`Case.expect`): `--timeout nan` must be refused
@@ -43,6 +44,8 @@ import signal
 import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from preemptcheck.ftrace.parse import Reader, TraceFormatError
 
 from .cases import Case, Problem, Run, normalize
 from .diagnostics import check_diagnostic, diagnostics
@@ -109,9 +112,9 @@ def _check_outputs(
                     continue
                 p = directory / name
                 if p.is_file() and not p.is_symlink():
-                    err = _invalid_json(p, "states")
+                    err = _invalid_trace_file(p)
                     if err:
-                        problems.append(Problem("--trace-dir: a trace file is not valid ITF", err))
+                        problems.append(Problem("--trace-dir: a trace file is not valid", err))
             continue
         try:
             st = os.stat(target, follow_symlinks=False)
@@ -139,6 +142,24 @@ def _invalid_xml(path: Path) -> str | None:
     if root.tag not in ("testsuites", "testsuite"):
         return f"{path.name}: root element <{root.tag}>"
     return None
+
+
+def _invalid_trace_file(path: Path) -> str | None:
+    """Each trace is written as ITF JSON, Chrome trace-event JSON and ftrace text."""
+    if path.name.endswith(".itf.json"):
+        return _invalid_json(path, "states")
+    if path.name.endswith(".chrome.json"):
+        return _invalid_json(path, "traceEvents")
+    if path.name.endswith(".ftrace.txt"):
+        try:
+            with path.open("rb") as f:
+                lines = list(Reader(f))
+        except (OSError, TraceFormatError) as exc:
+            return f"{path.name}: {exc}"
+        if not path.read_text(encoding="utf-8").lstrip().startswith("#"):
+            return f"{path.name}: no header ({len(lines)} events)"
+        return None
+    return f"{path.name}: not a file --trace-dir writes"
 
 
 def _invalid_json(path: Path, key: str) -> str | None:
