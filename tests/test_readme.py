@@ -115,13 +115,18 @@ def test_command_sample_is_what_verify_prints(sample: str, monkeypatch) -> None:
 def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    sample = _blocks(_section("What you get"), "")[1]
+    (sample,) = [b for b in _blocks(_section("What you get"), "") if "BUG: sleeping" in b]
     shutil.copytree(ROOT / "models", tmp_path / "models")
     shutil.copytree(ROOT / "properties", tmp_path / "properties")
     without_monitors(tmp_path / "models")
     base = tmp_path / "models" / "_base.yaml"
-    base.write_text(base.read_text().replace("      holds[curr]: true\n      pc: pc + lock_offset",
-                                             "      holds[curr]: true\n      pc: pc"))
+    # the README's recipe: line 203, in spin_lock's do:
+    lines = base.read_text().splitlines(keepends=True)
+    assert lines[202] == "      pc: pc + lock_offset\n"
+    assert lines[200:202] == ["    do:\n", "      holds[curr]: true\n"]
+    assert "sed -i '203s/pc: pc + lock_offset/pc: pc/' models/_base.yaml" in _section("What you get")
+    lines[202] = "      pc: pc\n"
+    base.write_text("".join(lines))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["verify", "models/full.yaml", "--max-states", "50000"])
     assert result.exit_code == 1
