@@ -122,6 +122,8 @@ class _TooLarge(Exception):
     """The current parse went past MAX_NODES: reported at the expression being parsed."""
 
 
+# C's logical operators, which Python spells and/or/not (`!=` is fine)
+_C_OPERATOR = re.compile(r"&&|\|\||!(?!=)")
 _TOO_WIDE = f"integer literal wider than {MAX_INT_BITS} bits: integers are limited to that"
 
 
@@ -267,6 +269,17 @@ class ExprParser:
                     else span
                 )
                 self.diags.error(Code.TOO_LARGE, _TOO_WIDE, at, src.key_path)
+                return None
+            habit = _C_OPERATOR.search(body)
+            if habit is not None:  # C's && || ! where Python's and/or/not go
+                word = {"&&": "and", "||": "or", "!": "not"}[habit.group()]
+                self.diags.error(
+                    Code.EXPR_SYNTAX,
+                    f"invalid expression '{_clip(text)}': '{habit.group()}' is C",
+                    locate(src.span, src.raw, src.style, text, lead + habit.start()),
+                    src.key_path,
+                    f"write '{word}': expressions use Python's and, or, not",
+                )
                 return None
             self.diags.error(
                 Code.EXPR_SYNTAX, f"invalid expression '{_clip(text)}': {msg}", span, src.key_path

@@ -19,6 +19,7 @@ from preemptcheck.model.declarations import (
     build_enums,
     build_vars,
     check_clashes,
+    check_field_overlaps,
 )
 from preemptcheck.model.ir import Action, Model, Property
 from preemptcheck.model.merge import Entry, RawModel, load_check_files, load_raw
@@ -118,6 +119,7 @@ def load_model(
                 f"actions.{aname}",
             )
             break
+    check_field_overlaps(scope, actions.values(), diags)
     if not raw.sections["actions"]:
         diags.error(
             Code.MISSING_KEY,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from preemptcheck.errors import Code, Collector, did_you_mean
 from preemptcheck.expr.ast import BOOL, INT, Domain, EnumT, IntT, Value, VarInfo
 from preemptcheck.model import schema
-from preemptcheck.model.ir import ROLES, Var
+from preemptcheck.model.ir import ROLES, Action, Var
 from preemptcheck.model.merge import Entry, RawModel
 from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.yamlnodes import Node
@@ -273,14 +273,14 @@ def _var_info(
             f"{path}.bits",
         )
         return None
-    flds = _fields(fields.get("fields"), bits, scope, diags, f"{path}.fields")
+    flds = _fields(name, fields.get("fields"), bits, scope, diags, f"{path}.fields")
     if flds is None:
         return None
     return VarInfo(name, INT, kind, index, flds, 0, (1 << bits) - 1)
 
 
 def _fields(
-    node: Node | None, bits: int, scope: ModelScope, diags: Collector, path: str
+    var: str, node: Node | None, bits: int, scope: ModelScope, diags: Collector, path: str
 ) -> tuple[tuple[str, int, int], ...] | None:
     if node is None:
         return ()
@@ -288,7 +288,6 @@ def _fields(
         diags.error(Code.WRONG_TYPE, "fields: expected {name: [shift, width]}", node.span, path)
         return None
     out: list[tuple[str, int, int]] = []
-    used = 0
     for fname, fnode in node.value.items():
         fpath = f"{path}.{fname}"
         if not schema.ident(
@@ -311,12 +310,9 @@ def _fields(
             )
             return None
         mask = ((1 << width) - 1) << shift
-        if used & mask:
-            diags.error(
-                Code.INVALID_VALUE, f"field '{fname}' overlaps another field", fnode.span, fpath
-            )
-            return None
-        used |= mask
+        for other, oshift, owidth in out:  # kernel masks overlap: read-only views may too
+            if mask & (((1 << owidth) - 1) << oshift):
+                scope.field_overlaps.append((var, fname, other, fnode.span, fpath))
         out.append((fname, shift, width))
     return tuple(out)
 
@@ -437,3 +433,27 @@ def check_clashes(
                     spans.get(value, NO_SPAN),
                     f"{section[owner]}.{value}",
                 )
+
+
+def check_field_overlaps(scope: ModelScope, actions: Iterable[Action], diags: Collector) -> None:
+    """Overlapping fields of a word are read-only views (as the kernel's SOFTIRQ_MASK covers
+    the softirq-serving bit and the bottom-half count): no action may assign one."""
+    assigned: dict[tuple[str, str], str] = {}
+    for action in actions:
+        for step in action.steps:
+            for a in step.assigns:
+                if a.target.fld is not None:
+                    assigned.setdefault((a.target.var.name, a.target.fld), action.name)
+    for var, fname, other, span, path in scope.field_overlaps:
+        for written in (fname, other):
+            by = assigned.get((var, written))
+            if by is not None:
+                diags.error(
+                    Code.INVALID_VALUE,
+                    f"field '{fname}' overlaps field '{other}', and action '{by}' assigns "
+                    f"'{var}.{written}': overlapping fields are read-only views, the fields "
+                    "actions assign must be disjoint",
+                    span,
+                    path,
+                )
+                break

@@ -10,6 +10,7 @@ from preemptcheck.expr.evaluate import EvalError, eval_const
 from preemptcheck.expr.parse import ExprParser, Source, source_text
 from preemptcheck.model import schema
 from preemptcheck.model.yamlnodes import Node
+from preemptcheck.source import Span
 
 
 class ModelScope:
@@ -23,6 +24,9 @@ class ModelScope:
         self.anon_enums: list[EnumT] = []  # `values:` of enum vars, string params
         self.domains: dict[str, Domain] = {}
         self.used_defs: set[str] = set()
+        # overlapping word fields: (var, field, the other field, where the field is declared,
+        # its key path); only read-only views may overlap (checked once the actions are known)
+        self.field_overlaps: list[tuple[str, str, str, Span, str]] = []
 
     def var(self, name: str) -> VarInfo | None:
         return self.vars.get(name)

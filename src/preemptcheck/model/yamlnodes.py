@@ -184,12 +184,16 @@ class _Converter:
         return Node(value, span, node.style or None, raw=raw)
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> tuple[str, str | None]:
+def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str | None]:
     problem = exc.problem or exc.context or "malformed YAML"
     hint = None
     if exc.context and exc.context_mark is not None and exc.problem:
         problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
-    if exc.context and "flow mapping" in exc.context and "'['" in (exc.problem or ""):
+    if (
+        exc.context
+        and "flow mapping" in exc.context
+        and ("'['" in (exc.problem or "") or _bracket_key(exc, text))
+    ):
         hint = (
             "YAML forbids [ ] in keys inside { }: write this mapping in block style, "
             "one `key: value` per line"
@@ -215,13 +219,30 @@ def _parse(file: str, text: str) -> tuple[Node | None, tuple[Diagnostic, ...]]:
     return _parse_uncached(file, text, diags), tuple(diags.diagnostics)
 
 
+def _bracket_key(exc: yaml.MarkedYAMLError, text: str) -> bool:
+    """A `[` between the `{` of the flow mapping and the error: `do: {pc[self]: ...}`."""
+    start, end = exc.context_mark, exc.problem_mark
+    if start is None or end is None:
+        return False
+    lines = text.splitlines()
+    if not start.line <= end.line < len(lines):
+        return False
+    if start.line == end.line:
+        segment = lines[start.line][start.column : end.column + 1]
+    else:
+        segment = "\n".join(
+            [lines[start.line][start.column :], *lines[start.line + 1 : end.line + 1]]
+        )
+    return "[" in segment
+
+
 def _parse_uncached(file: str, text: str, diags: Collector) -> Node | None:
     try:
         root = yaml.compose(text, Loader=_Yaml12Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
-        problem, hint = _yaml_message(exc)
+        problem, hint = _yaml_message(exc, text)
         diags.error(Code.YAML_SYNTAX, f"malformed YAML: {problem}", span, hint=hint)
         return None
     except yaml.YAMLError as exc:  # e.g. a second document
