@@ -1,0 +1,5 @@
+"""`python -m preemptcheck`: the same command line as `preemptcheck`."""
+
+from preemptcheck.cli import main
+
+main()
