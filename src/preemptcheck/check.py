@@ -424,6 +424,8 @@ def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ())
         (),
         model,
         tuple(notes),
+        run.invariants,
+        run.unwritten,
     )
     if not any(p.kind in GRAPH_KINDS for p in model.properties):
         return result

@@ -354,6 +354,15 @@ def verify(
     traces: Annotated[
         Traces, typer.Option(help="Which traces the text report prints.")
     ] = Traces.violations,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Every trace (as --traces all), and the invariants a strengthened "
+            "k-induction proof rests on, in model syntax.",
+        ),
+    ] = False,
     trace_format: Annotated[
         TraceFormat,
         typer.Option(
@@ -464,8 +473,9 @@ def verify(
             sources,
             all_modes=all_modes,
             format_=format_,
-            traces=traces,
+            traces=Traces.all if verbose else traces,
             trace_format=trace_format,
+            verbose=verbose,
         )
         late = interrupt.requested() if run.interrupted is None else None
     reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
@@ -516,6 +526,7 @@ def _print_report(
     format_: Format,
     traces: Traces,
     trace_format: TraceFormat = TraceFormat.table,
+    verbose: bool = False,
 ) -> None:
     cwd = Path.cwd()
     tables = matrix.build(run, by_mode=all_modes)
@@ -525,7 +536,13 @@ def _print_report(
     elif format_ == Format.markdown:
         typer.echo(matrix.render_markdown(run, tables), nl=False)
     else:
-        report = text.render_run(run, sources, traces=traces.value, trace_format=trace_format.value)
+        report = text.render_run(
+            run,
+            sources,
+            traces=traces.value,
+            trace_format=trace_format.value,
+            invariants=verbose,
+        )
         if all_modes:
             report = matrix.before_summary(report, matrix.render_text(tables))
         typer.echo(report, nl=False)

@@ -99,6 +99,9 @@ class ModelResult:
     disabled: tuple[str, ...]  # actions whose guards the params make false
     model: Model = field(compare=False, repr=False)
     notes: tuple[str, ...] = ()  # information that is not a warning (no symmetry reduction)
+    # the auxiliary invariants a strengthened k-induction proof rests on, in model syntax
+    invariants: tuple[str, ...] = ()
+    invariants_unwritten: int = 0  # ... and how many more relate places in `steps:` sequences
     cached: bool = field(default=False, compare=False)  # reused from the results cache
 
 

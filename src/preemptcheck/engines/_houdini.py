@@ -25,8 +25,8 @@ import z3
 
 from preemptcheck import interrupt
 from preemptcheck.engines._z3expr import Ctx, Z
-from preemptcheck.engines.layout import Layout, Slot
-from preemptcheck.expr.ast import EnumT
+from preemptcheck.engines.layout import Layout, Slot, decode
+from preemptcheck.expr.ast import EnumT, VarInfo
 from preemptcheck.semantics import Reference
 
 MAX_VALUES = 8  # a column with more observed values is described by its interval
@@ -36,12 +36,17 @@ MAX_CANDIDATES = 6000
 @dataclass(frozen=True, slots=True)
 class Column:
     """A quantity of the state: the z3 term over the current state, and its value in a packed
-    sample state (an entry's bits, a word's field, or `x[e]` for an index variable `e`)."""
+    sample state (an entry's bits, a word's field, or `x[e]` for an index variable `e`).
+    `name` writes it in model syntax and `show` a value of it (None: a CPU's position in a
+    `steps` sequence, which the language cannot name)."""
 
     term: Z
     width: int
     sample: Callable[[int], int]
     cpu: int | None = None  # the CPU whose entry it is, if any
+    name: str | None = None
+    show: Callable[[int], str] | None = None
+    kind: tuple[object, ...] = ()  # columns of one kind encode values the same way
 
 
 # ---------------------------------------------------------------- mining
@@ -93,12 +98,20 @@ def columns(layout: Layout, slots: Sequence[Z], seq: Sequence[Z]) -> list[Column
         return sl.entry if sl.var.index is not None and sl.var.index.is_cpus else None
 
     for sl, v in zip(layout.slots, slots, strict=True):
-        cols.append(Column(v, v.size(), _bits(sl.offset, sl.width), cpu_of(sl)))
-        for _, shift, width in sl.var.fields:
+        name = _entry_name(sl)
+        cols.append(
+            Column(
+                v, v.size(), _bits(sl.offset, sl.width), cpu_of(sl), name, _shower(sl.var),
+                (sl.var.kind, sl.var.type, sl.var.lo),
+            )
+        )  # fmt: skip
+        for fname, shift, width in sl.var.fields:
             if width < v.size():
                 term = z3.Extract(shift + width - 1, shift, v)
                 bits = _bits(sl.offset + shift, width)
-                cols.append(Column(term, width, bits, cpu_of(sl)))
+                cols.append(
+                    Column(term, width, bits, cpu_of(sl), f"{name}.{fname}", str, ("field",))
+                )
     for cpu, ((off, w), q) in enumerate(zip(layout.seq_slots, seq, strict=True)):
         if w:
             cols.append(Column(q, w, _bits(off, w), cpu))
@@ -117,8 +130,27 @@ def columns(layout: Layout, slots: Sequence[Z], seq: Sequence[Z]) -> list[Column
             for code in reversed(range(len(codes) - 1)):
                 term = z3.If(ev == code, slots[first + codes[code]], term)
             sample = _indexed(esl, entries, codes)
-            cols.append(Column(term, term.size(), sample, cpu_of(esl)))
+            name = f"{var.name}[{_entry_name(esl)}]"
+            info = var.info
+            kind = (info.kind, info.type, info.lo)
+            cols.append(Column(term, term.size(), sample, cpu_of(esl), name, _shower(info), kind))
     return cols
+
+
+def _entry_name(sl: Slot) -> str:
+    """`v`, or `v[i]` with the index value as the language writes it."""
+    dom = sl.var.index
+    if dom is None:
+        return sl.var.name
+    return f"{sl.var.name}[{_literal(dom.values[sl.entry])}]"
+
+
+def _literal(v: object) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+def _shower(info: VarInfo) -> Callable[[int], str]:
+    return lambda raw: _literal(decode(info, raw))
 
 
 def _bits(offset: int, width: int):  # type: ignore[no-untyped-def]
@@ -137,27 +169,41 @@ def _indexed(index: Slot, entries: list[Slot], codes: list[int]):  # type: ignor
     return sample
 
 
-def _member(cx: Ctx, t: Z, values: set[int], full: int) -> Z | None:
-    """`t` takes one of `values` (None when that says nothing)."""
+def _member(cx: Ctx, c: Column, values: set[int]) -> tuple[Z, str | None] | None:
+    """`c` takes one of `values` (None when that says nothing), and that in model syntax."""
+    t, full = c.term, 1 << c.width
     if len(values) >= full:
         return None
+    name, show = c.name, c.show
     if len(values) <= MAX_VALUES:
-        return cx.or_(*(t == v for v in sorted(values)))
+        text = None
+        if name is not None and show is not None:
+            shown = [show(v) for v in sorted(values)]
+            text = f"{name} == {shown[0]}" if len(shown) == 1 else f"{name} in [{', '.join(shown)}]"
+        return cx.or_(*(t == v for v in sorted(values))), text
     lo, hi = min(values), max(values)
-    parts = []
+    parts, words = [], []
     if lo > 0:
         parts.append(z3.UGE(t, lo))
+        words.append(f"{name} >= {show(lo)}" if name and show else None)
     if hi < full - 1:
         parts.append(z3.ULE(t, hi))
-    return cx.and_(*parts) if parts else None
+        words.append(f"{name} <= {show(hi)}" if name and show else None)
+    if not parts:
+        return None
+    text = " and ".join(w for w in words if w) if all(words) else None
+    return cx.and_(*parts), text
 
 
-def candidates(cx: Ctx, columns: Sequence[Column], samples: Sequence[int]) -> list[Z]:
-    """Facts true in every sample: value sets, pairwise implications, equalities."""
+def candidates(
+    cx: Ctx, columns: Sequence[Column], samples: Sequence[int]
+) -> list[tuple[Z, str | None]]:
+    """Facts true in every sample: value sets, pairwise implications, equalities; each with
+    its text in model syntax (None where a column has no name in the language)."""
     vals = [[c.sample(s) for s in samples] for c in columns]
-    out: list[Z] = []
+    out: list[tuple[Z, str | None]] = []
     for c, vs in zip(columns, vals, strict=True):
-        fact = _member(cx, c.term, set(vs), 1 << c.width)
+        fact = _member(cx, c, set(vs))
         if fact is not None:
             out.append(fact)
     # pairs within one CPU (or with a global column) first: most facts are local, and with
@@ -169,7 +215,8 @@ def candidates(cx: Ctx, columns: Sequence[Column], samples: Sequence[int]) -> li
     for i, j in pairs:
         a, b = columns[i], columns[j]
         if i < j and a.width == b.width and vals[i] == vals[j] and len(set(vals[i])) > 1:
-            out.append(a.term == b.term)
+            same = a.name and b.name and a.kind == b.kind and a.kind
+            out.append((a.term == b.term, f"{a.name} == {b.name}" if same else None))
         by: dict[int, set[int]] = {}
         for x, y in zip(vals[i], vals[j], strict=True):
             by.setdefault(x, set()).add(y)
@@ -179,9 +226,12 @@ def candidates(cx: Ctx, columns: Sequence[Column], samples: Sequence[int]) -> li
         for x in sorted(by):
             if by[x] == every:
                 continue
-            fact = _member(cx, b.term, by[x], 1 << b.width)
+            fact = _member(cx, b, by[x])
             if fact is not None:
-                out.append(z3.Implies(a.term == x, fact))
+                text = None
+                if fact[1] is not None and a.name is not None and a.show is not None:
+                    text = f"implies({a.name} == {a.show(x)}, {fact[1]})"
+                out.append((z3.Implies(a.term == x, fact[0]), text))
         if len(out) >= MAX_CANDIDATES:
             break
     return out[:MAX_CANDIDATES]

@@ -56,6 +56,8 @@ class SymbolicRun:
     elapsed: float
     depth: int = 0  # how deep bounded model checking went (it stops once all are decided)
     work: int = 0  # z3 resource units the whole run spent (its context's rlimit count)
+    invariants: tuple[str, ...] = ()  # what strengthened the induction, in model syntax
+    unwritten: int = 0  # and how many more the language cannot write
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,8 @@ class _Run:
     lemmas: list[Z] = field(default_factory=list)  # templates of what never holds (proved)
     invariants: list[Z] = field(default_factory=list)  # templates of what always holds (proved)
     strengthened: int = 0  # how many auxiliary invariants strengthen the induction
+    texts: list[str] = field(default_factory=list)  # those invariants, in model syntax
+    unwritten: int = 0  # those the language cannot write (about places in `steps:`)
 
 
 class Symbolic:
@@ -386,7 +390,15 @@ class Symbolic:
                 g.status, g.depth = "bounded", bound
             cti = g.cti if g.status in ("bounded", "unknown") else None
             outs.append(PropertyOutcome(pi, g.status, g.depth, g.trace, g.reason, cti))
-        return SymbolicRun(tuple(outs), bound, time.monotonic() - t0, depth, cx.work())
+        return SymbolicRun(
+            tuple(outs),
+            bound,
+            time.monotonic() - t0,
+            depth,
+            cx.work(),
+            tuple(run.texts),
+            run.unwritten,
+        )
 
     def _deepen(
         self, run: _Run, trans: Z, goals: list[_Goal], bound: int, deadline: float | None
@@ -563,7 +575,8 @@ class Symbolic:
         if not cand:
             return
         samples = sample_states(self.ref, self.layout)
-        facts = candidates(self.cx, columns(self.layout, self.x.slots, self.x.seq), samples)
+        mined = candidates(self.cx, columns(self.layout, self.x.slots, self.x.seq), samples)
+        facts = [f for f, _ in mined]
         formulas = [*facts, *(z3.Not(self._induct(g)) for g in cand)]
         init = self._init_values()
         holds0 = [z3.is_true(z3.simplify(z3.substitute(f, *init))) for f in formulas]
@@ -573,6 +586,11 @@ class Symbolic:
         kept = result.kept
         run.strengthened = sum(1 for k in kept if k < len(facts))
         run.invariants = [formulas[k] for k in sorted(kept)]
+        # what the proofs rest on, in model syntax (a fact about a CPU's place in a `steps:`
+        # sequence has none: the language cannot name it)
+        texts = [mined[k][1] for k in sorted(kept) if k < len(facts)]
+        run.texts = [t for t in texts if t is not None]
+        run.unwritten = len(texts) - len(run.texts)
         for j, g in enumerate(cand):
             if len(facts) + j in kept:
                 g.status = "unreachable" if g.witness else "proved"

@@ -117,6 +117,8 @@ def _model(m: ModelResult | ModelFailure) -> dict[str, Any]:
         "disabled_actions": list(m.disabled),
         "warnings": list(m.warnings),
         "notes": list(m.notes),
+        "invariants": list(m.invariants),
+        "invariants_unwritten": m.invariants_unwritten,
         "skipped": [{"id": pid, "reason": why} for pid, why in m.skipped],
         "properties": [_prop(m.model, p) for p in m.properties],
     }

@@ -33,8 +33,12 @@ def render_run(
     *,
     traces: str = "violations",
     trace_format: str = "table",
+    invariants: bool = False,
 ) -> str:
-    parts = [render_model(m, sources, traces=traces, trace_format=trace_format) for m in run.models]
+    parts = [
+        render_model(m, sources, traces=traces, trace_format=trace_format, invariants=invariants)
+        for m in run.models
+    ]
     if run.interrupted is not None:
         parts.append(interrupted_line(run))
     return "\n".join([*parts, summary_line(run)]) + "\n"
@@ -73,8 +77,10 @@ def render_model(
     *,
     traces: str = "violations",
     trace_format: str = "table",
+    invariants: bool = False,
 ) -> str:
-    """`trace_format`: table (a row a step) or ftrace (the trace as a kernel recording)."""
+    """`trace_format`: table (a row a step) or ftrace (the trace as a kernel recording);
+    `invariants`: list what a strengthened k-induction proof rests on."""
     if isinstance(m, ModelFailure):
         lines = [f"{m.file}: cannot be checked"]
         lines += ["  " + line for d in m.diagnostics for line in d.render(sources).splitlines()]
@@ -100,6 +106,18 @@ def render_model(
         lines.append(
             f"  symmetry-reduced ({s.symmetry}): {full} states without the reduction{part}"
         )
+    if invariants and (m.invariants or m.invariants_unwritten):
+        total = len(m.invariants) + m.invariants_unwritten
+        lines.append(
+            f"  k-induction strengthened by {total} invariants, proved inductive together with "
+            "the properties:"
+        )
+        lines.extend(f"    {inv}" for inv in m.invariants)
+        if m.invariants_unwritten:
+            lines.append(
+                f"    and {m.invariants_unwritten} about CPUs' places in `steps:` sequences, "
+                "which the model language cannot write"
+            )
     width = max((len(p.id) for p in m.properties), default=10) + 2
     for p in m.properties:
         lines.append(f"  {MARK[p.outcome]:<5} {p.id:<{width}} {verdict_text(p)}")
