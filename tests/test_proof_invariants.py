@@ -50,6 +50,9 @@ def test_verbose_text_lists_them_and_json_always_has_them() -> None:
     verbose = CliRunner().invoke(app, [*args, "-v"]).stdout
     assert "k-induction strengthened by" not in plain
     assert "k-induction strengthened by" in verbose
+    explicit = CliRunner().invoke(app, ["verify", model, "--set", "NCPU=2", "-v", "--no-cache"])
+    assert "coverage (states that enable each action): " in explicit.stdout
+    assert "coverage" not in CliRunner().invoke(app, [*args[:4], "--no-cache"]).stdout
     doc = json.loads(CliRunner().invoke(app, [*args, "--format", "json"]).stdout)
     (m,) = doc["models"]
     assert m["invariants"]

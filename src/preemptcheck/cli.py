@@ -359,8 +359,8 @@ def verify(
         typer.Option(
             "--verbose",
             "-v",
-            help="Every trace (as --traces all), and the invariants a strengthened "
-            "k-induction proof rests on, in model syntax.",
+            help="Every trace (as --traces all), the action coverage, and the invariants a "
+            "strengthened k-induction proof rests on, in model syntax.",
         ),
     ] = False,
     trace_format: Annotated[

@@ -80,7 +80,8 @@ def render_model(
     invariants: bool = False,
 ) -> str:
     """`trace_format`: table (a row a step) or ftrace (the trace as a kernel recording);
-    `invariants`: list what a strengthened k-induction proof rests on."""
+    `invariants` (-v): the action coverage, and what a strengthened k-induction proof rests
+    on."""
     if isinstance(m, ModelFailure):
         lines = [f"{m.file}: cannot be checked"]
         lines += ["  " + line for d in m.diagnostics for line in d.render(sources).splitlines()]
@@ -106,6 +107,11 @@ def render_model(
         lines.append(
             f"  symmetry-reduced ({s.symmetry}): {full} states without the reduction{part}"
         )
+    if invariants and m.coverage:  # -v: how many reachable states enable each action
+        head = "  coverage (states that enable each action): "
+        items = [f"{a} {n:,}" for a, n in m.coverage]
+        for k, line in enumerate(_wrap_items(items, WIDTH - len(head))):
+            lines.append((head if k == 0 else " " * len(head)) + line)
     if invariants and (m.invariants or m.invariants_unwritten):
         total = len(m.invariants) + m.invariants_unwritten
         lines.append(
