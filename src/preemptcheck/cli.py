@@ -46,6 +46,19 @@ class Format(StrEnum):
     markdown = "markdown"
 
 
+class Color(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def use_color(choice: Color) -> bool:
+    """auto: on a terminal, unless NO_COLOR is set to something (no-color.org)."""
+    if choice == Color.auto:
+        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return choice == Color.always
+
+
 class TraceFormat(StrEnum):
     table = "table"
     ftrace = "ftrace"
@@ -354,6 +367,20 @@ def verify(
     traces: Annotated[
         Traces, typer.Option(help="Which traces the text report prints.")
     ] = Traces.violations,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Only the verdicts that are not as expected (with their traces) and the summary.",
+        ),
+    ] = False,
+    color: Annotated[
+        Color,
+        typer.Option(
+            help="Colour ok, FAIL and ?? (auto: on a terminal, unless NO_COLOR is set).",
+        ),
+    ] = Color.auto,
     verbose: Annotated[
         bool,
         typer.Option(
@@ -429,6 +456,8 @@ def verify(
     _check_limits(max_states, timeout, bound, rlimit, work_limit)
     memory = _size("--max-memory", max_memory) if max_memory is not None else None
     _check_workers(workers)
+    if quiet and verbose:
+        raise _usage("--quiet and --verbose ask for opposite things: give one")
     sources = SourceCache()
     if junit_file is not None and sarif_file is not None and same_file(junit_file, sarif_file):
         raise _usage(f"--junit and --sarif name the same file: {junit_file}")
@@ -476,6 +505,8 @@ def verify(
             traces=Traces.all if verbose else traces,
             trace_format=trace_format,
             verbose=verbose,
+            quiet=quiet,
+            color=use_color(color),
         )
         late = interrupt.requested() if run.interrupted is None else None
     reused = sum(1 for m in run.models if isinstance(m, ModelResult) and m.cached)
@@ -527,6 +558,8 @@ def _print_report(
     traces: Traces,
     trace_format: TraceFormat = TraceFormat.table,
     verbose: bool = False,
+    quiet: bool = False,
+    color: bool = False,
 ) -> None:
     cwd = Path.cwd()
     tables = matrix.build(run, by_mode=all_modes)
@@ -542,10 +575,13 @@ def _print_report(
             traces=traces.value,
             trace_format=trace_format.value,
             invariants=verbose,
+            quiet=quiet,
+            color=color,
         )
         if all_modes:
             report = matrix.before_summary(report, matrix.render_text(tables))
-        typer.echo(report, nl=False)
+        # click strips ANSI codes off a terminal unless told: --color always means always
+        typer.echo(report, nl=False, color=color or None)
     if os.environ.get("GITHUB_ACTIONS") == "true":  # annotations; json/markdown keep stdout
         typer.echo(github.commands(run, cwd=cwd), nl=False, err=format_ != Format.text)
 

@@ -25,6 +25,12 @@ from preemptcheck.trace import Trace
 
 WIDTH = 100
 MARK = {Outcome.AS_EXPECTED: "ok", Outcome.UNEXPECTED: "FAIL", Outcome.INCONCLUSIVE: "??"}
+# on a terminal: green, bold red, yellow (ANSI SGR)
+COLOR = {
+    Outcome.AS_EXPECTED: "\x1b[32m",
+    Outcome.UNEXPECTED: "\x1b[1;31m",
+    Outcome.INCONCLUSIVE: "\x1b[33m",
+}
 
 
 def render_run(
@@ -34,11 +40,24 @@ def render_run(
     traces: str = "violations",
     trace_format: str = "table",
     invariants: bool = False,
+    quiet: bool = False,
+    color: bool = False,
 ) -> str:
+    """`quiet`: only the models and properties whose verdict is not as expected, and the
+    summary; `color`: ok, FAIL and ?? in ANSI colours (a terminal)."""
     parts = [
-        render_model(m, sources, traces=traces, trace_format=trace_format, invariants=invariants)
+        render_model(
+            m,
+            sources,
+            traces=traces,
+            trace_format=trace_format,
+            invariants=invariants,
+            quiet=quiet,
+            color=color,
+        )
         for m in run.models
     ]
+    parts = [p for p in parts if p]
     if run.interrupted is not None:
         parts.append(interrupted_line(run))
     return "\n".join([*parts, summary_line(run)]) + "\n"
@@ -78,6 +97,8 @@ def render_model(
     traces: str = "violations",
     trace_format: str = "table",
     invariants: bool = False,
+    quiet: bool = False,
+    color: bool = False,
 ) -> str:
     """`trace_format`: table (a row a step) or ftrace (the trace as a kernel recording);
     `invariants` (-v): the action coverage, and what a strengthened k-induction proof rests
@@ -88,6 +109,53 @@ def render_model(
         return "\n".join(lines) + "\n"
     params = ", ".join(f"{k}={_v(v)}" for k, v in m.params)
     lines = [f"{m.file}: {m.name}" + (f" ({params})" if params else "")]
+    if quiet and not m.warnings and all(p.outcome == Outcome.AS_EXPECTED for p in m.properties):
+        return ""
+    if not quiet:
+        lines.extend(_about(m, invariants))
+    width = max((len(p.id) for p in m.properties), default=10) + 2
+    for p in m.properties:
+        if quiet and p.outcome == Outcome.AS_EXPECTED:
+            continue
+        mark = f"{MARK[p.outcome]:<5}"
+        if color:
+            mark = f"{COLOR[p.outcome]}{mark}\x1b[0m"
+        lines.append(f"  {mark} {p.id:<{width}} {verdict_text(p)}")
+        show = p.trace is not None and (
+            traces == "all"
+            or (traces == "violations" and p.verdict == Verdict.VIOLATED)
+            or (traces != "none" and p.outcome == Outcome.UNEXPECTED)
+        )
+        if show:
+            assert p.trace is not None
+            if trace_format == "ftrace":
+                shown = ftrace_text(m.model, p.trace, f"{m.file}: {p.id}")
+            else:
+                shown = render_trace(m.model, p, p.trace)
+            lines.extend(textwrap.indent(shown, "        ").splitlines())
+        if p.cti is not None and traces != "none":
+            lines.extend(textwrap.indent(render_cti(m.model, p, p.cti), "        ").splitlines())
+    if not quiet:
+        if m.disabled:
+            head = "  actions off for these params: "
+            for k, line in enumerate(_wrap_items(list(m.disabled), WIDTH - len(head))):
+                lines.append((head if k == 0 else " " * len(head)) + line)
+        if m.skipped:
+            mode = dict(m.params).get("mode", "?")
+            ids = [pid for pid, _ in m.skipped]
+            head = f"  skipped, not for mode {mode}: "
+            for k, line in enumerate(_wrap_items(ids, WIDTH - len(head))):
+                lines.append((head if k == 0 else " " * len(head)) + line)
+    for w in m.warnings:
+        lines.append(f"  warning: {w}")
+    for n in m.notes if not quiet else ():
+        lines.append(f"  note: {n}")
+    return "\n".join(lines) + "\n"
+
+
+def _about(m: ModelResult, invariants: bool) -> list[str]:
+    """The lines under a model's name: the search, and with -v coverage and invariants."""
+    lines: list[str] = []
     s = m.stats
     if s.states is None:  # the symbolic engine: no state enumeration
         lines.append(
@@ -124,38 +192,7 @@ def render_model(
                 f"    and {m.invariants_unwritten} about CPUs' places in `steps:` sequences, "
                 "which the model language cannot write"
             )
-    width = max((len(p.id) for p in m.properties), default=10) + 2
-    for p in m.properties:
-        lines.append(f"  {MARK[p.outcome]:<5} {p.id:<{width}} {verdict_text(p)}")
-        show = p.trace is not None and (
-            traces == "all"
-            or (traces == "violations" and p.verdict == Verdict.VIOLATED)
-            or (traces != "none" and p.outcome == Outcome.UNEXPECTED)
-        )
-        if show:
-            assert p.trace is not None
-            if trace_format == "ftrace":
-                shown = ftrace_text(m.model, p.trace, f"{m.file}: {p.id}")
-            else:
-                shown = render_trace(m.model, p, p.trace)
-            lines.extend(textwrap.indent(shown, "        ").splitlines())
-        if p.cti is not None and traces != "none":
-            lines.extend(textwrap.indent(render_cti(m.model, p, p.cti), "        ").splitlines())
-    if m.disabled:
-        head = "  actions off for these params: "
-        for k, line in enumerate(_wrap_items(list(m.disabled), WIDTH - len(head))):
-            lines.append((head if k == 0 else " " * len(head)) + line)
-    if m.skipped:
-        mode = dict(m.params).get("mode", "?")
-        ids = [pid for pid, _ in m.skipped]
-        head = f"  skipped, not for mode {mode}: "
-        for k, line in enumerate(_wrap_items(ids, WIDTH - len(head))):
-            lines.append((head if k == 0 else " " * len(head)) + line)
-    for w in m.warnings:
-        lines.append(f"  warning: {w}")
-    for n in m.notes:
-        lines.append(f"  note: {n}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def verdict_text(p: PropertyResult) -> str:
