@@ -82,3 +82,16 @@ def test_colour_is_asked_for_or_follows_the_terminal_and_no_color(tmp_path: Path
 
     assert use_color(Color.always)
     assert not use_color(Color.never)
+
+
+def test_shell_completion_is_offered() -> None:
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("preemptcheck")), "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "_preemptcheck_completion" in proc.stdout
+    assert "complete " in proc.stdout

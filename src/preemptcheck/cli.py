@@ -32,7 +32,7 @@ from preemptcheck.results import ModelResult, RunResult
 from preemptcheck.source import SourceCache, max_file_size
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion SHELL
     no_args_is_help=True,
     help="A model checker for the Linux kernel's preemption machinery.",
 )
