@@ -45,6 +45,7 @@ from preemptcheck.engines.explicit.store import (
     UNEXPECTED,
     N,
     hash_row,
+    same_row,
 )
 
 _u = np.uint64
@@ -147,12 +148,7 @@ def explore(  # type: ignore[no-untyped-def]  # typed by the numba signature abo
                         e = table[h]
                         if e == 0:
                             break
-                        same = True
-                        for w in range(words):
-                            if states[e - 1, w] != row[w]:
-                                same = False
-                                break
-                        if same:
+                        if same_row(states, e - 1, row):
                             h = _i(-1)
                             break
                         h = (h + 1) & mask
@@ -224,12 +220,7 @@ def explore(  # type: ignore[no-untyped-def]  # typed by the numba signature abo
                         full += b_orbit[r, j] if symmetric else 1
                         n += 1
                         break
-                    same = True
-                    for w in range(words):
-                        if states[e - 1, w] != row[w]:
-                            same = False
-                            break
-                    if same:
+                    if same_row(states, e - 1, row):
                         break
                     h = (h + 1) & mask
                 if status == AT_CAP:

@@ -150,23 +150,26 @@ def hash_row(row: np.ndarray) -> np.uint64:
     return h
 
 
+@njit(cache=True, inline="always")
+def same_row(states: np.ndarray, k: int, row: np.ndarray) -> bool:
+    """State k is `row`, word for word (a loop: numba compiles no generator in all())."""
+    for w in range(row.shape[0]):  # noqa: SIM110
+        if states[k, w] != row[w]:
+            return False
+    return True
+
+
 @njit(cache=True)
 def lookup(table: np.ndarray, states: np.ndarray, row: np.ndarray) -> int:
     """The index of state `row`, or -1."""
     mask = table.shape[0] - 1
     h = _i(hash_row(row) & _u(mask))
-    words = row.shape[0]
     while True:
         t = table[h]
         if t == 0:
             return -1
         k = t - 1
-        same = True
-        for w in range(words):
-            if states[k, w] != row[w]:
-                same = False
-                break
-        if same:
+        if same_row(states, k, row):
             return int(k)
         h = (h + 1) & mask
 
