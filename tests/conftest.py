@@ -68,7 +68,7 @@ class _Bundled:
 
     def __getitem__(self, mode: str):  # type: ignore[no-untyped-def]
         if mode not in self._done:
-            from preemptcheck.check import Options, check_file
+            from preemptcheck.checking.check import Options, check_file
 
             root = Path(__file__).resolve().parents[1]
             self._done[mode] = check_file(str(root / "models" / f"{mode}.yaml"), Options())

@@ -168,7 +168,7 @@ def _cli(args: list[str], backend: str) -> tuple[str, dict[str, object]]:
     """The text and the JSON output, without what names the backend."""
     from typer.testing import CliRunner
 
-    from preemptcheck.cli import app
+    from preemptcheck.cli.main import app
 
     common = [*args, "--no-cache", "--backend", backend]
     text = CliRunner().invoke(app, common).stdout
@@ -198,7 +198,7 @@ def test_workers_give_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_workers_out_of_range_is_a_usage_error(workers: str) -> None:
     from typer.testing import CliRunner
 
-    from preemptcheck.cli import app
+    from preemptcheck.cli.main import app
 
     args = ["verify", str(ROOT / "models/full.yaml"), "--workers", workers]
     result = CliRunner().invoke(app, args)

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from preemptcheck.cli import app
-from preemptcheck.errors import InputError
+from preemptcheck.cli.main import app
+from preemptcheck.core.errors import InputError
 from preemptcheck.model import load_model
 
 FIXTURES = Path(__file__).parent / "fixtures"

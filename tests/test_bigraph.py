@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
 from preemptcheck.engines import liveness
 from preemptcheck.engines.bigraph import edge_mask, sccs_csr
 from preemptcheck.engines.graph import sccs

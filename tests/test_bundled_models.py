@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, Outcome
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.model import load_model
-from preemptcheck.results import ModelResult, Outcome
-from preemptcheck.semantics import Reference
+from preemptcheck.semantics.reference import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("none", "voluntary", "full", "lazy", "rt")
@@ -150,7 +150,7 @@ def _planted(tmp_path: Path) -> Path:
 def test_planted_bug_is_found_with_shortest_trace_and_bug_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from preemptcheck.cli import app
+    from preemptcheck.cli.main import app
 
     path = _planted(tmp_path)
     result = CliRunner().invoke(app, ["verify", str(path), "--max-states", "40000"])

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from preemptcheck.cache import ResultCache
-from preemptcheck.check import Options, check_paths
+from preemptcheck.checking.check import Options, check_paths
+from preemptcheck.checking.results import ModelResult, RunResult
+from preemptcheck.ci.cache import ResultCache
 from preemptcheck.report.text import render_run
-from preemptcheck.results import ModelResult, RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ def test_cli_reuses_results_and_no_cache_checks_again(
 ) -> None:
     from typer.testing import CliRunner
 
-    from preemptcheck.cli import app
+    from preemptcheck.cli.main import app
 
     models = _copy(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -220,7 +220,7 @@ def test_the_cli_prints_cache_notes_on_stderr(
 ) -> None:
     from typer.testing import CliRunner
 
-    from preemptcheck.cli import app
+    from preemptcheck.cli.main import app
 
     models, cache = _copy(tmp_path), tmp_path / "cache"
     monkeypatch.setenv("PREEMPTCHECK_CACHE", "1")

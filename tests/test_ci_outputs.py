@@ -25,12 +25,12 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 from typer.testing import CliRunner
 
 from conftest import counter_model, write_model
-from preemptcheck.check import Options, check_paths
-from preemptcheck.cli import app
+from preemptcheck.checking.check import Options, check_paths
+from preemptcheck.checking.results import ModelResult, Outcome, RunResult, Verdict
+from preemptcheck.cli.main import app
 from preemptcheck.model.ir import Expect
 from preemptcheck.report import github, junit, sarif
 from preemptcheck.report.text import render_trace
-from preemptcheck.results import ModelResult, Outcome, RunResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA_PATH = ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json"
@@ -462,7 +462,7 @@ def test_failed_write_leaves_no_half_written_file(
     def full_disk(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("preemptcheck.cli.os.replace", full_disk)
+    monkeypatch.setattr("preemptcheck.core.outfiles.os.replace", full_disk)
     code, _, err = invoke("verify", planted, "--junit", "ci/junit.xml")
     assert code == 2
     assert "--junit ci/junit.xml: cannot write: No space left on device" in err

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import counter_model, write_model
-from preemptcheck.cli import app
+from preemptcheck.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
@@ -126,7 +126,7 @@ def test_glob_selects_models() -> None:
 
 
 def test_internal_error_is_exit_4_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    import preemptcheck.cli as cli
+    import preemptcheck.cli.verify as cli
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("engine exploded")
@@ -278,10 +278,10 @@ def test_timeout_is_inconclusive() -> None:
 
 
 def test_progress_line_for_long_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    from preemptcheck.cli import _ProgressLine
+    from preemptcheck.cli.common import ProgressLine
     from preemptcheck.engines.explicit import Progress
 
-    line = _ProgressLine()
+    line = ProgressLine()
     line("m.yaml", Progress(states=10, frontier=5, transitions=20, depth=2, elapsed=0.5))
     assert capsys.readouterr().err == ""            # quiet during the first second
     line("m.yaml", Progress(states=300_000, frontier=1_234, transitions=9, depth=7, elapsed=2.0))

@@ -32,7 +32,7 @@ def test_python_dash_m_runs_the_command_line() -> None:
 def _verify(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     from typer.testing import CliRunner
 
-    from preemptcheck.cli import app
+    from preemptcheck.cli.main import app
 
     result = CliRunner().invoke(app, ["verify", *args, "--no-cache"], env=env)
     return result.exit_code, result.stdout
@@ -78,7 +78,7 @@ def test_colour_is_asked_for_or_follows_the_terminal_and_no_color(tmp_path: Path
     _, never = _verify(fold, "--color", "never")
     assert "\x1b[" not in never
     assert coloured.replace("\x1b[32m", "").replace("\x1b[0m", "") == plain
-    from preemptcheck.cli import Color, use_color
+    from preemptcheck.cli.common import Color, use_color
 
     assert use_color(Color.always)
     assert not use_color(Color.never)

@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, RunResult
 from preemptcheck.engines.symbolic import DEFAULT_WORK_LIMIT, PropertyOutcome, Symbolic
 from preemptcheck.model import load_model
 from preemptcheck.report.jsonout import run_document
-from preemptcheck.results import ModelResult, RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 LOST_WAKEUP = str(ROOT / "models" / "races" / "lost-wakeup.yaml")

@@ -15,19 +15,19 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import without_monitors, write_model
-from preemptcheck import gitrev
-from preemptcheck.check import Options, check_paths
-from preemptcheck.cli import app
-from preemptcheck.diff import Change, Diff, Effect, Kind, compare
-from preemptcheck.model.ir import Expect
-from preemptcheck.report import diff as report
-from preemptcheck.results import (
+from preemptcheck.checking.check import Options, check_paths
+from preemptcheck.checking.diff import Change, Diff, Effect, Kind, compare
+from preemptcheck.checking.results import (
     ModelFailure,
     ModelResult,
     RunResult,
     Strength,
     Verdict,
 )
+from preemptcheck.ci import gitrev
+from preemptcheck.cli.main import app
+from preemptcheck.model.ir import Expect
+from preemptcheck.report import diff as report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "diff.schema.json").read_text())
@@ -580,8 +580,8 @@ def test_property_added_and_removed(run: ModelResult) -> None:
 
 
 def test_model_failing_to_load(run: ModelResult) -> None:
-    from preemptcheck.errors import Code, Diagnostic
-    from preemptcheck.source import Span
+    from preemptcheck.core.errors import Code, Diagnostic
+    from preemptcheck.core.source import Span
 
     bad = ModelFailure(
         run.file,

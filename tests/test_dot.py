@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preemptcheck.errors import Code, ModelError
+from preemptcheck.core.errors import Code, ModelError
 from preemptcheck.monitors.dot import Automaton, Comparison, load_automaton, parse_automaton
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
 from conftest import write_model
-from preemptcheck import semantics
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import Strength, Verdict
+from preemptcheck.core.errors import InputError
 from preemptcheck.engines.explicit import Explorer
-from preemptcheck.errors import InputError
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model, PropKind
-from preemptcheck.results import Strength, Verdict
-from preemptcheck.semantics import Exploration, Reference
+from preemptcheck.semantics import reference as semantics
+from preemptcheck.semantics.reference import Exploration, Reference
 from strategies import AGREEMENT, MAX_STATES_BOUND, models
 
 WITNESS_KINDS = (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)

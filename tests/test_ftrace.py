@@ -12,15 +12,15 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from preemptcheck.check import Options, check_paths
-from preemptcheck.cli import app
+from preemptcheck.checking.check import Options, check_paths
+from preemptcheck.checking.results import ModelResult
+from preemptcheck.cli.main import app
 from preemptcheck.ftrace.flags import View, observed, step_views
 from preemptcheck.ftrace.parse import LOST, Reader, TraceFormatError, parse_flags
 from preemptcheck.ftrace.render import ftrace_text
 from preemptcheck.ftrace.run import TraceRun, check_trace
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model
-from preemptcheck.results import ModelResult
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = str(ROOT / "models/full.yaml")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
 from preemptcheck.model import instantiations
 from preemptcheck.report.jsonout import dumps, itf_document
 from preemptcheck.report.text import render_trace

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from conftest import write_model
-from preemptcheck.check import Options, check_file
-from preemptcheck.errors import InputError
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, Verdict
+from preemptcheck.core.errors import InputError
 from preemptcheck.model import load_model
-from preemptcheck.results import ModelResult, Verdict
 
 
 def _error(tmp_path: Path, text: str) -> str:

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import counter_model, write_model
-from preemptcheck.cli import app
+from preemptcheck.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 OK = textwrap.dedent(counter_model("ok")).lstrip("\n")

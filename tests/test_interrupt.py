@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from preemptcheck import interrupt
+from preemptcheck.core import interrupt
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = ROOT / "models-large" / "full-smp.yaml"
@@ -140,7 +140,7 @@ def test_sigterm_cancels_a_z3_query_and_keeps_what_was_decided(tmp_path: Path) -
 
 
 def test_the_work_limit_defaults_agree() -> None:
-    from preemptcheck.check import DEFAULT_WORK_LIMIT, Options
+    from preemptcheck.checking.options import DEFAULT_WORK_LIMIT, Options
     from preemptcheck.engines import symbolic
 
     assert DEFAULT_WORK_LIMIT == symbolic.DEFAULT_WORK_LIMIT == Options().work_limit
@@ -168,7 +168,7 @@ def test_a_signal_while_a_model_is_read_leaves_it_unchecked(
 ) -> None:
     """A model of 10,000 properties takes seconds to read and compile and then little to
     explore: a signal in that time must not be lost (it once was: the run exited 0)."""
-    from preemptcheck import check
+    from preemptcheck.checking import check
 
     monkeypatch.setattr(check, "load_model", _signal_after(check.load_model, signal.SIGTERM))
     lazy, full = str(ROOT / "models" / "lazy.yaml"), str(ROOT / "models" / "full.yaml")
@@ -181,7 +181,7 @@ def test_a_signal_while_a_model_is_read_leaves_it_unchecked(
 
 
 def test_a_signal_after_the_last_search_still_counts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from preemptcheck import check
+    from preemptcheck.checking import check
 
     monkeypatch.setattr(check, "_check_model", _signal_after(check._check_model, signal.SIGINT))
     lazy, full = str(ROOT / "models" / "lazy.yaml"), str(ROOT / "models" / "full.yaml")
@@ -201,11 +201,14 @@ def test_a_signal_while_the_report_is_written_lets_it_finish(
     """Every verdict was decided: the files are written whole, then the signal is the exit."""
     from typer.testing import CliRunner
 
-    from preemptcheck import cli
+    from preemptcheck.cli import common
+    from preemptcheck.cli.main import app
 
-    monkeypatch.setattr(cli, "write_atomic", _signal_after(cli.write_atomic, signal.SIGINT))
+    monkeypatch.setattr(
+        common, "write_atomic", _signal_after(common.write_atomic, signal.SIGINT)
+    )
     result = CliRunner().invoke(
-        cli.app,
+        app,
         ["verify", str(ROOT / "models" / "lazy.yaml"), "--junit", str(tmp_path / "j.xml"),
          "--sarif", str(tmp_path / "s.sarif")],
     )  # fmt: skip

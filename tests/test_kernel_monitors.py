@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from preemptcheck.check import Options, check_paths
+from preemptcheck.checking.check import Options, check_paths
+from preemptcheck.checking.results import ModelResult, RunResult
 from preemptcheck.model.ir import PropKind
-from preemptcheck.results import ModelResult, RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("none", "voluntary", "full", "lazy", "rt")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import write_model
-from preemptcheck.check import Options, check_file
-from preemptcheck.errors import InputError
-from preemptcheck.results import ModelResult, Outcome, PropertyResult, Verdict
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, Outcome, PropertyResult, Verdict
+from preemptcheck.core.errors import InputError
 
 H, V, U = Verdict.HOLDS, Verdict.VIOLATED, Verdict.UNKNOWN
 

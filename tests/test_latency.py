@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import write_model
-from preemptcheck.check import Options
-from preemptcheck.cli import app
-from preemptcheck.latency import LatencyResult, LatencyRun, Query, latency_paths
+from preemptcheck.checking.check import Options
+from preemptcheck.checking.latency import LatencyResult, LatencyRun, Query, latency_paths
+from preemptcheck.cli.main import app
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import PropKind
-from preemptcheck.trace import ReplayError, replay_latency
+from preemptcheck.semantics.trace import ReplayError, replay_latency
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("none", "voluntary", "full", "lazy", "rt")

@@ -20,16 +20,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import write_model
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, PropertyResult, Verdict
 from preemptcheck.engines.graph import sccs
 from preemptcheck.engines.liveness import NEVER, UNBOUNDED
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model, Property, PropKind
-from preemptcheck.results import ModelResult, PropertyResult, Verdict
-from preemptcheck.semantics import Reference
-from preemptcheck.system import State
-from preemptcheck.trace import ReplayError, replay
+from preemptcheck.semantics.reference import Reference
+from preemptcheck.semantics.system import State
+from preemptcheck.semantics.trace import ReplayError, replay
 from strategies import AGREEMENT, model_docs, to_yaml
 
 LAZY_TICK = """

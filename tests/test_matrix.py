@@ -10,7 +10,7 @@ import jsonschema
 from typer.testing import CliRunner
 
 from conftest import counter_model, write_model
-from preemptcheck.cli import app
+from preemptcheck.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())

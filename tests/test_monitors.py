@@ -21,15 +21,15 @@ from hypothesis import HealthCheck, given, settings, strategies
 from typer.testing import CliRunner
 
 from conftest import write_model
-from preemptcheck.check import Options, check_paths
-from preemptcheck.cli import app
-from preemptcheck.errors import InputError
+from preemptcheck.checking.check import Options, check_paths
+from preemptcheck.checking.results import EdgeCoverage, ModelResult, PropertyResult, Verdict
+from preemptcheck.cli.main import app
+from preemptcheck.core.errors import InputError
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model, PropKind
-from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Verdict
-from preemptcheck.semantics import Reference
-from preemptcheck.system import State, StepLabel
-from preemptcheck.trace import ReplayError, Trace, replay
+from preemptcheck.semantics.reference import Reference
+from preemptcheck.semantics.system import State, StepLabel
+from preemptcheck.semantics.trace import ReplayError, Trace, replay
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())

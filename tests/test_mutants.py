@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import without_monitors
-from preemptcheck.check import Options, check_file
-from preemptcheck.results import Outcome
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import write_model
-from preemptcheck.check import Options, check_file
-from preemptcheck.cli import app
-from preemptcheck.results import ModelResult, Verdict
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, Verdict
+from preemptcheck.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from preemptcheck.check import Options, check_file
-from preemptcheck.cli import app
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import Outcome
+from preemptcheck.cli.main import app
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.model import instantiations, load_model
-from preemptcheck.results import Outcome
-from preemptcheck.semantics import Reference
+from preemptcheck.semantics.reference import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 RACES = ROOT / "models" / "races"

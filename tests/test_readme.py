@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import without_monitors
-from preemptcheck.check import Options, check_file, check_paths
-from preemptcheck.cli import app
-from preemptcheck.errors import CODE_TITLES, Code
-from preemptcheck.results import ModelResult
+from preemptcheck.checking.check import Options, check_file, check_paths
+from preemptcheck.checking.results import ModelResult
+from preemptcheck.cli.main import app
+from preemptcheck.core.errors import CODE_TITLES, Code
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -9,7 +9,7 @@ import pytest
 from conftest import write_model
 from preemptcheck.model import load_model
 from preemptcheck.report.kernel import bug_lines, describe_word, preempt_count, show_scalar
-from preemptcheck.system import State, StepLabel
+from preemptcheck.semantics.system import State, StepLabel
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,16 +15,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import write_model
-from preemptcheck.check import Options, check_file
-from preemptcheck.cli import app
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import Verdict
+from preemptcheck.cli.main import app
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model
 from preemptcheck.monitors.dot import Automaton, load_automaton, parse_automaton
 from preemptcheck.monitors.dotwrite import render
 from preemptcheck.monitors.export import export_model, minimize
-from preemptcheck.results import Verdict
-from preemptcheck.semantics import Reference
-from preemptcheck.system import State
+from preemptcheck.semantics.reference import Reference
+from preemptcheck.semantics.system import State
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = ROOT / "models" / "full.yaml"

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from preemptcheck.check import Options, check_file, check_paths, find_models
-from preemptcheck.cli import app
+from preemptcheck.checking.check import Options, check_file, check_paths, find_models
+from preemptcheck.checking.results import Outcome, Strength, Verdict
+from preemptcheck.cli.main import app
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import PropKind
-from preemptcheck.results import Outcome, Strength, Verdict
-from preemptcheck.semantics import Reference
-from preemptcheck.trace import replay
+from preemptcheck.semantics.reference import Reference
+from preemptcheck.semantics.trace import replay
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = find_models([str(ROOT / "models")])
@@ -219,7 +219,7 @@ def test_only_the_symbolic_engine_imports_z3() -> None:
     assert importers == ["engines/_houdini.py", "engines/_z3expr.py", "engines/symbolic.py"]
     # and the explicit path never loads it
     code = (
-        "import sys; from preemptcheck.check import Options, check_file; "
+        "import sys; from preemptcheck.checking.check import Options, check_file; "
         f"check_file({str(ROOT / 'models' / 'none.yaml')!r}, Options()); "
         "print('z3' in sys.modules)"
     )

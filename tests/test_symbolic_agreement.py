@@ -21,10 +21,10 @@ import yaml
 from hypothesis import given, settings
 
 from conftest import write_model
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, PropertyResult, Strength, Verdict
 from preemptcheck.model.ir import PropKind
-from preemptcheck.results import ModelResult, PropertyResult, Strength, Verdict
-from preemptcheck.trace import replay
+from preemptcheck.semantics.trace import replay
 from strategies import AGREEMENT, models
 
 WITNESS_KINDS = (PropKind.REACHABLE, PropKind.REACHABLE_ACTION)

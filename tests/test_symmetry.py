@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import write_model
-from preemptcheck.check import Options, check_file
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult
+from preemptcheck.core.errors import InputError
 from preemptcheck.engines.symmetry import analyze
-from preemptcheck.errors import InputError
 from preemptcheck.model import load_model
-from preemptcheck.results import ModelResult
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,5 +1,5 @@
 """`python -m preemptcheck`: the same command line as `preemptcheck`."""
 
-from preemptcheck.cli import main
+from preemptcheck.cli.main import main
 
 main()

@@ -95,7 +95,7 @@ def run_inprocess(argv: list[str], workdir: Path, limit: float) -> Run:
     SIGALRM time limit (main thread only)."""
     from typer.testing import CliRunner
 
-    from preemptcheck.cli import app
+    from preemptcheck.cli.main import app
 
     old_cwd = os.getcwd()
     old_handler = signal.signal(signal.SIGALRM, _on_alarm)
@@ -140,7 +140,7 @@ def _child_limits() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-PROGRAM = "from preemptcheck.cli import main; main()"
+PROGRAM = "from preemptcheck.cli.main import main; main()"
 
 
 def run_process(

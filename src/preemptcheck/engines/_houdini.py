@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import z3
 
-from preemptcheck import interrupt
+from preemptcheck.core import interrupt
 from preemptcheck.engines._z3expr import Ctx, Z
 from preemptcheck.engines.layout import Layout, Slot, decode
 from preemptcheck.expr.ast import EnumT, VarInfo
-from preemptcheck.semantics import Reference
+from preemptcheck.semantics.reference import Reference
 
 MAX_VALUES = 8  # a column with more observed values is described by its interval
 MAX_CANDIDATES = 6000

@@ -17,7 +17,7 @@ from typing import Any
 
 import z3
 
-from preemptcheck import interrupt
+from preemptcheck.core import interrupt
 from preemptcheck.expr.ast import (
     BOOL,
     Binary,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from preemptcheck.engines.graph import StateGraph
     from preemptcheck.engines.layout import Layout
     from preemptcheck.expr.ast import Expr, Value
-    from preemptcheck.system import TransitionSystem
+    from preemptcheck.semantics.system import TransitionSystem
 
 
 def edge_mask(

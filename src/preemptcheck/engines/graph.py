@@ -10,44 +10,13 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from preemptcheck import interrupt
+from preemptcheck.core import interrupt
 from preemptcheck.engines.explicit import Explorer
+from preemptcheck.engines.stategraph import GraphLimit as GraphLimit  # re-exported
+from preemptcheck.engines.stategraph import StateGraph as StateGraph
 from preemptcheck.model.ir import PropKind
-from preemptcheck.system import initial_state
-
-
-class GraphLimit(Exception):
-    """The state graph does not fit the limits: the liveness verdict is unknown."""
-
-
-@dataclass(frozen=True, slots=True)
-class StateGraph:
-    states: list[int]  # packed, in BFS order: states[0] is the initial state
-    off: array[int]  # edges of state v: off[v] <= e < off[v + 1]
-    dst: array[int]  # the state an edge leads to
-    sid: array[int]  # the step (TransitionSystem.steps index) an edge takes
-    parent: array[int]  # the BFS tree: the state before v on a shortest path (-1 for 0)
-    via: array[int]  # the edge from parent[v] to v
-    failing: str | None = None  # a step or a property that cannot be evaluated somewhere
-    words: Any = None  # built natively: the states as the native store's uint64 rows
-
-    def __len__(self) -> int:
-        return len(self.states)
-
-    def edges(self, v: int) -> range:
-        return range(self.off[v], self.off[v + 1])
-
-    def path_to(self, v: int) -> list[int]:
-        """The edges of a shortest path from the initial state to v."""
-        out: list[int] = []
-        while v != 0:
-            out.append(self.via[v])
-            v = self.parent[v]
-        out.reverse()
-        return out
+from preemptcheck.semantics.system import initial_state
 
 
 def build_graph(

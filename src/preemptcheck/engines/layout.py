@@ -7,7 +7,7 @@ from typing import Any
 
 from preemptcheck.expr.ast import EnumT, Value, VarInfo
 from preemptcheck.model.ir import Var
-from preemptcheck.system import SeqPos, State, TransitionSystem
+from preemptcheck.semantics.system import SeqPos, State, TransitionSystem
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from preemptcheck.engines.bigraph import Index
 from preemptcheck.expr.ast import Expr, Value
 from preemptcheck.model.ir import Response
-from preemptcheck.trace import Trace
+from preemptcheck.semantics.trace import Trace
 
 BIG = 50_000  # states: from here on the pending graph's components are found in compiled code
 

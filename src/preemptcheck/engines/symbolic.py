@@ -27,9 +27,9 @@ from preemptcheck.engines._z3expr import slot_width as _slot_width
 from preemptcheck.engines.layout import Layout, encode
 from preemptcheck.expr.ast import Const, Expr, VarInfo
 from preemptcheck.model.ir import Model, PropKind
-from preemptcheck.semantics import Outcome, Reference
-from preemptcheck.system import Instance, SpecStep, State, StepLabel, TransitionSystem
-from preemptcheck.trace import ReplayError, Trace
+from preemptcheck.semantics.reference import Outcome, Reference
+from preemptcheck.semantics.system import Instance, SpecStep, State, StepLabel, TransitionSystem
+from preemptcheck.semantics.trace import ReplayError, Trace
 
 # z3 resource units one run may spend in all, strengthening included (--work-limit): the
 # largest bundled run, models-large/full-smp.yaml, spends 27.5 million, the models/ ones at

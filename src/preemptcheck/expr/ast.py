@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from preemptcheck.source import NO_SPAN, Span
+from preemptcheck.core.source import NO_SPAN, Span
 
 # Integer literals (in expressions and YAML scalars) wider than this are refused: every value
 # a model stores fits in 64 bits, and a literal of thousands of digits would cost time and

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.core.errors import Code, Collector, did_you_mean
+from preemptcheck.core.source import Span, locate
 from preemptcheck.expr.ast import (
     BOOL,
     INT,
@@ -40,7 +41,6 @@ from preemptcheck.expr.ast import (
     VarRef,
     children,
 )
-from preemptcheck.source import Span, locate
 
 _ARITH = {
     ast.Add: "+",

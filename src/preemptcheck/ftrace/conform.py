@@ -38,7 +38,7 @@ from preemptcheck.ftrace.flags import ModelFlags, View, mismatches, observed, st
 from preemptcheck.ftrace.parse import LOST, Line
 from preemptcheck.model.ir import Model
 from preemptcheck.monitors.semantics import Emitted, emitted
-from preemptcheck.system import State
+from preemptcheck.semantics.system import State
 
 # (state, edge, events matched): edge -1 at rest
 Situation = tuple[int, int, int]

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from preemptcheck.ftrace.parse import Flags
 from preemptcheck.model.ir import NEED_RESCHED_FIELD, Model, Var
-from preemptcheck.system import State
+from preemptcheck.semantics.system import State
 
 
 class View(NamedTuple):

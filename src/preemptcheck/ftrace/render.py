@@ -17,8 +17,8 @@ from preemptcheck.expr.ast import Value
 from preemptcheck.ftrace.flags import ModelFlags, View, context_letter, resched_letter, step_views
 from preemptcheck.model.ir import Model, TraceMap
 from preemptcheck.monitors.semantics import emitted
-from preemptcheck.system import State, StepLabel
-from preemptcheck.trace import Trace
+from preemptcheck.semantics.system import State, StepLabel
+from preemptcheck.semantics.trace import Trace
 
 START = 100.0  # seconds: the first step's time
 STEP_US = 10

@@ -9,14 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-from preemptcheck.errors import Code, Diagnostic, InputError
+from preemptcheck.core.errors import Code, Diagnostic, InputError
+from preemptcheck.core.source import Span
 from preemptcheck.ftrace.conform import Checker, Outcome, check
 from preemptcheck.ftrace.flags import LAZY_LETTERS
 from preemptcheck.ftrace.parse import LOST, Reader, Tally, TraceFormatError
 from preemptcheck.ftrace.rvmon import MonitorRun, run_monitor
 from preemptcheck.model.ir import Model
 from preemptcheck.monitors.dot import Automaton
-from preemptcheck.source import Span
 
 
 @dataclass

@@ -6,7 +6,8 @@ import itertools
 import math
 from collections.abc import Mapping
 
-from preemptcheck.errors import Code, Collector, ModelError, UsageError
+from preemptcheck.core.errors import Code, Collector, ModelError, UsageError
+from preemptcheck.core.source import SourceCache, Span
 from preemptcheck.expr.ast import EnumT
 from preemptcheck.expr.parse import ExprParser
 from preemptcheck.model import schema
@@ -27,7 +28,6 @@ from preemptcheck.model.params import build_params, show
 from preemptcheck.model.props import Skip, build_property, builtin_properties
 from preemptcheck.model.scope import ModelScope
 from preemptcheck.model.tracemap import build_trace
-from preemptcheck.source import SourceCache, Span
 
 __all__ = ["ModelError", "UsageError", "instantiations", "load_model"]
 

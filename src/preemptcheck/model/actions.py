@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from preemptcheck.errors import Code, Collector
+from preemptcheck.core.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT, Domain, Expr, Target, Type
 from preemptcheck.expr.parse import ExprParser, Source
 from preemptcheck.model import schema

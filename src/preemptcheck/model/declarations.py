@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.core.errors import Code, Collector, did_you_mean
+from preemptcheck.core.source import NO_SPAN, Span
 from preemptcheck.expr.ast import BOOL, INT, Domain, EnumT, IntT, Value, VarInfo
 from preemptcheck.model import schema
 from preemptcheck.model.ir import ROLES, Action, Var
 from preemptcheck.model.merge import Entry, RawModel
 from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.yamlnodes import Node
-from preemptcheck.source import NO_SPAN, Span
 
 MAX_CPUS = 64
 MAX_DOMAIN = 4096

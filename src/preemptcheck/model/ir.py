@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from preemptcheck.core.source import NO_SPAN, Span
 from preemptcheck.expr.ast import Domain, EnumT, Expr, Target, Type, Value, VarInfo
 from preemptcheck.monitors.dot import Automaton
-from preemptcheck.source import NO_SPAN, Span
 
 MODES = ("none", "voluntary", "full", "lazy", "rt")
 ROLES = ("preempt_count", "irqs_disabled", "need_resched", "need_resched_lazy", "current_task")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from preemptcheck.errors import Code, Collector
+from preemptcheck.core.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT
 from preemptcheck.expr.parse import ExprParser, source_text
 from preemptcheck.model import schema

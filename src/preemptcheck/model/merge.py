@@ -6,9 +6,9 @@ import os
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.core.errors import Code, Collector, did_you_mean
+from preemptcheck.core.source import SourceCache, Span, UnreadableError, read_source, show_path
 from preemptcheck.model.yamlnodes import Node, parse_yaml
-from preemptcheck.source import SourceCache, Span, UnreadableError, read_source, show_path
 
 SECTIONS = ("params", "enums", "vars", "defs", "actions", "properties", "trace")
 SCALARS = ("model", "doc", "cpus", "tasks", "deadlock", "symmetry")

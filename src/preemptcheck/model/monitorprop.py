@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from preemptcheck.errors import Code, Collector, InputError, did_you_mean
+from preemptcheck.core.errors import Code, Collector, InputError, did_you_mean
+from preemptcheck.core.source import SourceCache
 from preemptcheck.expr.ast import BOOL, INT, Expr, Type
 from preemptcheck.expr.parse import ExprParser
 from preemptcheck.model import schema
@@ -22,7 +23,6 @@ from preemptcheck.model.scope import ModelScope, expr_of
 from preemptcheck.model.selectors import select_actions
 from preemptcheck.model.yamlnodes import Node
 from preemptcheck.monitors.dot import Automaton, parse_automaton
-from preemptcheck.source import SourceCache
 
 ROW_KEYS = ("on", "if", "cpu", "task", "start")
 BIND_TYPES = (BOOL, INT)

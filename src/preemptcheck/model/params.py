@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.core.errors import Code, Collector, did_you_mean
+from preemptcheck.core.source import Span
 from preemptcheck.expr.ast import BOOL, INT, MAX_INT_BITS, EnumT, IntT, Type, Value
 from preemptcheck.model import schema
 from preemptcheck.model.ir import MODES, Param
 from preemptcheck.model.merge import Entry, RawModel
 from preemptcheck.model.yamlnodes import Node
-from preemptcheck.source import Span
 
 
 def _param_type(values: list[Value]) -> Type | None:

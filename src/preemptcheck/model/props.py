@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.core.errors import Code, Collector, did_you_mean
+from preemptcheck.core.source import SourceCache
 from preemptcheck.expr.ast import BOOL, INT, Expr, Value
 from preemptcheck.expr.parse import ExprParser, source_text
 from preemptcheck.model import schema
@@ -17,7 +18,6 @@ from preemptcheck.model.params import show
 from preemptcheck.model.scope import ModelScope, source_of
 from preemptcheck.model.selectors import names_action, select_actions
 from preemptcheck.model.yamlnodes import Node
-from preemptcheck.source import SourceCache
 
 PROPERTY_KEYS = (
     "doc",

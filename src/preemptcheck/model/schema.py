@@ -6,9 +6,9 @@ import keyword
 import re
 from collections.abc import Iterable
 
-from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.core.errors import Code, Collector, did_you_mean
+from preemptcheck.core.source import Span
 from preemptcheck.model.yamlnodes import Node
-from preemptcheck.source import Span
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROP_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")

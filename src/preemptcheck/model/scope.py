@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from preemptcheck.errors import Code, Collector
+from preemptcheck.core.errors import Code, Collector
+from preemptcheck.core.source import Span
 from preemptcheck.expr.ast import Domain, EnumT, Expr, Type, Value, VarInfo, VarRef, walk
 from preemptcheck.expr.evaluate import EvalError, eval_const
 from preemptcheck.expr.parse import ExprParser, Source, source_text
 from preemptcheck.model import schema
 from preemptcheck.model.yamlnodes import Node
-from preemptcheck.source import Span
 
 
 class ModelScope:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from preemptcheck.errors import Code, Collector, did_you_mean
+from preemptcheck.core.errors import Code, Collector, did_you_mean
 from preemptcheck.model import schema
 from preemptcheck.model.ir import Action
 from preemptcheck.model.scope import ModelScope

@@ -17,7 +17,7 @@ way round (ftrace/render.py).
 
 from __future__ import annotations
 
-from preemptcheck.errors import Code, Collector
+from preemptcheck.core.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT, EnumT, Type, Value
 from preemptcheck.model import schema
 from preemptcheck.model.ir import Action, TraceArg, TraceMap

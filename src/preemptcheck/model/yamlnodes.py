@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from preemptcheck.errors import Code, Collector, Diagnostic
+from preemptcheck.core.errors import Code, Collector, Diagnostic
+from preemptcheck.core.source import Span
 from preemptcheck.expr.ast import MAX_INT_BITS
-from preemptcheck.source import Span
 
 # YAML 1.2 core schema: only these plain scalars are not strings.
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from preemptcheck.errors import Code, Collector, Diagnostic, ModelError, did_you_mean
-from preemptcheck.source import Span, UnreadableError, read_source, show_path
+from preemptcheck.core.errors import Code, Collector, Diagnostic, ModelError, did_you_mean
+from preemptcheck.core.source import Span, UnreadableError, read_source, show_path
 
 OPS = ("<", ">", "<=", ">=", "==", "!=")
 INIT_MARKER = "__init_"  # a node `__init_X` marks X as the initial state (rvgen's automata.py)

@@ -18,10 +18,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from preemptcheck import interrupt
-from preemptcheck.engines.explicit import Explorer
-from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph, sccs
-from preemptcheck.errors import (
+from preemptcheck.core import interrupt
+from preemptcheck.core.errors import (
     Code,
     Collector,
     Diagnostic,
@@ -29,14 +27,16 @@ from preemptcheck.errors import (
     UsageError,
     did_you_mean,
 )
+from preemptcheck.core.source import SourceCache, Span
+from preemptcheck.engines.explicit import Explorer
+from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph, sccs
 from preemptcheck.expr.ast import EnumT, Expr, Value
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, Var
 from preemptcheck.monitors.dot import INIT_MARKER
-from preemptcheck.semantics import Reference
-from preemptcheck.source import SourceCache, Span
-from preemptcheck.system import State
+from preemptcheck.semantics.reference import Reference
+from preemptcheck.semantics.system import State
 
 PER = ("cpu", "task", "global")
 POLL = 256  # automaton states between two looks at the clock and at signals

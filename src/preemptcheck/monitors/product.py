@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from preemptcheck import interrupt
+from preemptcheck.core import interrupt
 from preemptcheck.engines.graph import StateGraph
 from preemptcheck.monitors.semantics import NOT_MONITORING, Delivery, Emitted, MonitorSemantics
-from preemptcheck.system import State, StepLabel
-from preemptcheck.trace import Trace
+from preemptcheck.semantics.system import State, StepLabel
+from preemptcheck.semantics.trace import Trace
 
 POLL = 4096  # product states between two looks at the clock and at signals
 VIOLATION = -2

@@ -22,8 +22,8 @@ from preemptcheck.expr.ast import Value
 from preemptcheck.expr.evaluate import EvalError, Reader, evaluate
 from preemptcheck.model.ir import Action, Model, Monitor, Translation
 from preemptcheck.monitors.dot import Automaton, Comparison, Edge
-from preemptcheck.semantics import state_reader
-from preemptcheck.system import State, StepLabel
+from preemptcheck.semantics.reference import state_reader
+from preemptcheck.semantics.system import State, StepLabel
 
 NOT_MONITORING = -1
 

@@ -6,11 +6,11 @@ import itertools
 from typing import Any
 
 from preemptcheck import __version__
-from preemptcheck.diff import Change, Diff, Effect, Kind, length
+from preemptcheck.checking.diff import Change, Diff, Effect, Kind, length
+from preemptcheck.checking.results import ModelResult, Outcome, PropertyResult
 from preemptcheck.model.params import show
 from preemptcheck.report.jsonout import diagnostic
 from preemptcheck.report.text import verdict_text
-from preemptcheck.results import ModelResult, Outcome, PropertyResult
 
 DIFF_SCHEMA = "preemptcheck/diff"
 DIFF_VERSION = 1

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from preemptcheck.checking.results import ModelFailure, Outcome, RunResult
+from preemptcheck.core.source import NO_SPAN, Span
 from preemptcheck.model.params import show
 from preemptcheck.report.sarif import artifact_path
 from preemptcheck.report.text import render_trace, verdict_text
-from preemptcheck.results import ModelFailure, Outcome, RunResult
-from preemptcheck.source import NO_SPAN, Span
 
 
 def commands(run: RunResult, *, cwd: Path) -> str:

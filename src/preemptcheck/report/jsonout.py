@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from preemptcheck import __version__
-from preemptcheck.errors import Diagnostic
+from preemptcheck.checking.results import ModelFailure, ModelResult, PropertyResult, RunResult
+from preemptcheck.core.errors import Diagnostic
 from preemptcheck.model.ir import Model, Var
 from preemptcheck.report.kernel import bug_lines
 from preemptcheck.report.matrix import Matrix
-from preemptcheck.results import ModelFailure, ModelResult, PropertyResult, RunResult
-from preemptcheck.system import State, StepLabel
-from preemptcheck.trace import Trace
+from preemptcheck.semantics.system import State, StepLabel
+from preemptcheck.semantics.trace import Trace
 
 RESULT_SCHEMA = "preemptcheck/result"
 RESULT_VERSION = 1

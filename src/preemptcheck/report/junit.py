@@ -16,10 +16,16 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from preemptcheck.checking.results import (
+    ModelFailure,
+    ModelResult,
+    Outcome,
+    PropertyResult,
+    RunResult,
+)
+from preemptcheck.core.source import SourceCache
 from preemptcheck.model.params import show
 from preemptcheck.report.text import render_trace, verdict_text
-from preemptcheck.results import ModelFailure, ModelResult, Outcome, PropertyResult, RunResult
-from preemptcheck.source import SourceCache
 
 KINDS = ("tests", "failures", "errors", "skipped")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0

@@ -6,7 +6,7 @@ from typing import Any
 
 from preemptcheck.expr.ast import Value
 from preemptcheck.model.ir import NEED_RESCHED_FIELD, Model, Property, PropKind, Var
-from preemptcheck.system import State, StepLabel
+from preemptcheck.semantics.system import State, StepLabel
 
 
 def show_scalar(var: Var, value: Value) -> str:

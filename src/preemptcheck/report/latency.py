@@ -7,11 +7,11 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from preemptcheck.latency import Cell, LatencyResult, LatencyRun
+from preemptcheck.checking.latency import Cell, LatencyResult, LatencyRun
+from preemptcheck.checking.results import ModelFailure, PropertyResult, Strength, Verdict
+from preemptcheck.core.source import SourceCache
 from preemptcheck.model.params import show
 from preemptcheck.report import text
-from preemptcheck.results import ModelFailure, PropertyResult, Strength, Verdict
-from preemptcheck.source import SourceCache
 
 LEGEND = (
     "never: a fair run never reaches the response (the witness is a lasso); unbounded: every "

@@ -7,11 +7,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from preemptcheck.expr.ast import Value
-from preemptcheck.model.ir import PropKind
-from preemptcheck.model.params import show
-from preemptcheck.report.text import summary_line
-from preemptcheck.results import (
+from preemptcheck.checking.results import (
     ModelFailure,
     ModelResult,
     Outcome,
@@ -20,6 +16,10 @@ from preemptcheck.results import (
     Strength,
     Verdict,
 )
+from preemptcheck.expr.ast import Value
+from preemptcheck.model.ir import PropKind
+from preemptcheck.model.params import show
+from preemptcheck.report.text import summary_line
 
 BUILTIN = (PropKind.RANGE, PropKind.DEADLOCK)
 NO_MODE = "-"  # the one column of a model without a `mode` param

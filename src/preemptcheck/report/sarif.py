@@ -16,12 +16,18 @@ from typing import Any
 from urllib.parse import quote
 
 from preemptcheck import __version__
-from preemptcheck.errors import CODE_TITLES, Diagnostic
+from preemptcheck.checking.results import (
+    ModelFailure,
+    ModelResult,
+    Outcome,
+    PropertyResult,
+    RunResult,
+)
+from preemptcheck.core.errors import CODE_TITLES, Diagnostic
+from preemptcheck.core.source import NO_SPAN, Span
 from preemptcheck.model.params import show
 from preemptcheck.report.text import changes, verdict_text
-from preemptcheck.results import ModelFailure, ModelResult, Outcome, PropertyResult, RunResult
-from preemptcheck.source import NO_SPAN, Span
-from preemptcheck.trace import Trace
+from preemptcheck.semantics.trace import Trace
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://preemptcheck.invalid/"

@@ -5,11 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from preemptcheck.expr.evaluate import EvalError
-from preemptcheck.ftrace.render import ftrace_text
-from preemptcheck.model.ir import Model, Property, PropKind, Var
-from preemptcheck.report.kernel import bug_lines, show_scalar
-from preemptcheck.results import (
+from preemptcheck.checking.results import (
     ModelFailure,
     ModelResult,
     Outcome,
@@ -18,10 +14,14 @@ from preemptcheck.results import (
     Strength,
     Verdict,
 )
-from preemptcheck.semantics import Reference
-from preemptcheck.source import SourceCache
-from preemptcheck.system import StepLabel
-from preemptcheck.trace import Trace
+from preemptcheck.core.source import SourceCache
+from preemptcheck.expr.evaluate import EvalError
+from preemptcheck.ftrace.render import ftrace_text
+from preemptcheck.model.ir import Model, Property, PropKind, Var
+from preemptcheck.report.kernel import bug_lines, show_scalar
+from preemptcheck.semantics.reference import Reference
+from preemptcheck.semantics.system import StepLabel
+from preemptcheck.semantics.trace import Trace
 
 WIDTH = 100
 MARK = {Outcome.AS_EXPECTED: "ok", Outcome.UNEXPECTED: "FAIL", Outcome.INCONCLUSIVE: "??"}

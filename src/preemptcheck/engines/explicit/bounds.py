@@ -22,7 +22,7 @@ from preemptcheck.expr.ast import (
     Unary,
     VarRef,
 )
-from preemptcheck.system import TransitionSystem
+from preemptcheck.semantics.system import TransitionSystem
 
 LIMIT = (1 << 62) - 1  # a margin below int64, so `a + b` of two in-range values cannot wrap
 MAX_SLOT_BITS = 62  # a slot is read into an int64 and written back from one

@@ -40,7 +40,7 @@ from preemptcheck.expr.ast import (
 )
 from preemptcheck.expr.evaluate import MAX_SHIFT, can_fail
 from preemptcheck.model.ir import PropKind
-from preemptcheck.system import SpecStep, TransitionSystem
+from preemptcheck.semantics.system import SpecStep, TransitionSystem
 
 ExpandFn = Callable[
     [int, int, list[int]], tuple[list[int], list[tuple[int, int, int, str | None]], int]

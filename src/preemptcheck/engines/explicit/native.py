@@ -26,7 +26,7 @@ from preemptcheck.engines.explicit.codegen import Codegen
 from preemptcheck.engines.layout import Layout
 from preemptcheck.engines.symmetry import Canonicalizer
 from preemptcheck.expr.ast import Binary, Expr, Member, VarInfo
-from preemptcheck.system import TransitionSystem
+from preemptcheck.semantics.system import TransitionSystem
 
 M64 = (1 << 64) - 1
 PART_LINES = 150

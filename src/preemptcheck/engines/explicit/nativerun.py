@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from preemptcheck import interrupt
+from preemptcheck.core import interrupt
 from preemptcheck.engines.explicit import blocks, store
+from preemptcheck.engines.explicit.found import ExplicitRun, Finding, Progress, ProgressFn
 from preemptcheck.engines.explicit.native import META, NativeCode, compile_native
+from preemptcheck.engines.stategraph import GraphLimit, StateGraph
 from preemptcheck.model.ir import Expect, PropKind
-from preemptcheck.system import initial_state
+from preemptcheck.semantics.system import initial_state
 
 if TYPE_CHECKING:
-    from preemptcheck.engines.explicit.search import ExplicitRun, Explorer, ProgressFn
-    from preemptcheck.engines.graph import StateGraph
+    from preemptcheck.engines.explicit.search import Explorer
 
 TABLE_LOAD = 0.7
 FIRST_TABLE = 1 << 16
@@ -148,7 +149,6 @@ class _Search:
         t0: float,
     ) -> str | None:
         """Explores to the end or to a limit; returns the limit's description, or None."""
-        from preemptcheck.engines.explicit.search import Progress
 
         self.ctl[store.FAIL_FAST] = int(fail_fast)
         until = PROGRESS_EVERY
@@ -203,7 +203,6 @@ def run_native(
     fail_fast: bool,
     progress: ProgressFn | None,
 ) -> ExplicitRun:
-    from preemptcheck.engines.explicit.search import ExplicitRun, Finding
 
     t0 = time.monotonic()
     ts = explorer.ts
@@ -250,7 +249,6 @@ def build_graph_native(
 ) -> StateGraph:
     """engines.graph.build_graph natively: the same states in the same order, the same
     edges; GraphLimit where it stops."""
-    from preemptcheck.engines.graph import GraphLimit, StateGraph
 
     t0 = time.monotonic()
     ts = explorer.ts

@@ -7,58 +7,17 @@ import os
 import sys
 import time
 from array import array
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from preemptcheck import interrupt
+from preemptcheck.core import interrupt
 from preemptcheck.engines.explicit.codegen import ExpandFn, compile_expand
+from preemptcheck.engines.explicit.found import ExplicitRun, Finding, Progress, ProgressFn
 from preemptcheck.engines.layout import Layout
 from preemptcheck.engines.symmetry import Analysis, Canonicalizer
 from preemptcheck.model.ir import Expect, Model, PropKind
-from preemptcheck.semantics import Outcome, Reference
-from preemptcheck.system import State, StepLabel, TransitionSystem, initial_state
-from preemptcheck.trace import ReplayError, Trace
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    states: int
-    frontier: int
-    transitions: int
-    depth: int
-    elapsed: float
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """The first (shortest) trace on which a property was decided: violated, or witnessed."""
-
-    prop_index: int
-    trace: Trace
-
-
-@dataclass(frozen=True, slots=True)
-class ExplicitRun:
-    states: int
-    transitions: int
-    depth: int  # the largest BFS depth reached
-    complete: bool  # every reachable state was expanded
-    limit: str | None  # why the search stopped early
-    findings: tuple[Finding, ...]
-    coverage: tuple[tuple[str, int], ...]  # action -> reachable states that enable it
-    elapsed: float
-    state_bits: int
-    disabled: frozenset[str] = frozenset()  # actions the params switch off entirely
-    eval_errors: frozenset[int] = frozenset()  # reachable properties not evaluable somewhere
-    symmetry: str | None = None  # the CPU symmetry the search was reduced by
-    full_states: int | None = None  # with symmetry: the states of the unreduced space
-    backend: str = "python"  # python | native: what ran the search
-    notes: tuple[str, ...] = ()  # e.g. why the native backend was not used
-
-
-ProgressFn = Callable[[Progress], None]
-
+from preemptcheck.semantics.reference import Outcome, Reference
+from preemptcheck.semantics.system import State, StepLabel, TransitionSystem, initial_state
+from preemptcheck.semantics.trace import ReplayError, Trace
 
 BACKENDS = ("auto", "python", "native")
 # `auto` explores this many states on the Python backend (no compile cost) before it

@@ -10,12 +10,13 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from preemptcheck.check import Options, check_paths, find_models
-from preemptcheck.diff import Diff, compare
+from preemptcheck.checking.check import check_paths, find_models
+from preemptcheck.checking.diff import Diff, compare
+from preemptcheck.checking.options import Options
+from preemptcheck.checking.results import ModelFailure, ModelResult, RunResult
+from preemptcheck.core.errors import Code, Diagnostic, UsageError
+from preemptcheck.core.source import NO_SPAN, SourceCache
 from preemptcheck.engines.explicit import Progress
-from preemptcheck.errors import Code, Diagnostic, UsageError
-from preemptcheck.results import ModelFailure, ModelResult, RunResult
-from preemptcheck.source import NO_SPAN, SourceCache
 
 DEFAULT_PATH = "models"  # checked when no path is given and it exists; else the whole tree
 

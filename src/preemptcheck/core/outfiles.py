@@ -6,8 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from preemptcheck.errors import Code, Diagnostic, UsageError
-from preemptcheck.source import show_path
+from preemptcheck.core.errors import Code, Diagnostic, UsageError
+from preemptcheck.core.source import show_path
 
 NAME_MAX = 255  # bytes in one path component on Linux file systems
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from preemptcheck.expr.ast import Expr, Value, VarInfo
 from preemptcheck.expr.evaluate import EvalError, Reader, evaluate
 from preemptcheck.model.ir import Action, Model, PropKind
-from preemptcheck.system import Bindings, SeqPos, State, StepLabel, initial_state
+from preemptcheck.semantics.system import Bindings, SeqPos, State, StepLabel, initial_state
 
 
 def state_reader(index: dict[str, int], st: State) -> Reader:

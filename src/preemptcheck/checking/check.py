@@ -8,27 +8,13 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from enum import StrEnum
 
-from preemptcheck import interrupt
-from preemptcheck.cache import ResultCache
-from preemptcheck.cache import key as cache_key
-from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
-from preemptcheck.engines.symmetry import analyze
-from preemptcheck.errors import (
-    Code,
-    Collector,
-    Diagnostic,
-    InputError,
-    ModelError,
-    UsageError,
-    did_you_mean,
-)
-from preemptcheck.model import instantiations, load_model
-from preemptcheck.model.ir import Model, PropKind
-from preemptcheck.model.params import show
-from preemptcheck.monitoring import judge_monitors
-from preemptcheck.responses import judge_responses, state_graph
-from preemptcheck.results import (
+from preemptcheck.checking.monitoring import judge_monitors
+from preemptcheck.checking.options import DEFAULT_MAX_STATES, Engine
+from preemptcheck.checking.options import Options as Options  # re-exported for callers
+from preemptcheck.checking.responses import judge_responses, state_graph
+from preemptcheck.checking.results import (
     ModelFailure,
     ModelResult,
     PropertyResult,
@@ -37,17 +23,30 @@ from preemptcheck.results import (
     Strength,
     Verdict,
 )
-from preemptcheck.source import SourceCache, Span, show_path
-from preemptcheck.trace import replay
+from preemptcheck.ci.cache import ResultCache
+from preemptcheck.ci.cache import key as cache_key
+from preemptcheck.core import interrupt
+from preemptcheck.core.errors import (
+    Code,
+    Collector,
+    Diagnostic,
+    InputError,
+    ModelError,
+    UsageError,
+    did_you_mean,
+)
+from preemptcheck.core.source import SourceCache, Span, show_path
+from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
+from preemptcheck.engines.symmetry import analyze
+from preemptcheck.model import instantiations, load_model
+from preemptcheck.model.ir import Model, PropKind
+from preemptcheck.model.params import show
+from preemptcheck.semantics.trace import replay
 
 MODEL_SUFFIXES = (".yaml", ".yml")
-DEFAULT_MAX_STATES = 2_000_000
 LIMITS = ("state limit", "memory limit")  # how the explicit search says it ran out of room
 # properties decided on the whole explicit state graph, by either engine
 GRAPH_KINDS = {PropKind.LEADS_TO: "leads_to", PropKind.MONITOR: "monitor"}
-# engines.symbolic.DEFAULT_WORK_LIMIT (not imported: that would load z3): z3 resource units
-# for a whole symbolic run, about 18 times what the largest bundled model takes
-DEFAULT_WORK_LIMIT = 500_000_000
 
 
 def find_models(paths: Iterable[str]) -> list[str]:
@@ -157,35 +156,6 @@ def _walk(
     return sorted(found)
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
-    # param -> value, or comma-separated values to check each (`--set NCPU=2,3`)
-    overrides: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    properties: tuple[str, ...] = ()
-    # None: DEFAULT_MAX_STATES on the Python backend and for state graphs; the native
-    # backend is then bounded by max_memory alone
-    max_states: int | None = None
-    timeout: float | None = None
-    strict: bool = False
-    fail_fast: bool = False
-    symmetry: bool = False  # reduce by CPU symmetry where the model's CPUs are interchangeable
-    engine: str = "explicit"  # explicit | symbolic | auto (explicit within max_states)
-    bound: int = 30  # symbolic: the depth of bounded model checking and of k-induction
-    rlimit: int | None = 50_000_000  # symbolic: z3's resource limit per query (a work limit)
-    # symbolic: z3's resource units for a whole run, every query and the strengthening
-    work_limit: int | None = DEFAULT_WORK_LIMIT
-    cache_dir: str | None = None  # reuse results of unchanged models from this directory
-    # check every value of each model's `mode` param (its `values`); replaces a `mode` override
-    all_modes: bool = False
-    backend: str = "auto"  # the explicit search's: auto | python | native
-    max_memory: int | None = None  # bytes for the native store (None: half the machine's)
-    workers: int = 1  # threads of the native search (the result does not depend on it)
-
-    def state_cap(self) -> int:
-        """The state limit of the Python backend and of state graphs."""
-        return self.max_states if self.max_states is not None else DEFAULT_MAX_STATES
-
-
 def check_paths(
     paths: Iterable[str],
     options: Options,
@@ -286,9 +256,7 @@ def _cache_key(model: Model, options: Options, sources: SourceCache) -> str:
     """Over the very texts the model was built from (not the files again: they may have
     changed since)."""
     settings = {
-        f.name: getattr(options, f.name)
-        for f in dataclasses.fields(options)
-        if f.name not in ("overrides", "cache_dir", "all_modes", "strict", "workers")
+        k: str(v) if isinstance(v, StrEnum) else v for k, v in options.keyed_settings().items()
     }
     texts = tuple((f, sources.text(f)) for f in model.files or (model.file,))
     return cache_key(texts, dict(model.param_values), settings)
@@ -300,7 +268,7 @@ def _check_model(
     options: Options,
     progress: Callable[[str, Progress], None] | None,
 ) -> ModelResult:
-    if options.engine == "symbolic":
+    if options.engine == Engine.symbolic:
         return check_symbolic(model, options)
     explorer = Explorer(model, backend=options.backend, workers=options.workers)
     notes: list[str] = []
@@ -337,7 +305,7 @@ def _check_model(
     )
     result = judge(model, run, notes=[*notes, *run.notes])
     result = _judge_on_graph(result, explorer, None if run.complete else run.limit, options)
-    if options.engine == "auto" and run.limit is not None and run.limit.startswith(LIMITS):
+    if options.engine == Engine.auto and run.limit is not None and run.limit.startswith(LIMITS):
         return check_symbolic(
             model,
             options,

@@ -17,20 +17,21 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from preemptcheck.check import Options, every_mode, find_models
+from preemptcheck.checking.check import every_mode, find_models
+from preemptcheck.checking.options import Options
+from preemptcheck.checking.results import ModelFailure
+from preemptcheck.core.errors import Collector, InputError
+from preemptcheck.core.source import SourceCache
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import GraphLimit, build_graph
 from preemptcheck.engines.liveness import ResponseChecker, Weights, show_worst
-from preemptcheck.errors import Collector, InputError
 from preemptcheck.expr.ast import Value
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, Property, PropKind
 from preemptcheck.model.merge import Entry
 from preemptcheck.model.yamlnodes import parse_yaml
-from preemptcheck.results import ModelFailure
-from preemptcheck.source import SourceCache
-from preemptcheck.trace import Trace, replay_latency
+from preemptcheck.semantics.trace import Trace, replay_latency
 
 QUERY_FILE = "<latency query>"  # where diagnostics about --from/--to/--count point
 QUERY_ID = "latency"

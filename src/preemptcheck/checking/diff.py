@@ -6,10 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from preemptcheck.errors import Code, Diagnostic
-from preemptcheck.expr.ast import Value
-from preemptcheck.model.params import show
-from preemptcheck.results import (
+from preemptcheck.checking.results import (
     ModelFailure,
     ModelResult,
     Outcome,
@@ -17,6 +14,9 @@ from preemptcheck.results import (
     RunResult,
     Verdict,
 )
+from preemptcheck.core.errors import Code, Diagnostic
+from preemptcheck.expr.ast import Value
+from preemptcheck.model.params import show
 
 Params = tuple[tuple[str, Value], ...]
 USAGE = (Code.UNKNOWN_PARAM, Code.BAD_PARAM_VALUE, Code.BAD_OPTION)  # the options' fault

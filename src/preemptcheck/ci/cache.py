@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from preemptcheck import __version__
-from preemptcheck.results import ModelResult
+from preemptcheck.checking.results import ModelResult
 
 
 def default_dir() -> Path:
@@ -47,7 +47,7 @@ _MAGIC = b"preemptcheck-cache"
 
 @cache
 def _code_hash() -> str:
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent.parent  # the whole package
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         h.update(str(path.relative_to(root)).encode())

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from preemptcheck import interrupt
-from preemptcheck.errors import Diagnostic
+from preemptcheck.core import interrupt
+from preemptcheck.core.errors import Diagnostic
+from preemptcheck.core.source import NO_SPAN, Span
 from preemptcheck.expr.ast import Value
 from preemptcheck.model.ir import Expect, Model, PropKind
-from preemptcheck.source import NO_SPAN, Span
-from preemptcheck.trace import Trace
+from preemptcheck.semantics.trace import Trace
 
 
 class Verdict(Enum):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from preemptcheck.errors import PreemptcheckError
+from preemptcheck.core.errors import PreemptcheckError
 from preemptcheck.expr.ast import Value
 from preemptcheck.model.ir import Model, Property, PropKind, Response
-from preemptcheck.system import State, StepLabel
+from preemptcheck.semantics.system import State, StepLabel
 
 if TYPE_CHECKING:
-    from preemptcheck.semantics import Reference
+    from preemptcheck.semantics.reference import Reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class ReplayError(PreemptcheckError):
 
 def replay(model: Model, prop: Property, trace: Trace) -> None:
     """Check on the reference semantics that `trace` is a run that decides `prop`."""
-    from preemptcheck.semantics import Reference
+    from preemptcheck.semantics.reference import Reference
 
     ref = Reference(model)
     st = ref.initial()
@@ -161,7 +161,7 @@ def replay_latency(
     """Check a latency witness: `worst` is "never" (a fair run that stops or loops without
     the response), "unbounded" (a loop that repeats counted steps without it), or a count:
     the run reaches the response with exactly that many counted steps since the request."""
-    from preemptcheck.semantics import Reference
+    from preemptcheck.semantics.reference import Reference
 
     ref = Reference(model)
     _replay_steps(ref, trace, "latency")

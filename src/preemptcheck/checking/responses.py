@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 
+from preemptcheck.checking.results import ModelResult, PropertyResult, Strength, Verdict
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import GraphLimit, StateGraph, build_graph
 from preemptcheck.engines.liveness import NEVER, UNBOUNDED, ResponseChecker, ResponseRun, Weights
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model.ir import Model, Property, PropKind
-from preemptcheck.results import ModelResult, PropertyResult, Strength, Verdict
-from preemptcheck.trace import replay
+from preemptcheck.semantics.trace import replay
 
 
 def state_graph(

@@ -6,15 +6,21 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from preemptcheck.checking.results import (
+    EdgeCoverage,
+    ModelResult,
+    PropertyResult,
+    Strength,
+    Verdict,
+)
 from preemptcheck.engines.explicit import Explorer
 from preemptcheck.engines.graph import StateGraph
 from preemptcheck.expr.evaluate import EvalError
 from preemptcheck.model.ir import Property
 from preemptcheck.monitors.product import MonitorRun, ProductLimit, check_monitor
 from preemptcheck.monitors.semantics import Emitted, MonitorSemantics, emitted
-from preemptcheck.results import EdgeCoverage, ModelResult, PropertyResult, Strength, Verdict
-from preemptcheck.system import State
-from preemptcheck.trace import replay
+from preemptcheck.semantics.system import State
+from preemptcheck.semantics.trace import replay
 
 
 def judge_monitors(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from preemptcheck.source import NO_SPAN, SourceCache, Span, render_caret
+from preemptcheck.core.source import NO_SPAN, SourceCache, Span, render_caret
 
 
 class Code(Enum):

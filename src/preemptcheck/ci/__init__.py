@@ -1,0 +1,1 @@
+"""CI support: the results cache and checking a git revision's models."""

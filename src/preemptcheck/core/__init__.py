@@ -1,0 +1,1 @@
+"""Foundations every stage uses: located errors, sources, signals, output files."""

@@ -1,0 +1,1 @@
+"""Model IR -> transition system, the reference interpreter (the oracle) and trace replay."""
