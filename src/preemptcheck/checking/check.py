@@ -192,7 +192,9 @@ def check_paths(
                     check_file(path, one, progress=progress, sources=sources, cache=cache)
                 )
             except InputError as exc:
-                results.append(ModelFailure(path, exc.diagnostics))
+                failure = ModelFailure(path, exc.diagnostics)
+                if failure not in results:  # the same error for each param choice: once
+                    results.append(failure)
             except _Stopped:  # while the model was read: it counts as not checked
                 return _stopped(results, options, notes(), files[n:])
             if interrupt.requested():

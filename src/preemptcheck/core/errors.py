@@ -40,6 +40,7 @@ class Code(Enum):
     BAD_PARAM_VALUE = "PC201"
     NO_MODELS = "PC202"
     BAD_OPTION = "PC203"
+    BAD_USAGE = "PC204"
 
 
 CODE_TITLES: dict[Code, str] = {
@@ -82,6 +83,10 @@ CODE_TITLES: dict[Code, str] = {
     Code.BAD_PARAM_VALUE: "`--set`/`--mode` gives a value outside the parameter's values",
     Code.NO_MODELS: "a folder or glob given to `verify` holds no model files",
     Code.BAD_OPTION: "a command-line option has an invalid value",
+    Code.BAD_USAGE: (
+        "the command line is malformed: an unknown command or option, a missing argument, "
+        "an option without its value"
+    ),
 }
 
 
