@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -39,18 +40,70 @@ def counter_model(name: str, *, properties: str = "", actions: str = "") -> str:
 
 
 def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite tests/golden/ from the current output (review the diff)")
-    parser.addoption("--update-agreement", action="store_true", default=False,
-                     help="draw tests/fixtures/agreement/ again from the model strategy")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/ from the current output (review the diff)",
+    )
+    parser.addoption(
+        "--update-agreement",
+        action="store_true",
+        default=False,
+        help="draw tests/fixtures/agreement/ again from the model strategy",
+    )
 
+
+# Switches of the test suite itself, read by tests only (tests/test_backends.py,
+# tests/test_kernel_monitors.py); every other PREEMPTCHECK_* variable is preemptcheck's.
+SUITE_SWITCHES = frozenset({"PREEMPTCHECK_BACKEND_EXAMPLES", "PREEMPTCHECK_KERNEL_MODELS"})
+_CACHE_HOME = pytest.StashKey[str]()
+
+
+def _callers_settings() -> list[str]:
+    """The caller's variables that change what preemptcheck does or prints: its own
+    PREEMPTCHECK_* settings, and GITHUB_ACTIONS (annotations on stdout)."""
+    return [
+        name
+        for name in os.environ
+        if (name.startswith("PREEMPTCHECK_") and name not in SUITE_SWITCHES)
+        or name == "GITHUB_ACTIONS"
+    ]
+
+
+def _session_cache_home(config: pytest.Config) -> Path:
+    """XDG_CACHE_HOME for the tests: in pytest's cache folder, so the native backend's
+    compiled models stay warm from one run to the next, and the same for every xdist worker
+    (each computes it from the rootdir)."""
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    if cache is not None:
+        return Path(cache.mkdir("xdg-cache"))
+    path = config.rootpath / ".pytest_cache" / "d" / "xdg-cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.hookimpl(trylast=True)  # after the cacheprovider has set config.cache
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests never see the caller's settings: set here, in os.environ, so the subprocesses
+    tests start inherit the same environment."""
+    for name in _callers_settings():
+        del os.environ[name]
+    config.stash[_CACHE_HOME] = os.environ["XDG_CACHE_HOME"] = str(_session_cache_home(config))
 
 
 @pytest.fixture(autouse=True)
-def _private_results_cache(tmp_path_factory: pytest.TempPathFactory,
-                           monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_results_cache(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """CLI runs in tests check every model (no results cache, which tests/test_cache.py
-    turns on where it tests it), and a cache directory would be the test's own anyway."""
+    turns on where it tests it), and a cache directory would be the test's own anyway.
+    A setting another test left in os.environ is gone too."""
+    for name in _callers_settings():
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", request.config.stash[_CACHE_HOME])
     monkeypatch.setenv("PREEMPTCHECK_CACHE", "0")
     monkeypatch.setenv("PREEMPTCHECK_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
