@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from preemptcheck import __version__
-from preemptcheck.cli import diff, latency, man, rv_export, trace, verify
+from preemptcheck.cli import diff, latency, man, rv_export, simulate, trace, verify
 from preemptcheck.cli.common import usage
 from preemptcheck.core.errors import Code, Diagnostic
 from preemptcheck.core.source import max_file_size
@@ -125,6 +125,7 @@ app.command()(diff.diff)
 app.command()(trace.trace)
 app.command("rv-export")(rv_export.rv_export)
 app.command()(man.man)
+app.command()(simulate.simulate)
 
 
 def main() -> None:
