@@ -8,16 +8,14 @@ the command line prints it).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import TypeVar
 
+from preemptcheck.api.fromtext import renamed_error, renamed_model, scratch_file
 from preemptcheck.api.output import (
-    SOURCE_ATTR,
     TraceData,
     TraceStep,
     as_json,
@@ -119,14 +117,13 @@ def loads(
     if not isinstance(text, str):
         raise TypeError(f"loads() takes the model's text as a str, not {type(text).__name__}")
     overrides = _overrides(params)
-    with _scratch(base_dir) as (file, private):
-        with open(file, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+    folder = _path(base_dir, "base_dir") if base_dir is not None else None
+    with scratch_file(text, folder) as (file, private):
         try:
             model = load_model(file, overrides=overrides, sources=SourceCache())
         except InputError as exc:
-            raise _renamed(exc, file, name, text, private) from None
-    return _renamed_model(model, file, name)
+            raise renamed_error(exc, file, name, text, private) from None
+    return renamed_model(model, file, name)
 
 
 def check(
@@ -278,65 +275,3 @@ def _validate(opts: Options) -> None:
             raise ValueError(f"timeout: must be more than 0 seconds, got {opts.timeout}")
     if not isinstance(opts.symmetry, bool):
         raise TypeError(f"symmetry: expected a bool, got {type(opts.symmetry).__name__}")
-
-
-# ---------------------------------------------------------------- models from strings
-
-
-@contextlib.contextmanager
-def _scratch(base_dir: str | os.PathLike[str] | None) -> Iterator[tuple[str, str | None]]:
-    """A temporary model file, removed afterwards, and the private folder holding it (None
-    when it is in `base_dir`)."""
-    with contextlib.ExitStack() as stack:
-        if base_dir is None:
-            private: str | None = stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="preemptcheck-")
-            )
-            folder = private
-        else:
-            private, folder = None, _path(base_dir, "base_dir")
-        fd, file = tempfile.mkstemp(prefix=".preemptcheck-", suffix=".yaml", dir=folder)
-        os.close(fd)
-        try:
-            yield file, private
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(file)
-
-
-def _renamed(exc: InputError, file: str, name: str, text: str, private: str | None) -> InputError:
-    """`exc` with the temporary file called `name` (and paths in the private folder shown
-    as the relative paths the text wrote)."""
-
-    def fix(s: str) -> str:
-        s = s.replace(file, name)
-        return s.replace(private + os.sep, "") if private is not None else s
-
-    diags = []
-    for d in exc.diagnostics:
-        span = dataclasses.replace(d.span, file=name) if d.span.file == file else d.span
-        hint = fix(d.hint) if d.hint is not None else None
-        if private is not None and d.code == Code.EXTENDS_MISSING and hint is None:
-            hint = "a model read from a string has no folder: give loads() a base_dir"
-        diags.append(dataclasses.replace(d, span=span, message=fix(d.message), hint=hint))
-    error = type(exc)(diags)
-    setattr(error, SOURCE_ATTR, (name, text))  # for render_error's source lines
-    return error
-
-
-def _renamed_model(model: Model, file: str, name: str) -> Model:
-    """`model` with its file called `name`, wherever a result shows it."""
-
-    def span(s: Span) -> Span:
-        return dataclasses.replace(s, file=name) if s.file == file else s
-
-    return dataclasses.replace(
-        model,
-        file=name,
-        files=tuple(name if f == file else f for f in model.files),
-        params=tuple(dataclasses.replace(p, span=span(p.span)) for p in model.params),
-        vars=tuple(dataclasses.replace(v, span=span(v.span)) for v in model.vars),
-        actions=tuple(dataclasses.replace(a, span=span(a.span)) for a in model.actions),
-        properties=tuple(dataclasses.replace(p, span=span(p.span)) for p in model.properties),
-        symmetry=span(model.symmetry) if model.symmetry is not None else None,
-    )
