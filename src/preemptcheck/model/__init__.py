@@ -10,7 +10,7 @@ from preemptcheck.core.errors import Code, Collector, ModelError, UsageError
 from preemptcheck.core.source import SourceCache, Span
 from preemptcheck.expr.ast import EnumT
 from preemptcheck.expr.parse import ExprParser
-from preemptcheck.model import schema
+from preemptcheck.model import grammar, schema
 from preemptcheck.model.actions import build_action
 from preemptcheck.model.declarations import (
     MAX_INSTANCES,
@@ -160,7 +160,7 @@ def load_model(
     deadlock_allowed = _deadlock(raw, diags)
     trace, trace_tasks = build_trace(raw.sections["trace"], actions, tasks, diags)
     symmetry = raw.scalars.get("symmetry")
-    if symmetry is not None and symmetry.value != "cpus":
+    if symmetry is not None and symmetry.value not in grammar.SYMMETRIES:
         diags.error(
             Code.INVALID_VALUE,
             f"symmetry: the only symmetry is cpus, got '{symmetry.value}'",
@@ -212,10 +212,10 @@ def _deadlock(raw: RawModel, diags: Collector) -> bool:
     node = raw.scalars.get("deadlock")
     if node is None:
         return False
-    if node.value not in ("error", "allowed"):
+    if node.value not in grammar.DEADLOCK:
         diags.error(
             Code.INVALID_VALUE,
-            f"deadlock must be error or allowed, got '{node.value}'",
+            f"deadlock must be {' or '.join(grammar.DEADLOCK)}, got '{node.value}'",
             node.span,
             "deadlock",
         )

@@ -7,16 +7,14 @@ from dataclasses import replace
 from preemptcheck.core.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT, Domain, Expr, Target, Type
 from preemptcheck.expr.parse import ExprParser, Source
-from preemptcheck.model import schema
+from preemptcheck.model import grammar, schema
 from preemptcheck.model.declarations import domain_of
 from preemptcheck.model.ir import Action, Assign, Emission, Step
 from preemptcheck.model.merge import Entry
 from preemptcheck.model.scope import ModelScope, const_value, expr_of, source_of
 from preemptcheck.model.yamlnodes import Node
 
-ACTION_KEYS = ("doc", "on", "for", "when", "do", "steps", "irq", "event", "emit", "tags")
-STEP_KEYS = ("doc", "when", "if", "do", "emit")
-EMIT_KEYS = ("event", "if")  # every other key of an emission is an attribute
+EMIT_KEYS = grammar.EMIT_ITEM.keys  # every other key of an emission is an attribute
 
 
 def target_type(t: Target) -> Type:
@@ -31,7 +29,7 @@ def build_action(
     path = f"actions.{name}"
     if not schema.ident(name, entry.key_span, path, diags, what="action", reserved=False):
         return None
-    fields = schema.keys(entry.node, ACTION_KEYS, path, diags)
+    fields = schema.keys(entry.node, grammar.ACTION, path, diags)
     if fields is None:
         return None
     ok = True
@@ -84,7 +82,7 @@ def build_action(
     irq = False
     if "irq" in fields:
         irq = bool(schema.boolean(fields["irq"], f"{path}.irq", diags))
-    if ("do" in fields) == ("steps" in fields):
+    if sum(k in fields for k in grammar.ACTION.one_of) != 1:  # do: or steps:
         diags.error(
             Code.MISSING_KEY, "an action needs exactly one of do: or steps:", entry.node.span, path
         )
@@ -190,7 +188,7 @@ def build_action(
 def _build_step(
     parser: ExprParser, scope: ModelScope, node: Node, path: str, diags: Collector
 ) -> Step | None:
-    fields = schema.keys(node, STEP_KEYS, path, diags)
+    fields = schema.keys(node, grammar.STEP, path, diags)
     if fields is None:
         return None
     when = expr_of(parser, fields.get("when"), f"{path}.when", BOOL)
@@ -234,8 +232,7 @@ def build_emits(
                 ipath,
             )
             return None
-        if "event" not in item.value:
-            diags.error(Code.MISSING_KEY, "emit: each entry needs event:", item.span, ipath)
+        if "event" not in (schema.keys(item, grammar.EMIT_ITEM, ipath, diags) or {}):
             return None
         enode = item.value["event"]
         if not isinstance(enode.value, str) or not schema.ident(

@@ -8,12 +8,12 @@ from preemptcheck.core.errors import Code, Collector, did_you_mean
 from preemptcheck.core.source import NO_SPAN, Span
 from preemptcheck.expr.ast import BOOL, INT, Domain, EnumT, IntT, Value, VarInfo
 from preemptcheck.model import schema
+from preemptcheck.model.grammar import MAX_CPUS, MAX_WORD_BITS, ROLE_TYPES, VAR, VAR_TYPES
 from preemptcheck.model.ir import ROLES, Action, Var
 from preemptcheck.model.merge import Entry, RawModel
 from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.yamlnodes import Node
 
-MAX_CPUS = 64
 MAX_DOMAIN = 4096
 # A state of more variable entries (an array counts one per index value), or a model of more
 # action instances (one per CPU and binding), is refused: every engine's cost per state grows
@@ -21,8 +21,6 @@ MAX_DOMAIN = 4096
 MAX_STATE_ENTRIES = 4096
 MAX_INSTANCES = 10_000
 MAX_PROPERTIES = 10_000  # each is checked in every state: the bundled models have about 30
-VAR_KEYS = ("type", "bits", "fields", "range", "values", "of", "index", "init", "role", "doc")
-VAR_TYPES = ("bool", "int", "enum", "word")
 
 
 def build_enums(raw: RawModel, scope: ModelScope, diags: Collector) -> tuple[str, ...]:
@@ -158,7 +156,7 @@ def build_vars(raw: RawModel, scope: ModelScope, diags: Collector) -> list[Var]:
 def _build_var(
     name: str, entry: Entry, scope: ModelScope, diags: Collector, path: str
 ) -> Var | None:
-    fields = schema.keys(entry.node, VAR_KEYS, path, diags, required=("type",))
+    fields = schema.keys(entry.node, VAR, path, diags)
     if fields is None or "type" not in fields:
         return None
     kind = schema.string(fields["type"], f"{path}.type", diags)
@@ -173,9 +171,9 @@ def _build_var(
             did_you_mean(kind, VAR_TYPES),
         )
         return None
-    allowed = {"bool": (), "int": ("range",), "enum": ("values", "of"), "word": ("bits", "fields")}
-    for key in ("bits", "fields", "range", "values", "of"):
-        if key in fields and key not in allowed[kind]:
+    applies = VAR.variant(kind).keys
+    for key in VAR.variant_keys:
+        if key in fields and key not in applies:
             diags.error(
                 Code.UNKNOWN_KEY,
                 f"'{key}' does not apply to a {kind} variable",
@@ -265,10 +263,10 @@ def _var_info(
     bits = const_value(bits_node, scope, diags, f"{path}.bits", INT)
     if not isinstance(bits, int):
         return None
-    if not 1 <= bits <= 64:
+    if not 1 <= bits <= MAX_WORD_BITS:
         diags.error(
             Code.INVALID_VALUE,
-            f"bits must be between 1 and 64, got {bits}",
+            f"bits must be between 1 and {MAX_WORD_BITS}, got {bits}",
             bits_node.span,
             f"{path}.bits",
         )
@@ -374,13 +372,7 @@ def _role_ok(role: str, info: VarInfo, node: Node, diags: Collector, path: str) 
             did_you_mean(role, ROLES),
         )
         return False
-    need = {
-        "preempt_count": "word",
-        "irqs_disabled": "bool",
-        "need_resched": "bool",
-        "need_resched_lazy": "bool",
-        "current_task": "enum",
-    }[role]
+    need = ROLE_TYPES[role]
     if info.kind != need:
         diags.error(Code.TYPE_MISMATCH, f"role {role} needs a {need} variable", node.span, path)
         return False

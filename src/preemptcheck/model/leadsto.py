@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from preemptcheck.core.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT
 from preemptcheck.expr.parse import ExprParser, source_text
-from preemptcheck.model import schema
+from preemptcheck.model import grammar, schema
 from preemptcheck.model.ir import Action, Response
 from preemptcheck.model.scope import ModelScope, const_value, source_of
 from preemptcheck.model.selectors import names_action, select_actions
@@ -28,8 +28,7 @@ def build_response(
     path: str,
 ) -> tuple[Response, bool] | None:
     """The property's Response, and whether it is checked per CPU (it uses `self`)."""
-    ends = ("from", "to")
-    body = schema.keys(fields["leads_to"], ends, f"{path}.leads_to", diags, ends)
+    body = schema.keys(fields["leads_to"], grammar.LEADS_TO, f"{path}.leads_to", diags)
     if body is None or "from" not in body or "to" not in body:
         return None
     parser = ExprParser(scope, diags, self_type=INT)
@@ -73,7 +72,7 @@ def build_response(
         node = fields["fair"]
         kinds = {"weak": node} if not node.is_map else None
         if kinds is None:
-            kinds = schema.keys(node, ("weak", "strong"), f"{path}.fair", diags)
+            kinds = schema.keys(node, grammar.FAIRNESS, f"{path}.fair", diags)
             if kinds is None:
                 return None
         for key, sub in kinds.items():
@@ -92,7 +91,7 @@ def build_response(
     if "within" in fields:
         node = fields["within"]
         if node.is_map:
-            spec = schema.keys(node, ("count", "max"), f"{path}.within", diags, ("count", "max"))
+            spec = schema.keys(node, grammar.WITHIN_COUNT, f"{path}.within", diags)
             if spec is None or "count" not in spec or "max" not in spec:
                 return None
             chosen = select_actions(spec["count"], actions, diags, f"{path}.within.count")

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 
 from preemptcheck.core.errors import Code, Collector, did_you_mean
 from preemptcheck.core.source import SourceCache, Span, UnreadableError, read_source, show_path
+from preemptcheck.model.grammar import MODEL, PROPERTY_FILE, REMOVE, SCALARS, SECTIONS
 from preemptcheck.model.yamlnodes import Node, parse_yaml
 
-SECTIONS = ("params", "enums", "vars", "defs", "actions", "properties", "trace")
-SCALARS = ("model", "doc", "cpus", "tasks", "deadlock", "symmetry")
-MODEL_KEYS = (*SCALARS, *SECTIONS, "extends", "remove", "check")
-CHECK_FILE_KEYS = ("doc", "defs", "properties")
+MODEL_KEYS = MODEL.keys
+CHECK_FILE_KEYS = PROPERTY_FILE.keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,13 +230,13 @@ def _apply_remove(raw: RawModel, node: Node, diags: Collector) -> None:
         return
     for key, value in node.value.items():
         kspan = node.key_spans[key]
-        if key not in ("actions", "properties"):
+        if key not in REMOVE.keys:
             diags.error(
                 Code.UNKNOWN_KEY,
                 f"unknown key '{key}'",
                 kspan,
                 "remove",
-                did_you_mean(key, ("actions", "properties")),
+                did_you_mean(key, REMOVE.keys),
             )
             continue
         names = value.value if value.is_list else [value]

@@ -16,7 +16,7 @@ from preemptcheck.core.errors import Code, Collector, InputError, did_you_mean
 from preemptcheck.core.source import SourceCache
 from preemptcheck.expr.ast import BOOL, INT, Expr, Type
 from preemptcheck.expr.parse import ExprParser
-from preemptcheck.model import schema
+from preemptcheck.model import grammar, schema
 from preemptcheck.model.ir import MONITOR_TYPES, Action, Monitor, Translation
 from preemptcheck.model.merge import read_text
 from preemptcheck.model.scope import ModelScope, expr_of
@@ -24,7 +24,6 @@ from preemptcheck.model.selectors import select_actions
 from preemptcheck.model.yamlnodes import Node
 from preemptcheck.monitors.dot import Automaton, parse_automaton
 
-ROW_KEYS = ("on", "if", "cpu", "task", "start")
 BIND_TYPES = (BOOL, INT)
 
 
@@ -243,13 +242,10 @@ def _row(
     if item.is_scalar:
         fields: dict[str, Node] = {"on": item}
     else:
-        got = schema.keys(item, ROW_KEYS, path, diags)
-        if got is None:
+        got = schema.keys(item, grammar.ROW, path, diags)
+        if got is None or "on" not in got:
             return None
         fields = dict(got)
-        if "on" not in fields:
-            diags.error(Code.MISSING_KEY, "a row needs on: (the kernel event)", item.span, path)
-            return None
     onode = fields["on"]
     if not isinstance(onode.value, str) or not onode.value.strip():
         diags.error(

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from preemptcheck.core.errors import Code, Collector, did_you_mean
 from preemptcheck.core.source import Span
 from preemptcheck.expr.ast import BOOL, INT, MAX_INT_BITS, EnumT, IntT, Type, Value
-from preemptcheck.model import schema
+from preemptcheck.model import grammar, schema
 from preemptcheck.model.ir import MODES, Param
 from preemptcheck.model.merge import Entry, RawModel
 from preemptcheck.model.yamlnodes import Node
@@ -106,9 +106,7 @@ def _build_param(name: str, entry: Entry, path: str, diags: Collector) -> Param 
     default_node: Node | None = None
     sweep = False
     if node.is_map:
-        fields = schema.keys(
-            node, ("values", "default", "sweep", "doc"), path, diags, required=("values",)
-        )
+        fields = schema.keys(node, grammar.PARAM_MAP, path, diags)
         if fields is None or "values" not in fields:
             return None
         values = _scalar_values(fields["values"], f"{path}.values", diags)

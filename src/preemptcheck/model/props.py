@@ -9,7 +9,7 @@ from preemptcheck.core.errors import Code, Collector, did_you_mean
 from preemptcheck.core.source import SourceCache
 from preemptcheck.expr.ast import BOOL, INT, Expr, Value
 from preemptcheck.expr.parse import ExprParser, source_text
-from preemptcheck.model import schema
+from preemptcheck.model import grammar, schema
 from preemptcheck.model.ir import BUILTIN_PROPERTIES, MODES, Action, Expect, Property, PropKind
 from preemptcheck.model.leadsto import build_response
 from preemptcheck.model.merge import Entry
@@ -19,24 +19,7 @@ from preemptcheck.model.scope import ModelScope, source_of
 from preemptcheck.model.selectors import names_action, select_actions
 from preemptcheck.model.yamlnodes import Node
 
-PROPERTY_KEYS = (
-    "doc",
-    "invariant",
-    "never",
-    "reachable",
-    "when",
-    "expect",
-    "modes",
-    "leads_to",
-    "within",
-    "fair",
-    "monitor",
-    "events",
-    "per",
-    "bind",
-    "untaken",
-)
-KINDS = ("invariant", "never", "reachable", "leads_to", "monitor")
+KINDS = grammar.PROPERTY.one_of
 
 
 class Skip(Exception):
@@ -66,7 +49,7 @@ def build_property(
     if pid in BUILTIN_PROPERTIES:
         diags.error(Code.NAME_CLASH, f"'{pid}' is a built-in property", entry.key_span, path)
         return None
-    fields = schema.keys(entry.node, PROPERTY_KEYS, path, diags)
+    fields = schema.keys(entry.node, grammar.PROPERTY, path, diags)
     if fields is None:
         return None
     kinds = [k for k in KINDS if k in fields]
@@ -82,16 +65,20 @@ def build_property(
         return None
     kind = kinds[0]
     skip: str | None = None
-    for extra in ("within", "fair", "events", "per", "bind", "untaken"):
-        owner = "leads_to" if extra in ("within", "fair") else "monitor"
-        if extra in fields and kind != owner:
+    for extra in grammar.PROPERTY.fields:
+        # `when` has two owners, and its own message below
+        if not extra.only_with or extra.name == "when":
+            continue
+        (owner,) = extra.only_with
+        if extra.name in fields and kind != owner:
             diags.error(
                 Code.UNKNOWN_KEY,
-                f"'{extra}' belongs to {owner} properties",
-                entry.node.key_spans[extra],
+                f"'{extra.name}' belongs to {owner} properties",
+                entry.node.key_spans[extra.name],
                 path,
             )
             return None
+    # (on an invariant, and a reachable over a state, `when` is reported below)
     if kind in ("leads_to", "monitor") and "when" in fields:
         diags.error(
             Code.UNKNOWN_KEY,
@@ -256,7 +243,7 @@ def _expect(
     choice (`NCPU=3: holds`, `A=x B=y: ...`) or `default`; the first key that matches decides."""
     if node is None:
         return Expect.HOLDS
-    choices = [e.value for e in Expect]
+    choices = list(grammar.EXPECTS)
     if node.is_map:
         chosen: Node | None = None
         for key, kspan in node.key_spans.items():

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Iterable
 
 from preemptcheck.core.errors import Code, Collector, did_you_mean
 from preemptcheck.core.source import Span
+from preemptcheck.model.shapes import Obj
 from preemptcheck.model.yamlnodes import Node
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PROP_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+PROP_ID = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+_IDENT = re.compile(IDENT)
+_PROP_ID = re.compile(PROP_ID)
 RESERVED = frozenset(
     {
         "self",
@@ -57,22 +59,21 @@ def yaml_type(node: Node) -> str:
     return "a string"
 
 
-def keys(
-    node: Node, allowed: Iterable[str], path: str, diags: Collector, required: Iterable[str] = ()
-) -> dict[str, Node] | None:
-    """Check that `node` is a mapping with only `allowed` keys and every `required` one."""
+def keys(node: Node, spec: Obj, path: str, diags: Collector) -> dict[str, Node] | None:
+    """Check that `node` is a mapping with only the keys of `spec` (model/grammar.py) and
+    every key it requires."""
     if not node.is_map:
         diags.error(Code.WRONG_TYPE, f"expected a mapping, got {yaml_type(node)}", node.span, path)
         return None
-    allowed = tuple(allowed)
+    allowed = spec.keys
     for key, kspan in node.key_spans.items():
-        if key not in allowed:
-            diags.error(
-                Code.UNKNOWN_KEY, f"unknown key '{key}'", kspan, path, did_you_mean(key, allowed)
-            )
-    for key in required:
+        if key not in allowed and spec.extra is None:
+            hint = did_you_mean(key, allowed)
+            diags.error(Code.UNKNOWN_KEY, f"unknown key '{key}'", kspan, path, hint)
+    for key in spec.required:
         if key not in node.value:
-            diags.error(Code.MISSING_KEY, f"missing required key '{key}'", node.span, path)
+            message = spec.key(key).missing or f"missing required key '{key}'"
+            diags.error(Code.MISSING_KEY, message, node.span, path)
     return node.value  # type: ignore[no-any-return]
 
 

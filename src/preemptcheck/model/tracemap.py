@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from preemptcheck.core.errors import Code, Collector
 from preemptcheck.expr.ast import BOOL, INT, EnumT, Type, Value
-from preemptcheck.model import schema
+from preemptcheck.model import grammar, schema
 from preemptcheck.model.ir import Action, TraceArg, TraceMap
 from preemptcheck.model.merge import Entry
 from preemptcheck.model.yamlnodes import Node
 
-TASKS = "tasks"  # the entry that maps the pids of the TASK-PID column to the model's tasks
+TASKS = grammar.TRACE_TASKS  # the entry that maps the TASK-PID column's pids to tasks
 
 
 def build_trace(
@@ -50,7 +50,7 @@ def build_trace(
             tracepoint, entry.key_span, path, diags, what="tracepoint", reserved=False
         ):
             continue
-        fields = schema.keys(entry.node, ("event", "args"), path, diags)
+        fields = schema.keys(entry.node, grammar.TRACEPOINT, path, diags)
         if fields is None:
             continue
         event = tracepoint
@@ -122,7 +122,7 @@ def _arg(
         return None
     attr = arg
     values = node
-    if set(node.value) == {"attr", "values"}:
+    if set(node.value) == set(grammar.TRACE_ARG.keys):
         name = schema.string(node.value["attr"], f"{path}.attr", diags)
         if name is None:
             return None
