@@ -278,15 +278,15 @@ def test_timeout_is_inconclusive() -> None:
 
 
 def test_progress_line_for_long_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    from preemptcheck.cli.common import ProgressLine
+    from preemptcheck.cli.progress import Display
     from preemptcheck.engines.explicit import Progress
 
-    line = ProgressLine()
+    line = Display(tty=False)
     line("m.yaml", Progress(states=10, frontier=5, transitions=20, depth=2, elapsed=0.5))
     assert capsys.readouterr().err == ""            # quiet during the first second
     line("m.yaml", Progress(states=300_000, frontier=1_234, transitions=9, depth=7, elapsed=2.0))
     err = capsys.readouterr().err
-    assert "m.yaml: 300,000 states, frontier 1,234, depth 7, 150,000 states/s" in err
+    assert "m.yaml: 300,000 states, frontier 1,234, depth 7, 150,000 states/s, 2 s" in err
 
 
 def test_engine_reports_progress() -> None:

@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 from preemptcheck.checking.monitoring import judge_monitors
 from preemptcheck.checking.options import DEFAULT_MAX_STATES, Engine
@@ -35,6 +36,7 @@ from preemptcheck.core.errors import (
     UsageError,
     did_you_mean,
 )
+from preemptcheck.core.progress import Phase
 from preemptcheck.core.source import SourceCache, Span, show_path
 from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
 from preemptcheck.engines.symmetry import analyze
@@ -43,6 +45,8 @@ from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.model.params import show
 from preemptcheck.semantics.trace import replay
 
+# where a run is, per model path: the explicit search's counts or an engine's phase
+Report = Callable[[str, Progress | Phase], None]
 MODEL_SUFFIXES = (".yaml", ".yml")
 LIMITS = ("state limit", "memory limit")  # how the explicit search says it ran out of room
 # properties decided on the whole explicit state graph, by either engine
@@ -160,7 +164,7 @@ def check_paths(
     paths: Iterable[str],
     options: Options,
     *,
-    progress: Callable[[str, Progress], None] | None = None,
+    progress: Report | None = None,
     sources: SourceCache | None = None,
 ) -> RunResult:
     sources = sources or SourceCache()
@@ -234,7 +238,7 @@ def check_file(
     path: str,
     options: Options,
     *,
-    progress: Callable[[str, Progress], None] | None = None,
+    progress: Report | None = None,
     sources: SourceCache | None = None,
     cache: ResultCache | None = None,
 ) -> ModelResult:
@@ -268,10 +272,10 @@ def _check_model(
     path: str,
     model: Model,
     options: Options,
-    progress: Callable[[str, Progress], None] | None,
+    progress: Report | None,
 ) -> ModelResult:
     if options.engine == Engine.symbolic:
-        return check_symbolic(model, options)
+        return check_symbolic(model, options, progress=_for(path, progress))
     explorer = Explorer(model, backend=options.backend, workers=options.workers)
     notes: list[str] = []
     if options.symmetry or model.symmetry is not None:
@@ -296,7 +300,7 @@ def _check_model(
                     ]
                 )
             notes.append(f"no symmetry reduction: {reason}")
-    cb = (lambda p: progress(path, p)) if progress is not None else None
+    cb = _for(path, progress)
     run = explorer.run(
         max_states=options.max_states,
         default_max_states=DEFAULT_MAX_STATES,
@@ -311,6 +315,7 @@ def _check_model(
         return check_symbolic(
             model,
             options,
+            progress=_for(path, progress),
             notes=(
                 (
                     f"the explicit search reached --max-states {options.state_cap():,}"
@@ -323,16 +328,35 @@ def _check_model(
     return result
 
 
-def check_symbolic(model: Model, options: Options, *, notes: Iterable[str] = ()) -> ModelResult:
+def _for(path: str, progress: Report | None) -> Callable[[Any], None] | None:
+    """The engine's progress callback: `progress` with the model's path."""
+    if progress is None:
+        return None
+    return lambda event: progress(path, event)
+
+
+def check_symbolic(
+    model: Model,
+    options: Options,
+    *,
+    notes: Iterable[str] = (),
+    progress: Callable[[Phase], None] | None = None,
+) -> ModelResult:
     """Bounded model checking and k-induction on z3; every trace is replayed first."""
     from preemptcheck.engines.symbolic import Symbolic  # z3 is loaded only when asked for
 
-    deadline = time.monotonic() + options.timeout if options.timeout else None
+    t0 = time.monotonic()
+    deadline = t0 + options.timeout if options.timeout else None
     run = Symbolic(model).run(
         bound=options.bound,
         rlimit=options.rlimit,
         work_limit=options.work_limit,
         deadline=deadline,
+        phase=(
+            (lambda text: progress(Phase(f"symbolic: {text}", time.monotonic() - t0)))
+            if progress is not None
+            else None
+        ),
     )
     results: list[PropertyResult] = []
     for out, prop in zip(run.outcomes, model.properties, strict=True):

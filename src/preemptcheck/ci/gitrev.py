@@ -7,16 +7,15 @@ import dataclasses
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from preemptcheck.checking.check import check_paths, find_models
+from preemptcheck.checking.check import Report, check_paths, find_models
 from preemptcheck.checking.diff import Diff, compare
 from preemptcheck.checking.options import Options
 from preemptcheck.checking.results import ModelFailure, ModelResult, RunResult
 from preemptcheck.core.errors import Code, Diagnostic, UsageError
 from preemptcheck.core.source import NO_SPAN, SourceCache
-from preemptcheck.engines.explicit import Progress
 
 DEFAULT_PATH = "models"  # checked when no path is given and it exists; else the whole tree
 
@@ -86,7 +85,7 @@ def diff_revision(
     options: Options,
     *,
     cwd: Path | None = None,
-    progress: Callable[[str, Progress], None] | None = None,
+    progress: Report | None = None,
 ) -> Diff:
     """Check `paths` at revision `base` and in the working tree (the files on disk), with
     the same options, and compare. Paths are taken relative to `cwd` and matched by their
@@ -107,7 +106,7 @@ def diff_revision(
                     f"no model files in {rel} at {base} or in the working tree", Code.NO_MODELS
                 )
 
-        def side(name: str, top: Path) -> Callable[[str, Progress], None] | None:
+        def side(name: str, top: Path) -> Report | None:
             if progress is None:
                 return None
             report = progress

@@ -1,5 +1,5 @@
 """What the commands share: the closed sets of their options, the options several take,
-usage errors, the progress line, output files, and the guard that turns exceptions into exit
+usage errors, output files, and the guard that turns exceptions into exit
 codes. The cli package is the only one that prints or exits."""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import typer
 
 from preemptcheck.checking.options import Backend as Backend
 from preemptcheck.checking.options import Engine as Engine
+from preemptcheck.cli.progress import Display
 from preemptcheck.core import interrupt
 from preemptcheck.core.errors import Code, Diagnostic, InputError
 from preemptcheck.core.outfiles import write_atomic
 from preemptcheck.core.source import SourceCache
-from preemptcheck.engines.explicit import Progress
 
 EXIT_INTERNAL = 4
 
@@ -147,39 +147,6 @@ def parse_overrides(sets: list[str], mode: str | None) -> dict[str, str]:
     return out
 
 
-class ProgressLine:
-    """A progress line on stderr for runs longer than a second (states, frontier, states/s)."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-        self.shown = False
-
-    def __call__(self, path: str, p: Progress) -> None:
-        rate = p.states / p.elapsed if p.elapsed else 0.0
-        self.show(
-            p.elapsed,
-            f"{path}: {p.states:,} states, frontier {p.frontier:,}, depth {p.depth}, "
-            f"{rate:,.0f} states/s",
-        )
-
-    def show(self, elapsed: float, line: str) -> None:
-        if elapsed < 1.0 or (not self.tty and self.shown and elapsed - self.last < 10.0):
-            return
-        self.last = elapsed
-        if self.tty:
-            sys.stderr.write("\r" + line[:150].ljust(100))
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-        self.shown = True
-
-    def done(self) -> None:
-        if self.shown and self.tty:
-            sys.stderr.write("\r" + " " * 100 + "\r")
-            sys.stderr.flush()
-
-
 def write_output(option: str, path: Path, content: str) -> None:
     """An output file of `verify`; a path that cannot be written is a usage error (exit 2)."""
     try:
@@ -197,9 +164,7 @@ def print_notes(notes: tuple[str, ...], shown: int = 20) -> None:
 
 
 @contextlib.contextmanager
-def guarded(
-    sources: SourceCache, debug: bool, progress: ProgressLine | None = None
-) -> Iterator[None]:
+def guarded(sources: SourceCache, debug: bool, progress: Display | None = None) -> Iterator[None]:
     """Bad input: its diagnostics, exit 2. A bug in preemptcheck: one line, exit 4."""
     try:
         yield

@@ -13,7 +13,6 @@ from preemptcheck.cli.common import (
     Engine,
     Format,
     ModeOption,
-    ProgressLine,
     SetOption,
     WorkLimitOption,
     check_limits,
@@ -21,6 +20,7 @@ from preemptcheck.cli.common import (
     guarded,
     parse_overrides,
 )
+from preemptcheck.cli.progress import Display
 from preemptcheck.core import interrupt
 from preemptcheck.core.source import SourceCache
 from preemptcheck.report import diff as diff_report
@@ -98,7 +98,7 @@ def diff(
         work_limit=work_limit or None,
         all_modes=all_modes,
     )
-    progress = ProgressLine()
+    progress = Display(limit=max_states)
     with guarded(SourceCache(), debug, progress), interrupt.abrupt():
         result = gitrev.diff_revision(base, paths or [], options, progress=progress)
     progress.done()

@@ -14,13 +14,13 @@ from preemptcheck.cli.common import (
     Format,
     ModeOption,
     Per,
-    ProgressLine,
     SetOption,
     check_limits,
     guarded,
     parse_overrides,
     usage,
 )
+from preemptcheck.cli.progress import Display
 from preemptcheck.core import interrupt
 from preemptcheck.core.source import SourceCache
 from preemptcheck.engines.graph import GraphLimit
@@ -109,7 +109,7 @@ def trace(
         raise usage("trace checks one choice of params: give --set NAME=VALUE one value")
     *model_path, tracefile = paths
     sources = SourceCache()
-    progress = ProgressLine()
+    progress = Display()
     t0 = time.monotonic()
 
     def lines_read(phase: str, n: int) -> None:

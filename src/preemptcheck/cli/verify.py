@@ -24,7 +24,6 @@ from preemptcheck.cli.common import (
     Engine,
     Format,
     ModeOption,
-    ProgressLine,
     SetOption,
     TraceFormat,
     Traces,
@@ -40,6 +39,7 @@ from preemptcheck.cli.common import (
     use_color,
     write_output,
 )
+from preemptcheck.cli.progress import Display
 from preemptcheck.core import interrupt
 from preemptcheck.core.outfiles import NAME_MAX, check_writable, same_file
 from preemptcheck.core.source import SourceCache
@@ -263,7 +263,7 @@ def verify(
         max_memory=memory,
         workers=workers,
     )
-    progress = ProgressLine()
+    progress = Display(limit=max_states)
     t0 = time.monotonic()
     # one signal handling for the run and its outputs: a signal while the files are written
     # lets them finish whole (never a .tmp left behind) and is then the exit status

@@ -263,6 +263,7 @@ def houdini(
     moves: Sequence[Move],
     background: Z,
     deadline: float | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> Houdini:
     """The largest subset of `formulas` (over the current state) that holds initially and that
     every move preserves, assuming the whole subset before it. `init` says which formulas
@@ -290,9 +291,16 @@ def houdini(
         plans.append((mv, touched, near, {}))
     dropped = True
     query = 0
+    rounds = 0
     while dropped:
         dropped = False
+        rounds += 1
         for mv, touched, near, after in plans:
+            if phase is not None:
+                phase(
+                    f"strengthening: Houdini round {rounds}, {len(active)} of "
+                    f"{len(formulas)} candidates left, {query:,} queries"
+                )
             while True:
                 live = [k for k in touched if k in active]
                 if not live:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import z3
@@ -135,6 +136,7 @@ class Symbolic:
         self.steps: list[_Step] = []
         self.gave_up: str | None = None
         self.ran = False
+        self.phase: Callable[[str], None] = lambda text: None
         try:
             self.steps = [
                 self._step(inst, k, spec)
@@ -356,12 +358,15 @@ class Symbolic:
         work_limit: int | None = DEFAULT_WORK_LIMIT,
         strengthen: bool = True,
         deadline: float | None = None,  # time.monotonic() by which to stop (--timeout)
+        phase: Callable[[str], None] | None = None,  # told where the run is, in words
     ) -> SymbolicRun:
         """Every property, within `rlimit` z3 resource units per query and `work_limit` for
         the whole run (strengthening included): what is open when it is reached is unknown.
         The context is this run's: an instance runs once."""
         assert not self.ran, "a Symbolic instance runs once: its z3 context is that run's"
         self.ran = True
+        if phase is not None:
+            self.phase = phase
         t0 = time.monotonic()
         n = len(self.ts.properties)
         if self.gave_up is not None:
@@ -413,6 +418,12 @@ class Symbolic:
         run.ind.add(self._valid(t_0))
         run.ind.add(*(self._at(f, t_0) for f in run.invariants))
         for m in range(bound + 1):
+            still = sum(1 for g in goals if not g.status)
+            self.phase(
+                f"BMC depth {m} of {bound}"
+                + (f", k-induction k={m + 1}" if m < bound else "")
+                + f", {still} of {len(goals)} properties open"
+            )
             if m > 0:
                 self._extend(run, trans, m)
             self._bmc(run, goals, m, bound)
@@ -574,13 +585,16 @@ class Symbolic:
         cand = [g for g in goals if not g.status and g.provable and g.base]
         if not cand:
             return
+        self.phase("strengthening: mining candidate invariants from sampled states")
         samples = sample_states(self.ref, self.layout)
         mined = candidates(self.cx, columns(self.layout, self.x.slots, self.x.seq), samples)
         facts = [f for f, _ in mined]
         formulas = [*facts, *(z3.Not(self._induct(g)) for g in cand)]
         init = self._init_values()
         holds0 = [z3.is_true(z3.simplify(z3.substitute(f, *init))) for f in formulas]
-        result = houdini(self.cx, formulas, holds0, self._moves(), self._valid(self.x), deadline)
+        result = houdini(
+            self.cx, formulas, holds0, self._moves(), self._valid(self.x), deadline, self.phase
+        )
         if result.gave_up is not None:
             return
         kept = result.kept
