@@ -91,7 +91,11 @@ _PARAM_VALUE = Scalar(
 def _param(value: Scalar, title: str, name: str) -> tuple[Obj, AnyOf]:
     """A param's mapping form, and all its forms."""
     fields = (
-        Key("values", ListOf(value), "The values a run may choose; the first is the default."),
+        Key(
+            "values",
+            ListOf(value, min_items=1),
+            "The values a run may choose; the first is the default.",
+        ),
         Key("default", value, "The value used unless --set chooses another."),
         Key("sweep", Scalar(("boolean",)), "true: one run checks every value."),
         Key("doc", TEXT, "What the param stands for."),
