@@ -35,7 +35,7 @@ _KEYWORDS = tuple(keyword.kwlist)
 TEXT = Scalar(("string",), "Free text, for people.", name="text")
 EXPR = Scalar(
     ("string", "integer", "boolean"),
-    "An expression (DESIGN §1.3): Python syntax over vars, defs, params, `self` and bindings.",
+    "An expression in Python syntax over vars, defs, params, `self` and bindings.",
     name="expr",
 )
 CONST = Scalar(
@@ -146,7 +146,7 @@ VAR = Obj(
         ),
         Key("doc", TEXT, "What the variable stands for."),
     ),
-    "A state variable (DESIGN §1.2).",
+    "A state variable: bool, int (range), enum (values or of) or word (bits, fields).",
     name="var",
     required=("type",),
     tag="type",
@@ -227,7 +227,7 @@ ACTION = Obj(
         ),
         Key("tags", AnyOf((DECL_NAME, ListOf(DECL_NAME))), "Groups for properties: tag:TAG."),
     ),
-    "A guarded action (DESIGN §1.4).",
+    "A guarded action: when, then do (atomic) or steps (a non-atomic sequence).",
     name="action",
     one_of=("do", "steps"),
 )
@@ -344,7 +344,7 @@ PROPERTY = Obj(
             only_with=("monitor",),
         ),
     ),
-    "A property (DESIGN §1.5): exactly one of " + ", ".join(_KINDS) + ".",
+    "A property: exactly one of " + ", ".join(_KINDS) + ".",
     name="property",
     one_of=_KINDS,
 )
@@ -431,7 +431,7 @@ MODEL = Obj(
         Key("remove", REMOVE, "Entries inherited through extends to drop."),
         Key("check", PATHS, "Property files whose properties apply too."),
     ),
-    "A preemptcheck model (DESIGN §1), or a property file (doc, defs, properties).",
+    "A preemptcheck model, or a property file (doc, defs, properties) that a model names in check.",
 )
 PROPERTY_FILE = Obj("property file", (MODEL.key("doc"), _DEFS, _PROPERTIES))
 NAMED_BY = ("model", "extends")  # a model file names itself or extends one that does
