@@ -8,10 +8,9 @@ submodule do first) stays as light as this file.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from preemptcheck.core.version import __version__ as __version__
 
 if TYPE_CHECKING:
     from preemptcheck.api import (
@@ -93,8 +92,9 @@ __all__ = [
 def __getattr__(name: str) -> object:
     """The API's names, from preemptcheck.api on first use (PEP 562)."""
     if name in __all__:
-        # by name, not an import statement: the submodules import __version__ from here
-        value: object = getattr(importlib.import_module("preemptcheck.api"), name)
+        from preemptcheck import api
+
+        value: object = getattr(api, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

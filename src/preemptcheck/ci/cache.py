@@ -29,8 +29,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from preemptcheck import __version__
 from preemptcheck.checking.results import ModelResult
+from preemptcheck.core.version import __version__
 
 
 def default_dir() -> Path:

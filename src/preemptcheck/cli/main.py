@@ -8,11 +8,11 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from preemptcheck import __version__
 from preemptcheck.cli import diff, latency, man, rv_export, simulate, trace, verify
 from preemptcheck.cli.common import usage
 from preemptcheck.core.errors import Code, Diagnostic
 from preemptcheck.core.source import max_file_size
+from preemptcheck.core.version import __version__
 
 
 class _Group(TyperGroup):

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from preemptcheck import __version__
+from preemptcheck.core.version import __version__
 
 # what the environment changes; the options that read a variable name it in their help too
 ENVIRONMENT = (

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 
-from preemptcheck import __version__
 from preemptcheck.checking.results import PropertyResult, Strength, Verdict
 from preemptcheck.checking.simulate import (
     Mark,
@@ -34,6 +33,7 @@ from preemptcheck.cli.common import (
 )
 from preemptcheck.core import interrupt
 from preemptcheck.core.source import SourceCache
+from preemptcheck.core.version import __version__
 from preemptcheck.model.ir import Expect
 from preemptcheck.model.params import show
 from preemptcheck.report import jsonout

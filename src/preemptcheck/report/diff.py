@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from preemptcheck import __version__
 from preemptcheck.checking.diff import Change, Diff, Effect, Kind, length
 from preemptcheck.checking.results import ModelResult, Outcome, PropertyResult
+from preemptcheck.core.version import __version__
 from preemptcheck.model.params import show
 from preemptcheck.report.jsonout import diagnostic
 from preemptcheck.report.text import verdict_text

@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from preemptcheck import __version__
 from preemptcheck.checking.results import ModelFailure, ModelResult, PropertyResult, RunResult
 from preemptcheck.core.errors import Diagnostic
+from preemptcheck.core.version import __version__
 from preemptcheck.model.ir import Model, Var
 from preemptcheck.report.kernel import bug_lines
 from preemptcheck.report.matrix import Matrix

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from preemptcheck import __version__
 from preemptcheck.checking.results import (
     ModelFailure,
     ModelResult,
@@ -25,6 +24,7 @@ from preemptcheck.checking.results import (
 )
 from preemptcheck.core.errors import CODE_TITLES, Diagnostic
 from preemptcheck.core.source import NO_SPAN, Span
+from preemptcheck.core.version import __version__
 from preemptcheck.model.params import show
 from preemptcheck.report.text import changes, verdict_text
 from preemptcheck.semantics.trace import Trace

@@ -319,7 +319,7 @@ def _load(source: str, tag: str) -> Any:
     import it; numba keeps the machine code beside it."""
     import numba
 
-    from preemptcheck import __version__
+    from preemptcheck.core.version import __version__
     from preemptcheck.engines.explicit import store
 
     key = hashlib.sha256(
