@@ -97,7 +97,7 @@ def test_shell_completion_is_offered() -> None:
     assert "complete " in proc.stdout
 
 
-COMMANDS = ["verify", "latency", "diff", "trace", "rv-export", "man"]
+COMMANDS = ["verify", "simulate", "latency", "diff", "trace", "rv-export", "man"]
 
 
 def _invoke(*args: str, columns: int = 80) -> tuple[int, str, str]:

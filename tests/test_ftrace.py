@@ -382,16 +382,18 @@ def test_every_counterexample_reads_back_as_a_conforming_recording(
     path: str, tmp_path: Path
 ) -> None:
     """verify --trace-format ftrace, fed to `preemptcheck trace`, conforms: from the
-    initial state (the counterexample's own start) and from any reachable state."""
+    initial state (the counterexample's own start), and, for the longest trace of each run
+    (the other starts cost a state graph each), from any reachable state."""
     run = check_paths([str(ROOT / path)], Options())
     traces = 0
     for m in run.models:
         assert isinstance(m, ModelResult)
-        for p in m.properties:
-            if p.trace is None:
-                continue
+        traced = sorted((p for p in m.properties if p.trace is not None),
+                        key=lambda p: -len(p.trace.steps))  # type: ignore[union-attr]  # fmt: skip
+        for n, p in enumerate(traced):
+            assert p.trace is not None
             text = ftrace_text(m.model, p.trace, f"{m.file}: {p.id}")
-            for from_initial in (True, False):
+            for from_initial in (True, False) if n == 0 else (True,):
                 out = _check(tmp_path, text, m.model, from_initial=from_initial)
                 assert out.conforms, (p.id, out.outcome.rejection)
             traces += 1

@@ -31,9 +31,12 @@ from preemptcheck.cli.common import (
     parse_overrides,
     usage,
 )
+from preemptcheck.cli.progress import Display
 from preemptcheck.core import interrupt
+from preemptcheck.core.progress import Phase
 from preemptcheck.core.source import SourceCache
 from preemptcheck.core.version import __version__
+from preemptcheck.engines.simulate import SimProgress
 from preemptcheck.model.ir import Expect
 from preemptcheck.model.params import show
 from preemptcheck.report import jsonout
@@ -127,8 +130,17 @@ def simulate(
         timeout=timeout,
     )
     sources = SourceCache()
-    with guarded(sources, debug), interrupt.handling():
-        report = simulate_path(model, options, sources=sources)
+    display = Display()
+    total = len(options.run_numbers())
+
+    def shown(path: str, p: SimProgress) -> None:
+        display(
+            path, Phase(f"simulation: {p.runs:,} of {total:,} walks, {p.steps:,} steps", p.elapsed)
+        )
+
+    with guarded(sources, debug, display), interrupt.handling():
+        report = simulate_path(model, options, sources=sources, progress=shown)
+        display.done()
         if format_ == SimFormat.json:
             typer.echo(jsonout.dumps(document(report)), nl=False)
         else:
