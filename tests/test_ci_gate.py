@@ -10,12 +10,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 from junitparser import JUnitXml
+from packaging.requirements import Requirement
 
 from conftest import without_monitors
 
@@ -155,6 +157,43 @@ def test_workflow_runs_only_on_model_changes_and_its_commands_gate_the_change(
     # the SARIF upload step reads the file the verify step wrote
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action"))
     assert upload["with"]["sarif_file"] in verify["run"]
+
+
+def _pip_arguments(command: str, preemptcheck: str) -> list[str]:
+    """What the install step passes to pip, with the repository variable PREEMPTCHECK
+    (empty when it is not set, as GitHub expands an unset `vars.NAME`)."""
+    stub = 'pip() { printf "%s\\0" "$@"; }\n'  # a shell function: nothing is installed
+    env = {**os.environ, "PREEMPTCHECK": preemptcheck}
+    done = _run_step(stub + command, ROOT, env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split("\0")[:-1]
+
+
+def test_workflow_installs_preemptcheck_from_its_git_repository_before_pypi() -> None:
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["verify"]["steps"]
+    (install,) = [s for s in steps if s.get("name") == "Install preemptcheck"]
+    assert install["env"] == {"PREEMPTCHECK": "${{ vars.PREEMPTCHECK }}"}
+    # unset: preemptcheck's git repository at a release tag
+    pip, default = _pip_arguments(install["run"], "")
+    assert pip == "install"
+    requirement = Requirement(default)
+    assert requirement.name == "preemptcheck"
+    assert requirement.url is not None
+    assert re.fullmatch(r"git\+https://[^@]+/preemptcheck(\.git)?@v[\d.]+", requirement.url)
+    # set: any one pip requirement, passed whole (tests/test_packaging.py installs a git
+    # repository at a tag this way)
+    given = "preemptcheck @ https://example.org/preemptcheck-0.1.0-py3-none-any.whl"
+    assert _pip_arguments(install["run"], given) == ["install", given]
+
+
+def test_pre_commit_hook_installs_this_repository_with_pip() -> None:
+    """`language: python`: pre-commit installs the hook's repository with `pip install .`
+    (tests/test_packaging.py builds and installs it) and runs `entry` from that install."""
+    (hook,) = yaml.safe_load(HOOKS.read_text())
+    assert hook["language"] == "python"
+    assert "additional_dependencies" not in hook  # the repository's own dependencies
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert hook["entry"].split()[0] in scripts
 
 
 def test_pre_commit_hook_checks_the_models(pull_request: Path) -> None:
