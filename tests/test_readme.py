@@ -22,7 +22,7 @@ README = (ROOT / "README.md").read_text()
 def _section(title: str) -> str:
     start = README.index(f"## {title}\n")
     end = README.find("\n## ", start + 1)
-    return README[start:end if end != -1 else None]
+    return README[start : end if end != -1 else None]
 
 
 def _blocks(text: str, lang: str) -> list[str]:
@@ -56,14 +56,16 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
 
 
 def test_tour_model_works_as_written(tmp_path: Path) -> None:
-    (tour,) = [b for b in _blocks(_section("The model language"), "yaml")
-               if b.startswith("model: tour")]
+    (tour,) = [
+        b for b in _blocks(_section("The model language"), "yaml") if b.startswith("model: tour")
+    ]
     path = tmp_path / "tour.yaml"
     path.write_text(tour)
     full = check_file(str(path), Options())
     assert full.stats.states == 6
-    verdicts = {p.id: (p.verdict.value, p.trace.length if p.trace else None)
-                for p in full.properties}
+    verdicts = {
+        p.id: (p.verdict.value, p.trace.length if p.trace else None) for p in full.properties
+    }
     assert verdicts["need-resched-implies-atomic"] == ("violated", 1)
     assert verdicts["preempt-enable-preempts"][0] == "holds"
     assert verdicts["no-sleep-in-atomic"] == ("holds", None)
@@ -89,7 +91,11 @@ def test_bundled_model_table_has_the_real_state_counts(bundled_results) -> None:
 
 
 def _command_samples() -> list[str]:
-    return [b for b in _blocks(README, "") if b.startswith("$ preemptcheck verify ")]
+    return [
+        b
+        for b in _blocks(README, "")
+        if b.startswith(("$ preemptcheck verify ", "$ preemptcheck simulate "))
+    ]
 
 
 def test_readme_has_command_samples() -> None:
@@ -124,7 +130,9 @@ def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -
     lines = base.read_text().splitlines(keepends=True)
     assert lines[202] == "      pc: pc + lock_offset\n"
     assert lines[200:202] == ["    do:\n", "      holds[curr]: true\n"]
-    assert "sed -i '203s/pc: pc + lock_offset/pc: pc/' models/_base.yaml" in _section("What you get")
+    assert "sed -i '203s/pc: pc + lock_offset/pc: pc/' models/_base.yaml" in _section(
+        "What you get"
+    )
     lines[202] = "      pc: pc\n"
     base.write_text("".join(lines))
     monkeypatch.chdir(tmp_path)
@@ -149,9 +157,32 @@ def test_latency_table_is_what_latency_prints(monkeypatch) -> None:  # type: ign
 
 
 def test_latency_model_row_has_the_real_state_counts() -> None:
-    (lo, hi) = re.findall(r"^\| `latency\.yaml` \| .* \| ([\d,]+)–([\d,]+) per mode \|$",
-                          _section("Bundled models"), re.M)[0]
+    (lo, hi) = re.findall(
+        r"^\| `latency\.yaml` \| .* \| ([\d,]+)–([\d,]+) per mode \|$",  # noqa: RUF001 (the README's en dash)
+        _section("Bundled models"),
+        re.M,
+    )[0]
     runs = check_paths([str(ROOT / "models" / "latency.yaml")], Options(all_modes=True))
     states = [m.stats.states for m in runs.models if isinstance(m, ModelResult)]
     assert len(states) == 10
     assert (min(states), max(states)) == (int(lo.replace(",", "")), int(hi.replace(",", "")))
+
+
+def test_the_library_example_runs() -> None:
+    import subprocess
+    import sys
+
+    (code,) = _blocks(_section("As a library, and in an editor"), "python")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "need-resched-implies-atomic violated as-expected" in proc.stdout
+    assert "invariant 'implies(folded, preempt_count != 0)' is false" in proc.stdout  # the trace
+
+
+def test_the_schema_header_points_at_the_schema() -> None:
+    (header,) = _blocks(_section("As a library, and in an editor"), "yaml")
+    target = header.strip().removeprefix("# yaml-language-server: $schema=")
+    assert (ROOT / "models" / target).resolve() == ROOT / "docs" / "model.schema.json"
