@@ -52,11 +52,25 @@ def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
         default=False,
         help="draw tests/fixtures/agreement/ again from the model strategy",
     )
+    parser.addoption(
+        "--backend-examples",
+        type=int,
+        default=40,
+        metavar="N",
+        help="random models per stream in tests/test_backends.py (100: the 300 of the native "
+        "backend's acceptance)",
+    )
+    parser.addoption(
+        "--kernel-models",
+        default=None,
+        metavar="DIR",
+        help="a kernel tree whose rvgen .dot files tests/test_kernel_monitors.py also checks",
+    )
 
 
-# Switches of the test suite itself, read by tests only (tests/test_backends.py,
-# tests/test_kernel_monitors.py); every other PREEMPTCHECK_* variable is preemptcheck's.
-SUITE_SWITCHES = frozenset({"PREEMPTCHECK_BACKEND_EXAMPLES", "PREEMPTCHECK_KERNEL_MODELS"})
+# the suite's own switches (command-line options, never the environment), set at configure
+# time: decorators read them when the test modules are collected
+SWITCHES: dict[str, object] = {"backend_examples": 40, "kernel_models": None}
 _CACHE_HOME = pytest.StashKey[str]()
 
 
@@ -64,10 +78,7 @@ def _callers_settings() -> list[str]:
     """The caller's variables that change what preemptcheck does or prints: its own
     PREEMPTCHECK_* settings, and GITHUB_ACTIONS (annotations on stdout)."""
     return [
-        name
-        for name in os.environ
-        if (name.startswith("PREEMPTCHECK_") and name not in SUITE_SWITCHES)
-        or name == "GITHUB_ACTIONS"
+        name for name in os.environ if name.startswith("PREEMPTCHECK_") or name == "GITHUB_ACTIONS"
     ]
 
 
@@ -89,6 +100,8 @@ def pytest_configure(config: pytest.Config) -> None:
     tests start inherit the same environment."""
     for name in _callers_settings():
         del os.environ[name]
+    SWITCHES["backend_examples"] = config.getoption("backend_examples")
+    SWITCHES["kernel_models"] = config.getoption("kernel_models")
     config.stash[_CACHE_HOME] = os.environ["XDG_CACHE_HOME"] = str(_session_cache_home(config))
 
 

@@ -9,13 +9,12 @@ The CLI's output must be the same apart from the line that names the backend.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from conftest import write_model
+from conftest import SWITCHES, write_model
 from preemptcheck.engines.explicit import ExplicitRun, Explorer, nativerun
 from preemptcheck.engines.explicit.bounds import int64_exact
 from preemptcheck.model import instantiations, load_model
@@ -26,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Random models in three streams (xdist runs them side by side). Each costs a numba compile
 # of 1-4 s, so CI runs 3 x 40 of them (3 x 100 took CI to 19 minutes on this machine kind);
-# PREEMPTCHECK_BACKEND_EXAMPLES=100 runs the 300 the backend's acceptance asks for.
-EXAMPLES = int(os.environ.get("PREEMPTCHECK_BACKEND_EXAMPLES", "40"))
+# `pytest --backend-examples 100` runs the 300 the backend's acceptance asks for.
+EXAMPLES = int(SWITCHES["backend_examples"])  # type: ignore[call-overload]
 RANDOM = settings(
     max_examples=EXAMPLES,
     derandomize=True,

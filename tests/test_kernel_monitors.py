@@ -4,13 +4,13 @@ files dropped in for the project's."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from conftest import SWITCHES
 from preemptcheck.checking.check import Options, check_paths
 from preemptcheck.checking.results import ModelResult, RunResult
 from preemptcheck.model.ir import PropKind
@@ -102,7 +102,7 @@ def test_no_stale_reason(bundled: list[ModelResult]) -> None:
                 assert edge in untaken_somewhere[p.id], (p.id, edge)
 
 
-KERNEL = os.environ.get("PREEMPTCHECK_KERNEL_MODELS")
+KERNEL = SWITCHES["kernel_models"]  # pytest --kernel-models DIR
 KERNEL_FILES = {  # bundled name -> path under the kernel's tools/verification/models
     "wip": "wip.dot",
     "wwnr": "wwnr.dot",
@@ -119,14 +119,14 @@ KERNEL_FILES = {  # bundled name -> path under the kernel's tools/verification/m
 }
 
 
-@pytest.mark.skipif(KERNEL is None, reason="PREEMPTCHECK_KERNEL_MODELS names no kernel tree")
+@pytest.mark.skipif(KERNEL is None, reason="no kernel tree given (pytest --kernel-models DIR)")
 def test_the_kernels_files_change_nothing(bundled: list[ModelResult], tmp_path: Path) -> None:
     assert KERNEL is not None
     for d in ("models", "properties", "monitors"):
         shutil.copytree(ROOT / d, tmp_path / d)
     dropped = 0
     for name, rel in KERNEL_FILES.items():
-        src = Path(KERNEL) / rel
+        src = Path(str(KERNEL)) / rel
         if not src.is_file():  # a kernel older or newer than a monitor lacks its file
             continue
         if name == "opid" and "irq_off" not in src.read_text(encoding="utf-8"):
