@@ -13,6 +13,9 @@ _FILE_CODES = re.compile(r"PC(00[2-9]|0[1-9]\d|1\d\d)$")  # problems inside a fi
 _DIAG = re.compile(r"^(?:(?P<where>.*?): )?error\[(?P<code>PC\d{3})\]: ?(?P<rest>.*)$")
 _LOC = re.compile(r"^(?P<file>.+):(?P<line>-?\d+):(?P<col>-?\d+)$")
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+# a malformed command line (PC204) names the word it could not place: an option, short or
+# long, a command or an argument, quoted as the user typed it
+_WORD = re.compile(r"no such option: \S+|(option|command|argument) '[^']+'")
 
 
 @dataclass(frozen=True)
@@ -79,5 +82,7 @@ def check_diagnostic(d: Diag, workdir: Path) -> Problem | None:
     if _FILE_CODES.match(d.code):
         return Problem(f"error[{d.code}] without FILE:LINE:COL", d.line[:300])
     if d.where or _OPTION.search(d.rest):
+        return None
+    if d.code == "PC204" and _WORD.search(d.rest):
         return None
     return Problem(f"error[{d.code}] names no path, location or option", d.line[:300])
