@@ -149,6 +149,7 @@ def _cli_rows(model: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", ["models/races/fold-ipi.yaml", "models/races/fold-remote-rmw.yaml"]
 )
@@ -326,6 +327,7 @@ name: int = pc.check(model).properties[0].id
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     importlib.util.find_spec("mypy") is None, reason="mypy is not installed (not in the test extra)"
 )

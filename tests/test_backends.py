@@ -24,7 +24,8 @@ from strategies import models
 ROOT = Path(__file__).resolve().parents[1]
 
 # Random models in three streams (xdist runs them side by side). Each costs a numba compile
-# of 1-4 s, so CI runs 3 x 40 of them (3 x 100 took CI to 19 minutes on this machine kind);
+# of 1-4 s, so the suite runs 3 x 25 of them (3 x 100 took CI to 19 minutes on this machine
+# kind; 3 x 40 kept the whole suite near 12);
 # `pytest --backend-examples 100` runs the 300 the backend's acceptance asks for.
 EXAMPLES = int(SWITCHES["backend_examples"])  # type: ignore[call-overload]
 RANDOM = settings(
@@ -58,15 +59,24 @@ def _summary(run: ExplicitRun) -> dict[str, object]:
 # two in blocks of three states, so that small models cross many blocks and levels inside
 # them, and limits stop the search in the middle of one
 NATIVE_RUNS = ((1, nativerun.BLOCK), (2, 3))
+# the mode models (tens of thousands of states): one native run, two workers in the default
+# blocks; the small models above cross blocks and levels, these fill blocks
+LARGE_RUNS = ((2, nativerun.BLOCK),)
 
 
-def assert_backends_agree(model: Model, *, symmetry: bool = False, **kw: object) -> str:
+def assert_backends_agree(
+    model: Model,
+    *,
+    symmetry: bool = False,
+    runs: tuple[tuple[int, int], ...] = NATIVE_RUNS,
+    **kw: object,
+) -> str:
     """Runs the Python backend and the native one (see NATIVE_RUNS); returns the backend
     the native runs used (native, unless the model cannot run natively, in which case the
     reason must be a real one)."""
     py = _explorer(model, "python", 1, symmetry).run(**kw)  # type: ignore[arg-type]
     assert py.backend == "python"
-    for workers, block in NATIVE_RUNS:
+    for workers, block in runs:
         default, nativerun.BLOCK = nativerun.BLOCK, block
         try:
             nat = _explorer(model, "native", workers, symmetry).run(**kw)  # type: ignore[arg-type]
@@ -105,18 +115,21 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("generated")
 
 
+@pytest.mark.slow
 @RANDOM
 @given(text=models())
 def test_random_models_agree(model_dir: Path, text: str) -> None:
     _check_random(model_dir, text)
 
 
+@pytest.mark.slow
 @RANDOM
 @given(text=models(member_hazard=False))
 def test_random_models_agree_second_stream(model_dir: Path, text: str) -> None:
     _check_random(model_dir, text)
 
 
+@pytest.mark.slow
 @RANDOM
 @given(text=models(action_properties=False, max_cpus=3))
 def test_random_models_agree_third_stream(model_dir: Path, text: str) -> None:
@@ -145,9 +158,11 @@ def test_bundled_and_race_models_agree(
     path: str, params: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    assert assert_backends_agree(load_model(path, overrides=params)) == "native"
+    runs = NATIVE_RUNS if "races" in path else LARGE_RUNS
+    assert assert_backends_agree(load_model(path, overrides=params), runs=runs) == "native"
 
 
+@pytest.mark.slow
 def test_symmetry_reduced_search_agrees(tmp_path: Path) -> None:
     """Canonicalisation in native code: the same orbit representatives and orbit sizes."""
     model = load_model(str(ROOT / "benchmarks/models/lost-update.yaml"))
@@ -178,12 +193,14 @@ def _cli(args: list[str], backend: str) -> tuple[str, dict[str, object]]:
     return text.replace(f"; {backend} backend)", ")"), data
 
 
+@pytest.mark.slow
 def test_cli_output_is_the_same_on_both_backends(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     args = ["verify", "models/races/"]
     assert _cli(args, "native") == _cli(args, "python")
 
 
+@pytest.mark.slow
 def test_workers_give_the_same_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """--workers 2: the same text and JSON as one worker, and as the Python backend."""
     monkeypatch.chdir(ROOT)
@@ -218,6 +235,7 @@ def test_memory_limit_stops_the_native_search(tmp_path: Path) -> None:
     assert run.states < full.states
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     ["benchmarks/models/response.yaml", "models/races/lost-wakeup.yaml", "models/latency.yaml"],

@@ -106,6 +106,7 @@ def test_bad_fixture_declares_its_expectation(fixture: Path) -> None:
     assert expect.file.is_file(), f"{fixture.name}: no such file {expect.file}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture", _cases())
 def test_bad_fixture_first_diagnostic(fixture: Path) -> None:
     expect = parse_expectation(fixture)
@@ -127,6 +128,7 @@ def test_bad_fixture_first_diagnostic(fixture: Path) -> None:
     assert f"{expect.file}:{expect.line}:{expect.col}" in out, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture", [pytest.param(f, id=f.stem) for f in _fixtures()])
 def test_bad_fixture_is_bad_input_not_a_crash(fixture: Path) -> None:
     """Whatever its location, every fixture is bad input (exit 2), never an internal error."""

@@ -24,6 +24,7 @@ def _verdicts(result: ModelResult) -> dict[str, tuple[str, int | None]]:
             for p in result.properties}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", MODEL_FILES, ids=MODES)
 def test_every_verdict_as_expected_and_every_action_fires(path: Path, bundled_results) -> None:  # type: ignore[no-untyped-def]
     result = bundled_results[path.stem]
@@ -108,6 +109,7 @@ def test_literal_invariant_breaks_at_irq_exit(bundled_results) -> None:  # type:
     assert pc == 0   # count 0 and NEED_RESCHED folded: "preempt now"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_base_model_in_each_mode_equals_the_mode_file(mode: str, bundled_results) -> None:  # type: ignore[no-untyped-def]
     a = check_file(str(ROOT / "models" / "_base.yaml"), Options(overrides={"mode": mode}))
@@ -117,6 +119,7 @@ def test_base_model_in_each_mode_equals_the_mode_file(mode: str, bundled_results
         {p.id: p.verdict for p in b.properties if p.id in {q.id for q in a.properties}}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [*MODEL_FILES, ROOT / "models" / "_base.yaml"],
                          ids=[*MODES, "base"])
 def test_engine_agrees_with_reference_interpreter(path: Path) -> None:
@@ -147,6 +150,7 @@ def _planted(tmp_path: Path) -> Path:
     return tmp_path / "models" / "full.yaml"
 
 
+@pytest.mark.slow
 def test_planted_bug_is_found_with_shortest_trace_and_bug_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -38,6 +38,7 @@ def _run(models: Path, cache: Path, **opts: object) -> tuple[list[ModelResult], 
     return results, sum(m.cached for m in results), len(results)
 
 
+@pytest.mark.slow
 def test_unchanged_models_are_reused(tmp_path: Path) -> None:
     models, cache = _copy(tmp_path), tmp_path / "cache"
     first, hits, n = _run(models, cache)
@@ -49,6 +50,7 @@ def test_unchanged_models_are_reused(tmp_path: Path) -> None:
     assert (cache / ".gitignore").read_text().strip().endswith("*")
 
 
+@pytest.mark.slow
 def test_a_changed_file_is_checked_again_and_only_what_reads_it(tmp_path: Path) -> None:
     models, cache = _copy(tmp_path), tmp_path / "cache"
     _run(models, cache)
@@ -64,6 +66,7 @@ def test_a_changed_file_is_checked_again_and_only_what_reads_it(tmp_path: Path) 
     assert (hits, n) == (8, 13)
 
 
+@pytest.mark.slow
 def test_options_and_params_are_part_of_the_key(tmp_path: Path) -> None:
     models, cache = _copy(tmp_path), tmp_path / "cache"
     full = models / "full.yaml"
@@ -150,6 +153,7 @@ def _entry_of(cache: Path) -> Path:
     return entry
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("damage", "note"),
     [

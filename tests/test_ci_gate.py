@@ -79,6 +79,7 @@ def _run_step(command: str, cwd: Path, env: dict[str, str]) -> subprocess.Comple
     )
 
 
+@pytest.mark.slow
 def test_workflow_runs_only_on_model_changes_and_its_commands_gate_the_change(
     pull_request: Path, tmp_path: Path
 ) -> None:
@@ -196,6 +197,7 @@ def test_pre_commit_hook_installs_this_repository_with_pip() -> None:
     assert hook["entry"].split()[0] in scripts
 
 
+@pytest.mark.slow
 def test_pre_commit_hook_checks_the_models(pull_request: Path) -> None:
     (hook,) = yaml.safe_load(HOOKS.read_text())
     assert hook["id"] == "preemptcheck"

@@ -156,6 +156,7 @@ def test_sarif_of_a_planted_violation_points_at_the_yaml_lines(planted: str) -> 
     assert steps[0]["location"]["message"]["text"] == "step 1: preempt_disable@cpu0: depth=1"
 
 
+@pytest.mark.slow
 def test_sarif_of_the_bundled_models_has_no_results(bundled: RunResult) -> None:
     assert bundled.exit_code == 0
     doc = sarif.document(bundled, cwd=ROOT)

@@ -104,6 +104,7 @@ def test_bad_input_in_a_folder_still_checks_the_rest(files: dict[str, str]) -> N
     assert "failing.yaml: failing" in out
 
 
+@pytest.mark.slow
 def test_verify_models_folder_lists_every_bundled_model() -> None:
     code, out = run("verify", str(ROOT / "models"), "--traces", "none")
     assert code == 0, out
@@ -119,6 +120,7 @@ def test_verify_models_folder_lists_every_bundled_model() -> None:
                                  "0 unexpected, 0 inconclusive")
 
 
+@pytest.mark.slow
 def test_glob_selects_models() -> None:
     code, out = run("verify", str(ROOT / "models" / "[fl]*.yaml"), "--traces", "none")
     assert code == 0, out
@@ -141,6 +143,7 @@ def test_internal_error_is_exit_4_without_traceback(monkeypatch: pytest.MonkeyPa
     assert "Traceback" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("option", "name"), [("--junit", "r.xml"), ("--sarif", "r.sarif")])
 def test_junit_and_sarif_write_their_files(tmp_path: Path, option: str, name: str) -> None:
     target = tmp_path / "ci" / name  # the folder is created; the contents: test_ci_outputs.py
@@ -214,6 +217,7 @@ def test_json_output_matches_the_documented_schema(files: dict[str, str]) -> Non
         assert doc["exit_code"] == code
 
 
+@pytest.mark.slow
 def test_json_output_of_bundled_models_matches_schema() -> None:
     code, out = run("verify", str(ROOT / "models"), "--format", "json")
     doc = json.loads(out)
@@ -233,6 +237,7 @@ def test_json_output_of_bundled_models_matches_schema() -> None:
     assert lit["location"]["file"].endswith("properties/core.yaml")
 
 
+@pytest.mark.slow
 def test_output_is_deterministic(files: dict[str, str]) -> None:
     races = str(ROOT / "models" / "races")  # with a mode model and its monitors
     for fmt in ("text", "json"):
@@ -241,6 +246,7 @@ def test_output_is_deterministic(files: dict[str, str]) -> None:
         assert first == second
 
 
+@pytest.mark.slow
 def test_trace_dir_writes_itf(files: dict[str, str], tmp_path: Path) -> None:
     out_dir = tmp_path / "traces"
     code, _ = run("verify", files["failing"], FULL, "--trace-dir", str(out_dir))
@@ -260,6 +266,7 @@ def test_trace_dir_writes_itf(files: dict[str, str], tmp_path: Path) -> None:
     assert last["tif_nr"] == {"#map": [["A", True], ["B", False]]}
 
 
+@pytest.mark.slow
 def test_installed_command_runs_as_a_subprocess() -> None:
     exe = Path(sys.executable).with_name("preemptcheck")
     assert exe.exists(), f"the console script is not installed next to {sys.executable}"
@@ -300,6 +307,7 @@ def test_engine_reports_progress() -> None:
     assert [p.states for p in seen] == sorted(p.states for p in seen)
 
 
+@pytest.mark.slow
 def test_json_with_symmetry_and_notes_matches_schema() -> None:
     code, out = run("verify", str(ROOT / "models" / "races" / "fold-ipi.yaml"),
                     str(ROOT / "models" / "full.yaml"), "--symmetry", "--format", "json")

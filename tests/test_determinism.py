@@ -85,6 +85,7 @@ def first() -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_a_run_repeats_after_other_z3_work_and_in_another_order(first: dict[str, Any]) -> None:
     _main_context_work()
     check_file(LOST_WAKEUP, Options(engine="symbolic", properties=("sleeper-sleeps",)))
@@ -94,6 +95,7 @@ def test_a_run_repeats_after_other_z3_work_and_in_another_order(first: dict[str,
     assert {p: work(p) for p in reversed(SMALL)} == first["work"]
 
 
+@pytest.mark.slow
 def test_the_order_properties_are_checked_in_changes_nothing() -> None:
     ids = [p.id for p in load_model(LOADSTORE).properties if not p.builtin]
     assert len(ids) >= 3
@@ -106,6 +108,7 @@ def test_the_order_properties_are_checked_in_changes_nothing() -> None:
     assert forward == backward
 
 
+@pytest.mark.slow
 def test_a_fresh_process_with_another_hash_seed_agrees(first: dict[str, Any]) -> None:
     seed = "4242" if os.environ.get("PYTHONHASHSEED") != "4242" else "2424"
     env = {**os.environ, "PYTHONHASHSEED": seed}
@@ -136,6 +139,7 @@ def test_the_default_work_limit_changes_nothing_on_a_bundled_model() -> None:
     assert limited.work == free.work < DEFAULT_WORK_LIMIT
 
 
+@pytest.mark.slow
 def test_the_work_limit_leaves_what_is_open_unknown_and_keeps_what_is_decided() -> None:
     model = load_model(LOADSTORE)
     free = Symbolic(model).run(work_limit=None)

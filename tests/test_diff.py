@@ -124,6 +124,7 @@ def newly_unexpected(before: Outcomes, after: Outcomes) -> set[tuple[str, str]]:
 # ---------------------------------------------------------------- the "done when"
 
 
+@pytest.mark.slow
 def test_planted_bug_reports_exactly_its_regressions(
     planted: Path,
     verified: tuple[Outcomes, Outcomes],
@@ -154,6 +155,7 @@ def test_planted_bug_reports_exactly_its_regressions(
     assert worktrees(planted) == [f"worktree {planted.resolve()}"]
 
 
+@pytest.mark.slow
 def test_planted_bug_text(
     planted: Path,
     verified: tuple[Outcomes, Outcomes],
@@ -181,6 +183,7 @@ def test_planted_bug_text(
     assert sum(ln.startswith("  regression  ") for ln in lines) == n
 
 
+@pytest.mark.slow
 def test_planted_bug_markdown(planted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = invoke(monkeypatch, planted, "HEAD~1", *LIMIT, "--format", "markdown")
     assert code == 1
@@ -210,6 +213,7 @@ def test_planted_bug_markdown(planted: Path, monkeypatch: pytest.MonkeyPatch) ->
             assert commit_id.sub("(...)", line) in actual, line
 
 
+@pytest.mark.slow
 def test_a_fix_in_the_working_tree_exits_0(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verified: tuple[Outcomes, Outcomes]
 ) -> None:

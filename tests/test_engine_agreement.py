@@ -91,12 +91,14 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("generated")
 
 
+@pytest.mark.slow
 @AGREEMENT
 @given(text=models())
 def test_engine_agrees_with_reference(model_dir: Path, text: str) -> None:
     assert_check_file_agrees(write_model(model_dir, text), text)
 
 
+@pytest.mark.slow
 @AGREEMENT
 @given(text=models(member_hazard=False))
 def test_engine_run_agrees_with_reference(model_dir: Path, text: str) -> None:
@@ -105,6 +107,7 @@ def test_engine_run_agrees_with_reference(model_dir: Path, text: str) -> None:
     assert_engine_agrees(write_model(model_dir, text), text)
 
 
+@pytest.mark.slow
 @AGREEMENT
 @given(text=models(member_hazard=False, action_properties=False))
 def test_check_file_agrees_without_action_properties(model_dir: Path, text: str) -> None:
@@ -192,6 +195,7 @@ def _range_messages(text: str, tmp: Path) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "needle",
     ["division by zero", ", range [", "-bit field", "out of range"],

@@ -254,6 +254,7 @@ CONFORMING = (ROOT / "examples/traces/spinlock.txt").read_text()
 HIDDEN_WAKEUP = ROOT / "examples/traces/hidden-wakeup.txt"
 
 
+@pytest.mark.slow
 def test_a_recording_of_preempt_events_conforms_to_full(tmp_path: Path) -> None:
     run = _check(tmp_path, CONFORMING)
     assert run.conforms
@@ -266,6 +267,7 @@ def test_a_recording_of_preempt_events_conforms_to_full(tmp_path: Path) -> None:
     assert "6 events matched on 2 CPUs" in out
 
 
+@pytest.mark.slow
 def test_a_wakeup_inside_an_untraced_preempt_disabled_section_is_rejected(tmp_path: Path) -> None:
     """preempt_disable_notrace() raised the count: the wakeup's own preempt_disable (of
     p->pi_lock) is not traced, as the count was not 0; the model has no such section."""
@@ -281,6 +283,7 @@ def test_a_wakeup_inside_an_untraced_preempt_disabled_section_is_rejected(tmp_pa
     assert f"trace.txt:{rejection.line.number}: does not conform" in out
 
 
+@pytest.mark.slow
 def test_a_hidden_preempt_disable_is_rejected_where_the_flags_reveal_it(tmp_path: Path) -> None:
     """Interrupts go off inside a section the tracepoints did not show: the line says
     preempt depth 1, the model has 0."""
@@ -301,6 +304,7 @@ def test_a_hidden_preempt_disable_is_rejected_where_the_flags_reveal_it(tmp_path
     assert any("preempt depth: the line shows 1, the model has 0" in w for w in rejection.why)
 
 
+@pytest.mark.slow
 def test_a_lost_events_marker_lets_the_cpu_start_again(tmp_path: Path) -> None:
     lines = [_line(0, "...1.", 10, "preempt_disable"), _line(0, "...1.", 20, "preempt_enable")]
     broken = [*lines, _line(0, "...1.", 30, "preempt_enable")]
@@ -311,6 +315,7 @@ def test_a_lost_events_marker_lets_the_cpu_start_again(tmp_path: Path) -> None:
     assert run.outcome.resets == 1
 
 
+@pytest.mark.slow
 def test_unknown_events_are_skipped_and_counted(tmp_path: Path) -> None:
     text = CONFORMING + _line(0, "d.h..", 50, "ipi_raise", "target_mask=1") + "\n"
     run = _check(tmp_path, text)
@@ -345,6 +350,7 @@ def _schema() -> dict:  # type: ignore[type-arg]
     return json.loads((ROOT / "docs/trace.schema.json").read_text())  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_json_output(tmp_path: Path) -> None:
     (tmp_path / "t.txt").write_text(CONFORMING)
     code, out, _ = _trace(FULL, str(tmp_path / "t.txt"), "--format", "json")
@@ -432,6 +438,7 @@ def test_trace_dir_writes_the_recording_and_chrome_json(tmp_path: Path) -> None:
     assert code == 0, out
 
 
+@pytest.mark.slow
 def test_readme_trace_samples_are_what_trace_prints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     readme = (ROOT / "README.md").read_text()
@@ -453,6 +460,7 @@ def test_readme_trace_samples_are_what_trace_prints(monkeypatch: pytest.MonkeyPa
 # ---------------------------------------------------------------- a kernel RV automaton
 
 
+@pytest.mark.slow
 def test_the_wip_monitor_rejects_the_hidden_wakeup_with_the_kernels_reaction() -> None:
     wip = str(ROOT / "monitors/wip.dot")
     code, out, _ = _trace("--monitor", wip, str(HIDDEN_WAKEUP))
@@ -541,6 +549,7 @@ def _wakeup_of(pid: int) -> str:
     )
 
 
+@pytest.mark.slow
 def test_trace_section_maps_arguments_to_the_models_values(tmp_path: Path) -> None:
     (tmp_path / "mapped.yaml").write_text(MAPPED.format(full=FULL))
     model = load_model(str(tmp_path / "mapped.yaml"))
@@ -560,6 +569,7 @@ def test_trace_section_maps_arguments_to_the_models_values(tmp_path: Path) -> No
     assert _check(tmp_path, _wakeup_of(1977)).conforms
 
 
+@pytest.mark.slow
 def test_trace_section_tasks_name_the_running_task(tmp_path: Path) -> None:
     """The TASK-PID column against the CPU's current task: after bash (A) leaves its
     section, cat (B) cannot take a spin lock on that CPU: a switch to cat would have shown
@@ -577,6 +587,7 @@ def test_trace_section_tasks_name_the_running_task(tmp_path: Path) -> None:
     assert any("the line's task (pid 2001) is B, the CPU runs A" in w for w in rejection.why)
 
 
+@pytest.mark.slow
 def test_trace_section_counterexamples_read_back(tmp_path: Path) -> None:
     """Counterexamples are written with the tracepoints' arguments (through the section,
     backwards) and read back as conforming recordings."""

@@ -51,6 +51,7 @@ def test_the_suite_is_big_enough() -> None:
     assert set(CI_COUNTS) == set(KINDS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "cases"), BATCHES, ids=[name for name, _ in BATCHES])
 def test_fuzz_batch(name: str, cases: list[tuple[str, int]], tmp_path: Path) -> None:
     if cases[0][0] == "unreadable" and not chmod_stops_reads():

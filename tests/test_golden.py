@@ -35,6 +35,7 @@ def _cases() -> list[tuple[str, str, dict[str, str], str]]:
     return [(*run, kind) for run in _runs() for kind in ("txt", "itf")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("folder", "file", "choice", "kind"), _cases(),
                          ids=[f"{c[0]}-{c[3]}" for c in _cases()])
 def test_golden_traces(folder: str, file: str, choice: dict[str, str], kind: str,

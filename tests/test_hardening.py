@@ -202,6 +202,7 @@ def test_a_diamond_of_extends_is_loaded_once_per_file(tmp_path: Path) -> None:
 DEVICES = [d for d in ("/dev/zero", "/dev/full", "/dev/urandom") if os.path.exists(d)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("key", ["extends", "check", None])
 def test_a_device_is_refused_unread(tmp_path: Path, device: str, key: str | None) -> None:
@@ -217,6 +218,7 @@ def test_a_device_is_refused_unread(tmp_path: Path, device: str, key: str | None
     assert "character device" in proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["extends", "check", None])
 def test_a_fifo_is_refused_without_blocking(tmp_path: Path, key: str | None) -> None:
     fifo = tmp_path / "fifo.yaml"
@@ -318,6 +320,7 @@ def test_defs_that_double_are_refused_not_expanded(tmp_path: Path) -> None:
     assert "internal error" not in out
 
 
+@pytest.mark.slow
 def test_an_enum_of_100000_values(tmp_path: Path) -> None:
     values = ", ".join(f"v{i}" for i in range(100_000))
     path = write_model(
@@ -444,6 +447,7 @@ def test_an_empty_path_argument(tmp_path: Path) -> None:
     assert "<command line>: error[PC001]: an empty path was given" in out + err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pattern", ["tree/**", "tree/**/*.yaml", "tree/*/**/ok.yaml"])
 def test_a_recursive_glob_does_not_follow_link_loops(tmp_path: Path, pattern: str) -> None:
     """glob.glob('**') follows links to folders: two loops gave 2^40 paths, a hang."""

@@ -49,6 +49,7 @@ def _signal_when_busy(proc: subprocess.Popen[str], *signums: int) -> tuple[str, 
     return out, first + err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_the_search_and_reports_what_was_decided(
     tmp_path: Path, signum: int, status: int
@@ -69,6 +70,7 @@ def test_a_signal_stops_the_search_and_reports_what_was_decided(
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no output file, no temporary
 
 
+@pytest.mark.slow
 def test_the_files_not_reached_are_listed_and_json_says_interrupted(tmp_path: Path) -> None:
     lazy = ROOT / "models" / "lazy.yaml"
     proc = _start("verify", "--format", "json", str(BIG), str(lazy), cwd=tmp_path)
@@ -83,6 +85,7 @@ def test_the_files_not_reached_are_listed_and_json_says_interrupted(tmp_path: Pa
     assert model["stats"]["complete"] is False
 
 
+@pytest.mark.slow
 def test_a_second_signal_stops_at_once(tmp_path: Path) -> None:
     proc = _start("verify", str(BIG), "--junit", "junit.xml", cwd=tmp_path)
     out, err = _signal_when_busy(proc, signal.SIGTERM, signal.SIGTERM)
@@ -123,6 +126,7 @@ def test_handling_records_the_first_signal_and_cancels() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.slow
 def test_sigterm_cancels_a_z3_query_and_keeps_what_was_decided(tmp_path: Path) -> None:
     """The symbolic engine spends its time inside z3, where Python's handlers wait: the
     watcher thread cancels the query, and the run reports like the explicit one."""
@@ -180,6 +184,7 @@ def test_a_signal_while_a_model_is_read_leaves_it_unchecked(
     assert run.exit_code == 143
 
 
+@pytest.mark.slow
 def test_a_signal_after_the_last_search_still_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     from preemptcheck.checking import check
 
@@ -195,6 +200,7 @@ def test_a_signal_after_the_last_search_still_counts(monkeypatch: pytest.MonkeyP
     assert run.exit_code == 130
 
 
+@pytest.mark.slow
 def test_a_signal_while_the_report_is_written_lets_it_finish(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

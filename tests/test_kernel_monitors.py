@@ -44,6 +44,7 @@ def _section(title: str) -> str:
     return text[start:end]
 
 
+@pytest.mark.slow
 def test_every_mode_model_runs_every_monitor_as_expected(bundled: list[ModelResult]) -> None:
     for m in bundled:
         got = _monitors(m)

@@ -70,6 +70,7 @@ def _figures(run: LatencyRun) -> dict[str, dict[str, tuple[str | None, ...]]]:
     return {k: {p: tuple(v) for p, v in t.items()} for k, t in out.items()}
 
 
+@pytest.mark.slow
 def test_latency_table_of_the_modes(all_modes: LatencyRun) -> None:
     assert all_modes.exit_code == 0
     assert _figures(all_modes) == EXPECTED
@@ -213,6 +214,7 @@ def test_latency_usage_errors(args: list[str], message: str) -> None:
     assert message in out
 
 
+@pytest.mark.slow
 def test_latency_json_markdown_and_witnesses() -> None:
     path = str(ROOT / "models" / "latency.yaml")
     code, out = _cli("latency", path, "--format", "json", "--set", "IRQOFF_ENABLE=false")

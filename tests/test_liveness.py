@@ -498,6 +498,7 @@ def _with_leads_to(draw: Any) -> str:
     return to_yaml(doc)
 
 
+@pytest.mark.slow
 def test_random_leads_to_agree_with_the_oracle(tmp_path: Path) -> None:
     kinds: set[str] = set()
 

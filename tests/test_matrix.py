@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 from typer.testing import CliRunner
 
 from conftest import counter_model, write_model
@@ -343,6 +344,7 @@ def test_json_unexpected_cell_exits_1(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- bundled models
 
 
+@pytest.mark.slow
 def test_bundled_base_in_every_mode(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
     code, out = run("verify", "--all-modes", "models/_base.yaml", "--format", "json")
@@ -365,6 +367,7 @@ def test_bundled_base_in_every_mode(monkeypatch) -> None:  # type: ignore[no-unt
     assert not [line for line in block if line.rstrip().endswith(("!", "?"))]
 
 
+@pytest.mark.slow
 def test_bundled_folder_in_every_mode() -> None:
     code, out = run("verify", "--all-modes", str(ROOT / "models"), "--traces", "none")
     assert code == 0, out

@@ -58,6 +58,7 @@ MUTANTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MUTANTS))
 def test_mutant_is_caught(name: str, tmp_path: Path) -> None:
     old, new, mode, prop = MUTANTS[name]

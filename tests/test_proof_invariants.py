@@ -18,6 +18,7 @@ from preemptcheck.cli.main import app
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "params"),
     [("models/races/fold-ipi.yaml", {"NCPU": "2"}), ("models/full.yaml", {})],
@@ -43,6 +44,7 @@ def test_the_invariants_are_model_syntax_and_hold(
     assert checked.stats.complete
 
 
+@pytest.mark.slow
 def test_verbose_text_lists_them_and_json_always_has_them() -> None:
     model = str(ROOT / "models/races/fold-ipi.yaml")
     args = ["verify", model, "--set", "NCPU=2", "--engine", "symbolic", "--no-cache"]

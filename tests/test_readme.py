@@ -102,6 +102,7 @@ def test_readme_has_command_samples() -> None:
     assert len(_command_samples()) >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sample", _command_samples(), ids=lambda b: b.splitlines()[0])
 def test_command_sample_is_what_verify_prints(sample: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
@@ -145,6 +146,7 @@ def test_planted_bug_sample_is_what_verify_prints(tmp_path: Path, monkeypatch) -
             assert " ".join(text.split()) in actual, line
 
 
+@pytest.mark.slow
 def test_latency_table_is_what_latency_prints(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The README's latency table, byte for byte: every figure in it is pinned here (and
     derived in tests/test_latency.py)."""
@@ -156,6 +158,7 @@ def test_latency_table_is_what_latency_prints(monkeypatch) -> None:  # type: ign
     assert result.output == expected
 
 
+@pytest.mark.slow
 def test_latency_model_row_has_the_real_state_counts() -> None:
     (lo, hi) = re.findall(
         r"^\| `latency\.yaml` \| .* \| ([\d,]+)–([\d,]+) per mode \|$",  # noqa: RUF001 (the README's en dash)
@@ -168,6 +171,7 @@ def test_latency_model_row_has_the_real_state_counts() -> None:
     assert (min(states), max(states)) == (int(lo.replace(",", "")), int(hi.replace(",", "")))
 
 
+@pytest.mark.slow
 def test_the_library_example_runs() -> None:
     import subprocess
     import sys

@@ -71,6 +71,7 @@ def test_a_violation_verify_shows_is_found_and_replays() -> None:
     assert any(i == pi and v is False for i, _, v in checks)
 
 
+@pytest.mark.slow
 def test_the_same_seed_prints_the_same_bytes() -> None:
     args = [FULL, "--seed", "3", "--runs", "40", "--depth", "40"]
     first = invoke(*args)

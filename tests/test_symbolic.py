@@ -45,6 +45,7 @@ def _options(path: str, **kw: object) -> Options:
     return Options(overrides=small, properties=ids + skipped, **kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", BUNDLED, ids=[Path(p).stem for p in BUNDLED])
 def test_symbolic_gives_the_explicit_verdicts_on_every_bundled_model(path: str) -> None:
     explicit = check_paths([path], _options(path))
@@ -78,6 +79,7 @@ def test_symbolic_gives_the_explicit_verdicts_on_every_bundled_model(path: str) 
                 assert re.fullmatch(how, p.reason)
 
 
+@pytest.mark.slow
 def test_full_smp_is_proved_where_explicit_search_gives_up() -> None:
     """The 4-CPU, 8-bit-count model: explicit search hits its state limit, `auto` hands it
     to the symbolic engine, which proves every invariant by k-induction."""
@@ -98,6 +100,7 @@ def test_full_smp_is_proved_where_explicit_search_gives_up() -> None:
             assert p.reason.startswith("k-induction")
 
 
+@pytest.mark.slow
 def test_full_smp_small_instance_agrees_with_explicit_search() -> None:
     opts = {"NCPU": "2", "MAXCOUNT": "3"}
     explicit = check_file(LARGE, Options(overrides=opts))
@@ -174,6 +177,7 @@ def test_unreachable_is_proved_not_just_unwitnessed(tmp_path: Path) -> None:
     assert p.reason.startswith("unreachable, k-induction, k=")
 
 
+@pytest.mark.slow
 def test_a_tiny_rlimit_is_unknown_never_holds() -> None:
     path = str(ROOT / "models" / "none.yaml")
     result = check_file(path, Options(engine="symbolic", rlimit=2_000))
@@ -204,6 +208,7 @@ def test_bound_must_be_positive() -> None:
     assert "--bound must be at least 1" in out.output
 
 
+@pytest.mark.slow
 def test_only_the_symbolic_engine_imports_z3() -> None:
     src = ROOT / "src" / "preemptcheck"
     importers = sorted(
@@ -222,6 +227,7 @@ def test_only_the_symbolic_engine_imports_z3() -> None:
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_timeout_stops_the_symbolic_engine_inconclusive() -> None:
     out = CliRunner().invoke(
         app, ["verify", "--engine", "symbolic", "--timeout", "0.5", "--traces", "none", LARGE]

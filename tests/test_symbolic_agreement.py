@@ -202,6 +202,7 @@ def _corpus(request: pytest.FixtureRequest) -> list[Path]:
     return sorted(CORPUS.glob("*.yaml"))
 
 
+@pytest.mark.slow
 def test_symbolic_agrees_with_explicit(request: pytest.FixtureRequest) -> None:
     """200 random models (tests/fixtures/agreement/, drawn from SMALL_MODELS; regenerate with
     `pytest tests/test_symbolic_agreement.py --update-agreement` and review); afterwards,
@@ -546,6 +547,7 @@ CORNERS: dict[str, tuple[str, dict[str, Any], dict[str, str], dict[str, list[str
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CORNERS))
 def test_encoding_corner(tmp_path: Path, name: str) -> None:
     text, want, messages, steps = CORNERS[name]

@@ -47,12 +47,14 @@ def test_fold_ipi_remote_cpus_are_interchangeable(ncpu: str) -> None:
     assert r.stats.states < r.stats.states_unreduced  # type: ignore[operator]
 
 
+@pytest.mark.slow
 def test_benchmark_model_halves_with_two_cpus() -> None:
     path = str(ROOT / "benchmarks" / "models" / "lost-update.yaml")
     r = assert_reduction_agrees(path)
     assert (r.stats.states, r.stats.states_unreduced) == (63_652, 127_040)
 
 
+@pytest.mark.slow
 def test_not_applied_to_the_one_cpu_models() -> None:
     r = check_file(str(ROOT / "models" / "full.yaml"), Options(symmetry=True))
     assert r.stats.symmetry is None
@@ -172,6 +174,7 @@ def symmetric_models(draw: st.DrawFn) -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=symmetric_models())
