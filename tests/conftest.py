@@ -121,6 +121,22 @@ def _private_results_cache(
     monkeypatch.setenv("PREEMPTCHECK_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture(scope="session")
+def shared_results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results cache shared by the tests of one session (one per xdist worker)."""
+    return tmp_path_factory.mktemp("shared-results")
+
+
+@pytest.fixture
+def shared_results(shared_results_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For tests that only read the report of a run over the bundled models: the runs are
+    reused across them through preemptcheck's own results cache (tests/test_cache.py shows
+    a reused result prints the same bytes). Its note on reuse goes to stderr: read stdout."""
+    monkeypatch.setenv("PREEMPTCHECK_CACHE", "1")
+    monkeypatch.setenv("PREEMPTCHECK_CACHE_DIR", str(shared_results_dir))
+    return shared_results_dir
+
+
 BUNDLED_MODES = ("none", "voluntary", "full", "lazy", "rt")
 
 

@@ -64,10 +64,13 @@ PLANTED = """
         invariant: depth <= MAX
 """
 
-COUNTER = counter_model("counter", properties="""
+COUNTER = counter_model(
+    "counter",
+    properties="""
     bounded:
       invariant: x <= 3
-""")
+""",
+)
 
 BROKEN = """
     model: broken
@@ -109,8 +112,8 @@ def planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(scope="module")
-def bundled() -> RunResult:
-    return check_paths([str(ROOT / "models")], Options())
+def bundled(shared_results_dir: Path) -> RunResult:
+    return check_paths([str(ROOT / "models")], Options(cache_dir=str(shared_results_dir)))
 
 
 # ---------------------------------------------------------------- SARIF
@@ -272,8 +275,10 @@ def test_junit_of_the_bundled_models_has_a_testcase_per_run_and_property(
     assert len(list(xml)) == len({m.file for m in models})  # a testsuite per model file
     full = str(ROOT / "models" / "full.yaml")
     names = [c.name for s in xml if s.name == full for c in s]
-    assert ("no-sleep-in-atomic [mode=full, MAXNEST=2, NESTING=true, IRQOFF_ENABLE=true, "
-            "IRQS_IN_SCHEDULE=true]") in names
+    assert (
+        "no-sleep-in-atomic [mode=full, MAXNEST=2, NESTING=true, IRQOFF_ENABLE=true, "
+        "IRQS_IN_SCHEDULE=true]"
+    ) in names
 
 
 def test_junit_and_annotations_of_every_bundled_trace(bundled: RunResult, tmp_path: Path) -> None:

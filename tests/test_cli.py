@@ -18,31 +18,46 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "result.schema.json").read_text())
 FULL = str(ROOT / "models" / "full.yaml")
 
-PASSING = counter_model("passing", properties="""
+PASSING = counter_model(
+    "passing",
+    properties="""
     bounded:
       invariant: x <= 3
     reaches-top:
       reachable: x == 3
-""")
-FAILING = counter_model("failing", properties="""
+""",
+)
+FAILING = counter_model(
+    "failing",
+    properties="""
     below-two:
       invariant: x < 2
-""")
-EXPECTED_BUG = counter_model("expected-bug", properties="""
+""",
+)
+EXPECTED_BUG = counter_model(
+    "expected-bug",
+    properties="""
     below-two:
       invariant: x < 2
       expect: violated
-""")
-WRONG_EXPECT = counter_model("wrong-expect", properties="""
+""",
+)
+WRONG_EXPECT = counter_model(
+    "wrong-expect",
+    properties="""
     bounded:
       invariant: x <= 3
       expect: violated
-""")
-IDLE_ACTION = counter_model("idle-action", actions="""
+""",
+)
+IDLE_ACTION = counter_model(
+    "idle-action",
+    actions="""
     never:
       when: x > 3
       do: {x: 0}
-""")
+""",
+)
 
 BROKEN = """
     model: broken
@@ -60,15 +75,30 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def report(*args: str) -> tuple[int, str]:
+    """A run's exit code and stdout (with `shared_results`, stderr notes the reuse)."""
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, str]:
-    return {name: write_model(tmp_path, text, f"{name}.yaml")
-            for name, text in (("passing", PASSING), ("failing", FAILING), ("broken", BROKEN),
-                               ("expected-bug", EXPECTED_BUG), ("wrong-expect", WRONG_EXPECT),
-                               ("idle-action", IDLE_ACTION))}
+    return {
+        name: write_model(tmp_path, text, f"{name}.yaml")
+        for name, text in (
+            ("passing", PASSING),
+            ("failing", FAILING),
+            ("broken", BROKEN),
+            ("expected-bug", EXPECTED_BUG),
+            ("wrong-expect", WRONG_EXPECT),
+            ("idle-action", IDLE_ACTION),
+        )
+    }
 
 
 # ---------------------------------------------------------------- exit codes (DESIGN §2)
+
 
 @pytest.mark.parametrize(
     ("names", "extra", "code"),
@@ -78,15 +108,15 @@ def files(tmp_path: Path) -> dict[str, str]:
         (["broken"], [], 2),
         (["passing"], ["--max-states", "2"], 3),
         (["failing", "passing"], [], 1),
-        (["failing", "broken"], [], 2),          # bad input wins over a failed check
+        (["failing", "broken"], [], 2),  # bad input wins over a failed check
         (["failing"], ["--max-states", "2"], 3),  # x < 2 is not violated within 2 states
         (["broken", "passing"], ["--max-states", "2"], 2),
         (["failing", "passing"], ["--max-states", "3"], 1),  # unexpected wins over inconclusive
-        (["expected-bug"], [], 0),               # violated, as its `expect` says
-        (["wrong-expect"], [], 1),               # holds, but `expect: violated`
+        (["expected-bug"], [], 0),  # violated, as its `expect` says
+        (["wrong-expect"], [], 1),  # holds, but `expect: violated`
         (["expected-bug", "wrong-expect"], [], 1),
-        (["idle-action"], [], 0),                # an action that never fires: a warning
-        (["idle-action"], ["--strict"], 1),      # ... that --strict turns into a failure
+        (["idle-action"], [], 0),  # an action that never fires: a warning
+        (["idle-action"], ["--strict"], 1),  # ... that --strict turns into a failure
         (["idle-action", "broken"], ["--strict"], 2),
         (["expected-bug"], ["--max-states", "2"], 3),  # not yet violated: inconclusive
     ],
@@ -105,24 +135,32 @@ def test_bad_input_in_a_folder_still_checks_the_rest(files: dict[str, str]) -> N
 
 
 @pytest.mark.slow
-def test_verify_models_folder_lists_every_bundled_model() -> None:
-    code, out = run("verify", str(ROOT / "models"), "--traces", "none")
+def test_verify_models_folder_lists_every_bundled_model(shared_results: Path) -> None:
+    code, out = report("verify", str(ROOT / "models"), "--traces", "none")
     assert code == 0, out
     for mode in ("none", "voluntary", "full", "lazy", "rt"):
         assert f"models/{mode}.yaml: preempt-{mode} (mode={mode}, MAXNEST=2, " in out
     assert "models/latency.yaml: preemption-latency (mode=full, MAXNEST=1, " in out
-    for race in ("fold-remote-rmw", "fold-ipi", "fold-loadstore-irq", "lost-wakeup",
-                 "allow-resched", "in-atomic-no-count", "wip-trace-window"):
+    for race in (
+        "fold-remote-rmw",
+        "fold-ipi",
+        "fold-loadstore-irq",
+        "lost-wakeup",
+        "allow-resched",
+        "in-atomic-no-count",
+        "wip-trace-window",
+    ):
         assert f"models/races/{race}.yaml: {race} (" in out
-    assert "_base.yaml" not in out          # a partial: skipped when a folder is given
+    assert "_base.yaml" not in out  # a partial: skipped when a folder is given
     # swept params: fold-ipi for 2 and 3 CPUs, lost-wakeup for 8 choices, latency for 2, ...
-    assert out.rstrip().endswith("13 models in 28 runs, 334 properties: 334 as expected, "
-                                 "0 unexpected, 0 inconclusive")
+    assert out.rstrip().endswith(
+        "13 models in 28 runs, 334 properties: 334 as expected, 0 unexpected, 0 inconclusive"
+    )
 
 
 @pytest.mark.slow
-def test_glob_selects_models() -> None:
-    code, out = run("verify", str(ROOT / "models" / "[fl]*.yaml"), "--traces", "none")
+def test_glob_selects_models(shared_results: Path) -> None:
+    code, out = report("verify", str(ROOT / "models" / "[fl]*.yaml"), "--traces", "none")
     assert code == 0, out
     assert "3 models" in out  # full, lazy, latency
 
@@ -153,7 +191,9 @@ def test_junit_and_sarif_write_their_files(tmp_path: Path, option: str, name: st
 
 
 def test_unsupported_property_kinds_are_rejected_with_location(tmp_path: Path) -> None:
-    path = write_model(tmp_path, """
+    path = write_model(
+        tmp_path,
+        """
         model: live
         vars:
           x: {type: bool}
@@ -163,14 +203,15 @@ def test_unsupported_property_kinds_are_rejected_with_location(tmp_path: Path) -
         properties:
           automaton:
             monitor: stall.dot
-    """)
+    """,
+    )
     (tmp_path / "stall.dot").write_text(
-        'digraph state_automaton {\n'
+        "digraph state_automaton {\n"
         '\t{node [shape = plaintext, style=invis, label=""] "__init_idle"};\n'
         '\t{node [shape = doublecircle] "idle"};\n'
         '\t"__init_idle" -> "idle";\n'
         '\t"idle" -> "idle" [ label = "flip;reset(clk)" ];\n'
-        '}\n'
+        "}\n"
     )
     code, out = run("verify", path)
     assert code == 2  # a timed automaton: refused, never checked without time
@@ -178,6 +219,7 @@ def test_unsupported_property_kinds_are_rejected_with_location(tmp_path: Path) -
 
 
 # ---------------------------------------------------------------- options
+
 
 def test_mode_and_set_choose_params() -> None:
     base = str(ROOT / "models" / "_base.yaml")
@@ -209,6 +251,7 @@ def test_version() -> None:
 
 # ---------------------------------------------------------------- output formats
 
+
 def test_json_output_matches_the_documented_schema(files: dict[str, str]) -> None:
     for names in (["passing"], ["failing"], ["broken"], list(files)):
         code, out = run("verify", *[files[n] for n in names], "--format", "json")
@@ -218,8 +261,8 @@ def test_json_output_matches_the_documented_schema(files: dict[str, str]) -> Non
 
 
 @pytest.mark.slow
-def test_json_output_of_bundled_models_matches_schema() -> None:
-    code, out = run("verify", str(ROOT / "models"), "--format", "json")
+def test_json_output_of_bundled_models_matches_schema(shared_results: Path) -> None:
+    code, out = report("verify", str(ROOT / "models"), "--format", "json")
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)
     assert code == 0
@@ -231,8 +274,10 @@ def test_json_output_of_bundled_models_matches_schema() -> None:
     assert [s["action"] for s in lit["trace"]["steps"]] == ["irq_enter", "sched_tick", "irq_exit"]
     # events are tracepoint names where the model gives them
     assert [s["events"] for s in lit["trace"]["steps"]] == [
-        ["irq_disable", "preempt_disable", "irq_handler_entry"], ["sched_set_need_resched_tp"],
-        ["irq_handler_exit", "preempt_enable"]]
+        ["irq_disable", "preempt_disable", "irq_handler_entry"],
+        ["sched_set_need_resched_tp"],
+        ["irq_handler_exit", "preempt_enable"],
+    ]
     assert lit["trace"]["steps"][-1]["changes"]["pc"] == {"0": 0}
     assert lit["location"]["file"].endswith("properties/core.yaml")
 
@@ -270,8 +315,13 @@ def test_trace_dir_writes_itf(files: dict[str, str], tmp_path: Path) -> None:
 def test_installed_command_runs_as_a_subprocess() -> None:
     exe = Path(sys.executable).with_name("preemptcheck")
     assert exe.exists(), f"the console script is not installed next to {sys.executable}"
-    proc = subprocess.run([str(exe), "verify", str(ROOT / "models" / "lazy.yaml")],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [str(exe), "verify", str(ROOT / "models" / "lazy.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "39 properties: 39 as expected" in proc.stdout
     assert "Traceback" not in proc.stderr
@@ -290,7 +340,7 @@ def test_progress_line_for_long_runs(capsys: pytest.CaptureFixture[str]) -> None
 
     line = Display(tty=False)
     line("m.yaml", Progress(states=10, frontier=5, transitions=20, depth=2, elapsed=0.5))
-    assert capsys.readouterr().err == ""            # quiet during the first second
+    assert capsys.readouterr().err == ""  # quiet during the first second
     line("m.yaml", Progress(states=300_000, frontier=1_234, transitions=9, depth=7, elapsed=2.0))
     err = capsys.readouterr().err
     assert "m.yaml: 300,000 states, frontier 1,234, depth 7, 150,000 states/s, 2 s" in err
@@ -309,14 +359,22 @@ def test_engine_reports_progress() -> None:
 
 @pytest.mark.slow
 def test_json_with_symmetry_and_notes_matches_schema() -> None:
-    code, out = run("verify", str(ROOT / "models" / "races" / "fold-ipi.yaml"),
-                    str(ROOT / "models" / "full.yaml"), "--symmetry", "--format", "json")
+    code, out = run(
+        "verify",
+        str(ROOT / "models" / "races" / "fold-ipi.yaml"),
+        str(ROOT / "models" / "full.yaml"),
+        "--symmetry",
+        "--format",
+        "json",
+    )
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)
     assert code == 0
     ipi3 = next(m for m in doc["models"] if m["params"].get("NCPU") == 3)
-    assert ipi3["stats"]["symmetry"] == {"reduced_by": "CPUs 1, 2 interchangeable",
-                                         "states_unreduced": 62}
+    assert ipi3["stats"]["symmetry"] == {
+        "reduced_by": "CPUs 1, 2 interchangeable",
+        "states_unreduced": 62,
+    }
     full = next(m for m in doc["models"] if m["file"].endswith("full.yaml"))
     assert full["notes"] == ["no symmetry reduction: the model has one CPU"]
     assert full["warnings"] == []

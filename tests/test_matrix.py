@@ -43,10 +43,13 @@ MODAL = """
         expect: {none: violated, default: holds}
 """
 
-PLAIN = counter_model("plain", properties="""
+PLAIN = counter_model(
+    "plain",
+    properties="""
     bounded:
       invariant: x <= 3
-""")
+""",
+)
 
 MODAL_TEXT = [
     "  property     none      full          lazy",
@@ -368,7 +371,10 @@ def test_bundled_base_in_every_mode(monkeypatch) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.slow
-def test_bundled_folder_in_every_mode() -> None:
-    code, out = run("verify", "--all-modes", str(ROOT / "models"), "--traces", "none")
+def test_bundled_folder_in_every_mode(shared_results: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["verify", "--all-modes", str(ROOT / "models"), "--traces", "none"]
+    )
+    code, out = result.exit_code, result.stdout
     assert code == 0, out
     assert "0 unexpected, 0 inconclusive" in out.splitlines()[-1]
