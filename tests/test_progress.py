@@ -58,6 +58,7 @@ def test_on_a_terminal_one_live_line_redrawn_and_cleared() -> None:
     assert display.live is None
 
 
+@pytest.mark.slow
 def test_the_symbolic_engine_reports_its_phases() -> None:
     seen: list[tuple[str, object]] = []
     model = str(ROOT / "models" / "races" / "fold-ipi.yaml")
@@ -88,3 +89,17 @@ def test_verify_prints_the_symbolic_phase_off_a_terminal(monkeypatch: pytest.Mon
     assert result.exit_code in (0, 3), result.output  # 3: a witness deeper than the bound
     assert "fold-ipi.yaml: symbolic: " in result.stderr
     assert "symbolic:" not in result.stdout  # the report stays the same bytes
+
+
+@pytest.mark.slow
+def test_the_work_after_the_search_reports_its_phase_too() -> None:
+    """leads_to and monitors are decided on the whole state graph after the search: its
+    building and the monitors' product report what they do (no silent minutes)."""
+    seen: list[object] = []
+    check_paths(
+        [str(ROOT / "models" / "lazy.yaml")], Options(), progress=lambda p, e: seen.append(e)
+    )
+    texts = [e.text for e in seen if isinstance(e, Phase)]
+    assert any(t.startswith("state graph: ") for t in texts), texts  # more than 16,384 states
+    assert any(t.startswith("monitors: their product with the state graph (") for t in texts)
+    assert any(isinstance(e, Progress) for e in seen)  # the search itself, before

@@ -310,7 +310,9 @@ def _check_model(
         max_memory=options.max_memory,
     )
     result = judge(model, run, notes=[*notes, *run.notes])
-    result = _judge_on_graph(result, explorer, None if run.complete else run.limit, options)
+    result = _judge_on_graph(
+        result, explorer, None if run.complete else run.limit, options, _phases(path, progress)
+    )
     if options.engine == Engine.auto and run.limit is not None and run.limit.startswith(LIMITS):
         return check_symbolic(
             model,
@@ -326,6 +328,14 @@ def _check_model(
             ),
         )
     return result
+
+
+def _phases(path: str, progress: Report | None) -> Callable[[str], None] | None:
+    """A phase reporter for `path` (elapsed from now): for the work after the search."""
+    if progress is None:
+        return None
+    t0 = time.monotonic()
+    return lambda text: progress(path, Phase(text, time.monotonic() - t0))
 
 
 def _for(path: str, progress: Report | None) -> Callable[[Any], None] | None:
@@ -423,7 +433,12 @@ def check_symbolic(
     )
     if not any(p.kind in GRAPH_KINDS for p in model.properties):
         return result
-    result = _judge_on_graph(result, Explorer(model), None, options)
+    after = (
+        (lambda text: progress(Phase(text, time.monotonic() - t0)))
+        if progress is not None
+        else None
+    )
+    result = _judge_on_graph(result, Explorer(model), None, options, after)
     done = _conclusive(result)
     what = " and ".join(
         sorted({GRAPH_KINDS[p.kind] for p in model.properties if p.kind in GRAPH_KINDS})
@@ -436,7 +451,11 @@ def check_symbolic(
 
 
 def _judge_on_graph(
-    result: ModelResult, explorer: Explorer, reason: str | None, options: Options
+    result: ModelResult,
+    explorer: Explorer,
+    reason: str | None,
+    options: Options,
+    phase: Callable[[str], None] | None = None,
 ) -> ModelResult:
     """The properties decided on the whole explicit state graph (leads_to, monitors), on one
     graph built for all of them (`reason`: why they cannot be decided)."""
@@ -444,8 +463,15 @@ def _judge_on_graph(
         return result
     # after a native search the graph is built natively, bounded like the search itself
     cap = options.max_states if result.stats.backend == "native" else options.state_cap()
-    graph, reason = state_graph(result, explorer, reason, max_states=cap, timeout=options.timeout)
+    graph, reason = state_graph(
+        result, explorer, reason, max_states=cap, timeout=options.timeout, phase=phase
+    )
+    kinds = {p.kind for p in result.model.properties}
+    if phase is not None and graph is not None and PropKind.LEADS_TO in kinds:
+        phase(f"leads_to properties on the state graph ({len(graph):,} states)")
     result = judge_responses(result, explorer, graph, reason)
+    if phase is not None and graph is not None and PropKind.MONITOR in kinds:
+        phase(f"monitors: their product with the state graph ({len(graph):,} states)")
     return judge_monitors(
         result,
         explorer,

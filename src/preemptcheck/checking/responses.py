@@ -4,6 +4,7 @@ decided the other properties; every violation's trace is replayed before it is r
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from preemptcheck.checking.results import ModelResult, PropertyResult, Strength, Verdict
 from preemptcheck.engines.explicit import Explorer
@@ -21,6 +22,7 @@ def state_graph(
     *,
     max_states: int | None,
     timeout: float | None,
+    phase: Callable[[str], None] | None = None,
 ) -> tuple[StateGraph | None, str | None]:
     """The whole state graph for the properties decided on it (leads_to, monitors), built
     once whichever engine decided the others; or why there is none (`reason`: e.g. the
@@ -33,7 +35,9 @@ def state_graph(
         return None, reason
     try:
         native = result.stats.backend == "native"  # the graph is built as the search was
-        graph = build_graph(explorer, max_states=max_states, timeout=timeout, native=native)
+        graph = build_graph(
+            explorer, max_states=max_states, timeout=timeout, native=native, phase=phase
+        )
     except GraphLimit as exc:
         return None, str(exc)
     if graph.failing is not None:

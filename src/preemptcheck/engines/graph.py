@@ -25,6 +25,7 @@ def build_graph(
     max_states: int | None = None,
     timeout: float | None = None,
     native: bool = False,
+    phase: Callable[[str], None] | None = None,
 ) -> StateGraph:
     """Every reachable state and every step between two of them (range errors have none).
 
@@ -33,7 +34,7 @@ def build_graph(
     if native:
         from preemptcheck.engines.explicit.nativerun import build_graph_native
 
-        return build_graph_native(explorer, max_states=max_states, timeout=timeout)
+        return build_graph_native(explorer, max_states=max_states, timeout=timeout, phase=phase)
     t0 = time.monotonic()
     expand = explorer.expand
     cov = [0] * len(explorer.ts.model.actions)
@@ -68,6 +69,8 @@ def build_graph(
         off.append(len(dst))
         i += 1
         if i & 0x3FFF == 0:
+            if phase is not None:
+                phase(f"state graph: {len(states):,} states, {len(dst):,} edges")
             if timeout is not None and time.monotonic() - t0 > timeout:
                 raise GraphLimit(f"timeout after {timeout:g} s")
             if interrupt.requested():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from array import array
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numba
@@ -245,7 +246,11 @@ def run_native(
 
 
 def build_graph_native(
-    explorer: Explorer, *, max_states: int | None, timeout: float | None
+    explorer: Explorer,
+    *,
+    max_states: int | None,
+    timeout: float | None,
+    phase: Callable[[str], None] | None = None,
 ) -> StateGraph:
     """engines.graph.build_graph natively: the same states in the same order, the same
     edges; GraphLimit where it stops."""
@@ -263,7 +268,12 @@ def build_graph_native(
         record=(range_pi,),
         workers=explorer.workers,
     )
-    limit = search.run(timeout=timeout, fail_fast=False, progress=None, t0=t0)
+    shown = (
+        (lambda p: phase(f"state graph: {p.states:,} states, {p.transitions:,} edges"))
+        if phase is not None
+        else None
+    )
+    limit = search.run(timeout=timeout, fail_fast=False, progress=shown, t0=t0)
     if limit is not None:
         raise GraphLimit(limit)
     n = int(search.ctl[store.N])
