@@ -188,7 +188,7 @@ def test_a_signal_while_a_model_is_read_leaves_it_unchecked(
 def test_a_signal_after_the_last_search_still_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     from preemptcheck.checking import check
 
-    monkeypatch.setattr(check, "_check_model", _signal_after(check._check_model, signal.SIGINT))
+    monkeypatch.setattr(check, "check_model", _signal_after(check.check_model, signal.SIGINT))
     lazy, full = str(ROOT / "models" / "lazy.yaml"), str(ROOT / "models" / "full.yaml")
     with interrupt.handling():
         run = check.check_paths([lazy, full], check.Options())

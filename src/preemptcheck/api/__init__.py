@@ -24,7 +24,7 @@ from preemptcheck.api.output import (
     render_trace,
     trace_of,
 )
-from preemptcheck.checking.check import _check_model, _select, check_file, check_paths
+from preemptcheck.checking.check import check_file, check_model, check_paths, select_properties
 from preemptcheck.checking.options import Backend, Engine, Options
 from preemptcheck.checking.results import (
     ModelFailure,
@@ -160,7 +160,7 @@ def check(
             raise TypeError(
                 "check(): params are chosen when a model is loaded: load(path, params=...)"
             )
-        return _check_model(model.file, _select(model, opts.properties), opts, None)
+        return check_model(model.file, select_properties(model, opts.properties), opts, None)
     if params is not None:
         opts = dataclasses.replace(opts, overrides=_overrides(params))
     cache = ResultCache(opts.cache_dir) if opts.cache_dir is not None else None

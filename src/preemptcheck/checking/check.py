@@ -244,16 +244,16 @@ def check_file(
 ) -> ModelResult:
     sources = sources or SourceCache()
     model = load_model(path, overrides=options.overrides, sources=sources)
-    model = _select(model, options.properties)
+    model = select_properties(model, options.properties)
     if interrupt.requested():
         raise _Stopped
     if cache is None:
-        return _check_model(path, model, options, progress)
+        return check_model(path, model, options, progress)
     k = _cache_key(model, options, sources)
     hit = cache.get(k)
     if hit is not None:
         return hit
-    result = _check_model(path, model, options, progress)
+    result = check_model(path, model, options, progress)
     cache.put(k, result)
     return result
 
@@ -268,12 +268,14 @@ def _cache_key(model: Model, options: Options, sources: SourceCache) -> str:
     return cache_key(texts, dict(model.param_values), settings)
 
 
-def _check_model(
+def check_model(
     path: str,
     model: Model,
     options: Options,
     progress: Report | None,
 ) -> ModelResult:
+    """One loaded model (one choice of params) checked with `options`: the engine, the
+    replay of every trace, the properties decided on the state graph. No results cache."""
     if options.engine == Engine.symbolic:
         return check_symbolic(model, options, progress=_for(path, progress))
     explorer = Explorer(model, backend=options.backend, workers=options.workers)
@@ -486,7 +488,9 @@ def _conclusive(result: ModelResult) -> bool:
     return all(p.verdict in (Verdict.HOLDS, Verdict.VIOLATED) for p in result.properties)
 
 
-def _select(model: Model, ids: tuple[str, ...]) -> Model:
+def select_properties(model: Model, ids: tuple[str, ...]) -> Model:
+    """The model with only the properties `ids` (and the built-ins); a usage error names an
+    id the model does not have."""
     if not ids:
         return model
     known = [p.id for p in model.properties] + [s for s, _ in model.skipped]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from preemptcheck.checking.check import _select
+from preemptcheck.checking.check import select_properties
 from preemptcheck.core import interrupt
 from preemptcheck.core.errors import Diagnostic, InputError
 from preemptcheck.core.source import SourceCache
@@ -153,7 +153,9 @@ def simulate_path(
         if interrupt.requested():
             break
         try:
-            model = _select(load_model(path, overrides=chosen, sources=sources), options.properties)
+            model = select_properties(
+                load_model(path, overrides=chosen, sources=sources), options.properties
+            )
         except InputError as exc:
             results.append(SimFailure(path, exc.diagnostics))
             continue
