@@ -68,6 +68,14 @@ ModeOption = Annotated[
     str | None,
     typer.Option(help="Set the model's `mode` param (none, voluntary, full, lazy, rt)."),
 ]
+PropertyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--property",
+        metavar="ID",
+        help="Check only this property (repeatable; built-ins always run).",
+    ),
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", metavar="NAME=VALUE", help="Set a param (repeatable)."),

@@ -25,6 +25,7 @@ from preemptcheck.checking.simulate import (
 from preemptcheck.cli.common import (
     DebugOption,
     ModeOption,
+    PropertyOption,
     SetOption,
     check_limits,
     guarded,
@@ -83,14 +84,7 @@ def simulate(
     ] = None,
     mode: ModeOption = None,
     set_: SetOption = None,
-    property_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--property",
-            metavar="ID",
-            help="Check only this property (repeatable; built-ins always run).",
-        ),
-    ] = None,
+    property_: PropertyOption = None,
     timeout: Annotated[
         float | None,
         typer.Option(metavar="SECONDS", help="Start no walk after this many seconds (exit 3)."),

@@ -24,6 +24,7 @@ from preemptcheck.cli.common import (
     Engine,
     Format,
     ModeOption,
+    PropertyOption,
     SetOption,
     TraceFormat,
     Traces,
@@ -84,14 +85,7 @@ def verify(
         ),
     ] = 50_000_000,
     work_limit: WorkLimitOption = DEFAULT_WORK_LIMIT,
-    property_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--property",
-            metavar="ID",
-            help="Check only this property (repeatable; built-ins always run).",
-        ),
-    ] = None,
+    property_: PropertyOption = None,
     max_states: Annotated[
         int | None,
         typer.Option(
