@@ -236,3 +236,34 @@ def test_the_cli_prints_cache_notes_on_stderr(
     assert again.exit_code == 0
     assert again.stdout == first.stdout
     assert "is not a preemptcheck results-cache entry: ignored" in again.stderr
+
+
+def test_every_option_declares_whether_results_depend_on_it() -> None:
+    """The cache key is built from the options declared `keyed` beside their definition
+    (checking/options.py): a new option must choose; a keyed one changes the key, an
+    unkeyed one (how a run is done or reported) does not."""
+    import dataclasses
+
+    from preemptcheck.checking.options import Backend, Engine, Options
+
+    fields = {f.name: f.metadata.get("keyed") for f in dataclasses.fields(Options)}
+    assert all(isinstance(v, bool) for v in fields.values()), fields
+    base = Options()
+    changed = {
+        "properties": ("x",), "max_states": 5, "timeout": 1.0, "fail_fast": True,
+        "symmetry": True, "engine": Engine.symbolic, "bound": 3, "rlimit": 7,
+        "work_limit": 9, "backend": Backend.native, "max_memory": 1 << 20,
+        "overrides": {"NCPU": "3"}, "strict": True, "cache_dir": "/x", "all_modes": True,
+        "workers": 2,
+    }  # fmt: skip
+    assert set(changed) == set(fields)  # every option is tried here
+    for name, value in changed.items():
+        other = dataclasses.replace(base, **{name: value})
+        assert (other.keyed_settings() != base.keyed_settings()) == fields[name], name
+    assert {n for n, k in fields.items() if not k} == {
+        "overrides",
+        "strict",
+        "cache_dir",
+        "all_modes",
+        "workers",
+    }
