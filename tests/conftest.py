@@ -94,6 +94,18 @@ def _session_cache_home(config: pytest.Config) -> Path:
     return path
 
 
+# fixtures that check every bundled model (a mode model with its monitors takes seconds)
+WHOLE_BUNDLE = frozenset({"bundled_results", "bundled", "shared_results", "shared_results_dir"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs every bundled model checked is slow, whichever test of a worker
+    happens to pay for the shared fixture (`pytest -m "not slow"` leaves them out)."""
+    for item in items:
+        if WHOLE_BUNDLE & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(trylast=True)  # after the cacheprovider has set config.cache
 def pytest_configure(config: pytest.Config) -> None:
     """Tests never see the caller's settings: set here, in os.environ, so the subprocesses

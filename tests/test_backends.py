@@ -169,6 +169,7 @@ def test_symmetry_reduced_search_agrees(tmp_path: Path) -> None:
     assert assert_backends_agree(model, symmetry=True) == "native"
 
 
+@pytest.mark.slow
 def test_limits_agree() -> None:
     """--max-states and --fail-fast stop both searches at the same state."""
     model = load_model(str(ROOT / "benchmarks/models/lost-update.yaml"))
@@ -222,6 +223,7 @@ def test_workers_out_of_range_is_a_usage_error(workers: str) -> None:
     assert "--workers must be between 1 and" in result.output
 
 
+@pytest.mark.slow
 def test_memory_limit_stops_the_native_search(tmp_path: Path) -> None:
     """--max-memory: inconclusive with the partial counts, never a verdict it cannot give."""
     model = load_model(str(ROOT / "benchmarks/models/lost-update.yaml"))

@@ -76,6 +76,7 @@ def test_latency_table_of_the_modes(all_modes: LatencyRun) -> None:
     assert _figures(all_modes) == EXPECTED
 
 
+@pytest.mark.slow
 def test_every_witness_is_replayed_and_shows_its_figure(all_modes: LatencyRun) -> None:
     seen = set()
     for r in all_modes.results:
