@@ -279,3 +279,24 @@ properties:
         graphs.append(build_graph(explorer, native=backend == "native"))
     assert graphs[1].failing == graphs[0].failing
     assert graphs[0].failing is not None
+
+
+def test_a_model_being_compiled_is_locked_for_other_processes(tmp_path: Path) -> None:
+    """Two runs of one model at once compile it once: while one holds the module's lock,
+    another process cannot take it (it waits, then loads the compiled code)."""
+    import subprocess
+    import sys
+
+    from preemptcheck.engines.explicit.native import _compile_lock
+
+    path = str(tmp_path / "m_x.py")
+    probe = (
+        "import fcntl, sys\n"
+        f"f = open({path + '.lock'!r}, 'a')\n"
+        "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n    sys.exit(3)\n"
+    )
+    with _compile_lock(path):
+        held = subprocess.run([sys.executable, "-c", probe], check=False, timeout=60)
+    free = subprocess.run([sys.executable, "-c", probe], check=False, timeout=60)
+    assert (held.returncode, free.returncode) == (3, 0)

@@ -18,7 +18,7 @@ import hashlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -334,15 +334,37 @@ def _load(source: str, tag: str) -> Any:
             f.write(source)
         os.replace(tmp, path)  # atomic: a concurrent run reads the old or the new file whole
     name = f"preemptcheck_native_{tag}_{key}"
+    if name in sys.modules:  # loaded earlier in this process
+        return sys.modules[name]
+    with _compile_lock(path):  # another process compiling it: wait, then load its result
+        try:
+            return _import(name, path)
+        except Exception:
+            stale = os.path.join(root, "__pycache__")
+            for entry in os.listdir(stale) if os.path.isdir(stale) else ():
+                if entry.startswith(f"{tag}_{key}."):
+                    with contextlib.suppress(OSError):
+                        os.remove(os.path.join(stale, entry))
+            return _import(name, path)
+
+
+@contextlib.contextmanager
+def _compile_lock(path: str) -> Iterator[None]:
+    """An exclusive lock on the module's lock file while it is compiled or loaded, so that
+    two runs of one model at once (two terminals, two test workers) compile it once: the
+    second waits and loads the first's machine code. The system releases it if the
+    process dies; without fcntl (Windows) there is no lock, only duplicated work."""
     try:
-        return _import(name, path)
-    except Exception:
-        stale = os.path.join(root, "__pycache__")
-        for entry in os.listdir(stale) if os.path.isdir(stale) else ():
-            if entry.startswith(f"{tag}_{key}."):
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(stale, entry))
-        return _import(name, path)
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(f"{path}.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _import(name: str, path: str) -> Any:
