@@ -55,7 +55,7 @@ def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
     parser.addoption(
         "--backend-examples",
         type=int,
-        default=25,
+        default=15,
         metavar="N",
         help="random models per stream in tests/test_backends.py (100: the 300 of the native "
         "backend's acceptance)",
@@ -70,7 +70,7 @@ def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
 
 # the suite's own switches (command-line options, never the environment), set at configure
 # time: decorators read them when the test modules are collected
-SWITCHES: dict[str, object] = {"backend_examples": 25, "kernel_models": None}
+SWITCHES: dict[str, object] = {"backend_examples": 15, "kernel_models": None}
 _CACHE_HOME = pytest.StashKey[str]()
 
 

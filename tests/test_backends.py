@@ -24,8 +24,8 @@ from strategies import models
 ROOT = Path(__file__).resolve().parents[1]
 
 # Random models in three streams (xdist runs them side by side). Each costs a numba compile
-# of 1-4 s, so the suite runs 3 x 25 of them (3 x 100 took CI to 19 minutes on this machine
-# kind; 3 x 40 kept the whole suite near 12);
+# of 1-4 s, so the suite runs 3 x 15 of them (3 x 100 took CI to 19 minutes on this machine
+# kind; 3 x 40 kept the whole suite near 12 on a fresh clone, where numba compiles each);
 # `pytest --backend-examples 100` runs the 300 the backend's acceptance asks for.
 EXAMPLES = int(SWITCHES["backend_examples"])  # type: ignore[call-overload]
 RANDOM = settings(

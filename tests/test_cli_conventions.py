@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,12 +86,16 @@ def test_colour_is_asked_for_or_follows_the_terminal_and_no_color(tmp_path: Path
 
 
 def test_shell_completion_is_offered() -> None:
+    # the shell named on the command line, not detected from the parent processes (a test
+    # run from cron or CI may have no shell above it); Typer's own switch for that
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("preemptcheck")), "--show-completion", "bash"],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     assert "_preemptcheck_completion" in proc.stdout

@@ -73,7 +73,10 @@ def test_a_signal_stops_the_search_and_reports_what_was_decided(
 @pytest.mark.slow
 def test_the_files_not_reached_are_listed_and_json_says_interrupted(tmp_path: Path) -> None:
     lazy = ROOT / "models" / "lazy.yaml"
-    proc = _start("verify", "--format", "json", str(BIG), str(lazy), cwd=tmp_path)
+    # the Python backend: a search that is busy at once (no native compile to wait for)
+    proc = _start(
+        "verify", "--backend", "python", "--format", "json", str(BIG), str(lazy), cwd=tmp_path
+    )
     out, err = _signal_when_busy(proc, signal.SIGINT)
     assert proc.returncode == 130, err
     doc = json.loads(out)
@@ -87,7 +90,7 @@ def test_the_files_not_reached_are_listed_and_json_says_interrupted(tmp_path: Pa
 
 @pytest.mark.slow
 def test_a_second_signal_stops_at_once(tmp_path: Path) -> None:
-    proc = _start("verify", str(BIG), "--junit", "junit.xml", cwd=tmp_path)
+    proc = _start("verify", "--backend", "python", str(BIG), "--junit", "junit.xml", cwd=tmp_path)
     out, err = _signal_when_busy(proc, signal.SIGTERM, signal.SIGTERM)
     assert proc.returncode == 143, out + err
     assert "interrupted" in out + err
@@ -210,9 +213,7 @@ def test_a_signal_while_the_report_is_written_lets_it_finish(
     from preemptcheck.cli import common
     from preemptcheck.cli.main import app
 
-    monkeypatch.setattr(
-        common, "write_atomic", _signal_after(common.write_atomic, signal.SIGINT)
-    )
+    monkeypatch.setattr(common, "write_atomic", _signal_after(common.write_atomic, signal.SIGINT))
     result = CliRunner().invoke(
         app,
         ["verify", str(ROOT / "models" / "lazy.yaml"), "--junit", str(tmp_path / "j.xml"),
