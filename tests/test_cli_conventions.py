@@ -102,7 +102,7 @@ def test_shell_completion_is_offered() -> None:
     assert "complete " in proc.stdout
 
 
-COMMANDS = ["verify", "simulate", "latency", "diff", "trace", "rv-export", "man"]
+COMMANDS = ["verify", "simulate", "latency", "diff", "trace", "rv-export", "man", "graph"]
 
 
 def _invoke(*args: str, columns: int = 80) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from preemptcheck.cli import diff, latency, man, rv_export, simulate, trace, verify
+from preemptcheck.cli import diff, graph, latency, man, rv_export, simulate, trace, verify
 from preemptcheck.cli.common import usage
 from preemptcheck.core.errors import Code, Diagnostic
 from preemptcheck.core.source import max_file_size
@@ -126,6 +126,7 @@ app.command()(trace.trace)
 app.command("rv-export")(rv_export.rv_export)
 app.command()(man.man)
 app.command()(simulate.simulate)
+app.command()(graph.graph)
 
 
 def main() -> None:
