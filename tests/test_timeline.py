@@ -161,3 +161,31 @@ def test_generic_model_renders(tmp_path: Path) -> None:
     grid = _texts(ids["variables"])
     assert grid.split()[:5] == ["x", "0", "1", "2", "3"]
     assert [name for name, _ in svg_files(run)] == ["model.small.svg"]
+
+
+def test_bug_line_is_shown() -> None:
+    """A `never` on a sleeping step: the kernel's own splat, under the message."""
+    run = check_paths(
+        [str(ROOT / "models" / "races" / "allow-resched.yaml")],
+        Options(overrides={"PREEMPT_COUNT": "y"}),
+    )
+    m, p = _prop(run, "might-sleep-sees-the-lock")
+    assert p.trace is not None
+    ids = _by_id(ET.fromstring(render_svg(m.model, p, p.trace, "bug")))
+    bug = [t for t in ids["message"].iter(f"{NS}text") if "bug" in t.attrib["class"].split()]
+    assert bug[0].text is not None
+    assert bug[0].text.startswith("BUG: sleeping function called from invalid context")
+
+
+def test_range_error_renders(tmp_path: Path) -> None:
+    """A last step that cannot complete: its column says so, nothing is read past the end."""
+    path = write_model(
+        tmp_path,
+        counter_model("overflow", actions="over: {when: 'x == 3', do: {x: x + 1}}"),
+    )
+    m, p = _prop(_run(path), "range")
+    assert p.trace is not None
+    assert p.trace.failed
+    svg = render_svg(m.model, p, p.trace, "range")
+    _well_formed(svg)
+    assert "error" in _texts(_by_id(ET.fromstring(svg))["lane-cpu0"])
