@@ -189,3 +189,22 @@ def test_range_error_renders(tmp_path: Path) -> None:
     svg = render_svg(m.model, p, p.trace, "range")
     _well_formed(svg)
     assert "error" in _texts(_by_id(ET.fromstring(svg))["lane-cpu0"])
+
+
+def test_verify_svg_writes_the_timelines(tmp_path: Path) -> None:
+    """`verify --svg DIR`: one timeline per traced property; fold-remote-rmw's shows the
+    request lost at step 3 (the folded bit cleared while the request stands)."""
+    from typer.testing import CliRunner
+
+    from preemptcheck.cli.main import app
+
+    out = tmp_path / "svg"
+    model = str(Path(__file__).resolve().parents[1] / "models/races/fold-remote-rmw.yaml")
+    result = CliRunner().invoke(app, ["verify", "--svg", str(out), model])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert "fold-remote-rmw.request-not-lost.svg" in names
+    root = ET.fromstring((out / "fold-remote-rmw.request-not-lost.svg").read_text())
+    ids = _by_id(root)
+    assert ids["violation"].attrib["data-step"] == "3"
+    assert "cleared" in ids["folded-cpu0-3"].attrib["class"].split()

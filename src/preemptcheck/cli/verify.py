@@ -3,7 +3,6 @@ render -> exit code."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -42,11 +41,11 @@ from preemptcheck.cli.common import (
 )
 from preemptcheck.cli.progress import Display
 from preemptcheck.core import interrupt
-from preemptcheck.core.outfiles import NAME_MAX, check_writable, same_file
+from preemptcheck.core.outfiles import check_writable, file_base, same_file
 from preemptcheck.core.source import SourceCache
 from preemptcheck.ftrace.render import chrome_trace, ftrace_text
 from preemptcheck.model.params import show
-from preemptcheck.report import github, jsonout, junit, matrix, sarif, text
+from preemptcheck.report import github, jsonout, junit, matrix, sarif, text, timeline
 
 
 def verify(
@@ -132,7 +131,18 @@ def verify(
         ),
     ] = Format.text,
     trace_dir: Annotated[
-        Path | None, typer.Option(help="Write every trace as ITF JSON here.")
+        Path | None,
+        typer.Option(
+            help="Write every trace here as ITF JSON, ftrace text and Chrome trace-event JSON."
+        ),
+    ] = None,
+    svg: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Write every trace here as an SVG timeline: a lane per CPU, its context, "
+            "preempt count, irqs-off and NEED_RESCHED, the failing step highlighted.",
+        ),
     ] = None,
     traces: Annotated[
         Traces, typer.Option(help="Which traces the text report prints.")
@@ -236,6 +246,7 @@ def verify(
             ("--junit", junit_file, False),
             ("--sarif", sarif_file, False),
             ("--trace-dir", trace_dir, True),
+            ("--svg", svg, True),
         ):
             if target is not None:
                 check_writable(option, target, directory=folder)
@@ -266,7 +277,7 @@ def verify(
         progress.done()
         print_notes(run.notes)
         if run.interrupted is None:
-            _write_outputs(run, sources, trace_dir, junit_file, sarif_file)
+            _write_outputs(run, sources, trace_dir, junit_file, sarif_file, svg)
         _print_report(
             run,
             sources,
@@ -299,11 +310,15 @@ def _write_outputs(
     trace_dir: Path | None,
     junit_file: Path | None,
     sarif_file: Path | None,
+    svg_dir: Path | None = None,
 ) -> None:
     """The files a run asked for; none after an interrupted run (they would look whole)."""
     if trace_dir is not None:
         for name, content in _trace_files(run):
             write_output("--trace-dir", trace_dir / name, content)
+    if svg_dir is not None:
+        for name, content in timeline.svg_files(run):
+            write_output("--svg", svg_dir / name, content)
     cwd = Path.cwd()
     if junit_file is not None:
         write_output("--junit", junit_file, junit.render(run, sources))
@@ -363,10 +378,10 @@ def _trace_files(run: RunResult) -> list[tuple[str, str]]:
         for p in m.properties:
             if p.trace is None:
                 continue
-            base = _file_base(f"{stem}.{p.id}")
+            base = file_base(f"{stem}.{p.id}")
             k = 2
             while base in used:
-                base = _file_base(f"{stem}-{k}.{p.id}")
+                base = file_base(f"{stem}-{k}.{p.id}")
                 k += 1
             used.add(base)
             title = f"{m.file}: {p.id}"
@@ -378,12 +393,3 @@ def _trace_files(run: RunResult) -> list[tuple[str, str]]:
                 (f"{base}.chrome.json", jsonout.dumps(chrome_trace(m.model, p.trace, title)))
             )
     return out
-
-
-def _file_base(base: str) -> str:
-    """`base`, shortened (with a hash of the whole, to stay distinct) so that a suffix of up
-    to 12 characters keeps the name within NAME_MAX."""
-    if len(base.encode()) + 12 <= NAME_MAX:
-        return base
-    digest = hashlib.sha256(base.encode()).hexdigest()[:12]
-    return f"{base.encode()[:200].decode('utf-8', 'ignore')}~{digest}"

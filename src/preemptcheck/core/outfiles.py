@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -73,3 +74,13 @@ def write_atomic(path: Path, content: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_base(base: str) -> str:
+    """`base`, shortened (with a hash of the whole, to stay distinct) so that a suffix of up
+    to 12 characters keeps the name within NAME_MAX: the stem of an output file named after
+    a model, its params and a property."""
+    if len(base.encode()) + 12 <= NAME_MAX:
+        return base
+    digest = hashlib.sha256(base.encode()).hexdigest()[:12]
+    return f"{base.encode()[:200].decode('utf-8', 'ignore')}~{digest}"

@@ -15,14 +15,13 @@ show the same picture, and the same trace gives the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from preemptcheck.checking.results import ModelResult, PropertyResult, RunResult, Verdict
-from preemptcheck.core.outfiles import NAME_MAX
+from preemptcheck.core.outfiles import file_base
 from preemptcheck.expr.ast import EnumT
 from preemptcheck.ftrace.flags import ModelFlags, View
 from preemptcheck.model.ir import Model, Var
@@ -83,15 +82,6 @@ def svg_files(run: RunResult) -> list[tuple[str, str]]:
             used.add(base)
             out.append((f"{base}.svg", render_svg(m.model, p, p.trace, f"{m.file}: {p.id}")))
     return out
-
-
-def file_base(base: str) -> str:
-    """`base`, shortened (with a hash of the whole, to stay distinct) so that a suffix of up
-    to 12 characters keeps the name within NAME_MAX."""
-    if len(base.encode()) + 12 <= NAME_MAX:
-        return base
-    digest = hashlib.sha256(base.encode()).hexdigest()[:12]
-    return f"{base.encode()[:200].decode('utf-8', 'ignore')}~{digest}"
 
 
 def step_label(label: StepLabel) -> str:
