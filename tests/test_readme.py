@@ -190,3 +190,16 @@ def test_the_schema_header_points_at_the_schema() -> None:
     (header,) = _blocks(_section("As a library, and in an editor"), "yaml")
     target = header.strip().removeprefix("# yaml-language-server: $schema=")
     assert (ROOT / "models" / target).resolve() == ROOT / "docs" / "model.schema.json"
+
+
+@pytest.mark.slow
+def test_graph_sample_is_what_graph_prints(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (block,) = [b for b in _blocks(README, "") if b.startswith("$ preemptcheck graph ")]
+    command, expected = block.splitlines()[:2]
+    monkeypatch.chdir(ROOT)
+    args = shlex.split(command.removeprefix("$ preemptcheck "))
+    args[args.index("-o") + 1] = str(tmp_path / "full.dot")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == expected.replace("-> full.dot", f"-> {tmp_path / 'full.dot'}")
+    assert (tmp_path / "full.dot").read_text().startswith("digraph")
