@@ -68,6 +68,12 @@ def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+# where the caller's pip keeps its downloads, taken before pytest_configure replaces
+# XDG_CACHE_HOME: tests/test_packaging.py installs into a clean venv from there (speed only)
+CALLERS_PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pip"
+)
+
 # the suite's own switches (command-line options, never the environment), set at configure
 # time: decorators read them when the test modules are collected
 SWITCHES: dict[str, object] = {"backend_examples": 15, "kernel_models": None}

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import CALLERS_PIP_CACHE
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "examples" / "github-actions" / "preemptcheck.yml"
 SUMMARY = re.compile(r"^1 model, (\d+) properties: \1 as expected, 0 unexpected, 0 inconclusive$")
@@ -33,6 +35,9 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
         and name not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "XDG_CACHE_HOME"}
     }
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+    # pip's download cache is the caller's (wheels already fetched to install the test
+    # extra are not fetched again; pip checks what it takes from there)
+    env["PIP_CACHE_DIR"] = CALLERS_PIP_CACHE
     return env
 
 
