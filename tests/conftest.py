@@ -58,7 +58,7 @@ def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
         default=15,
         metavar="N",
         help="random models per stream in tests/test_backends.py (100: the 300 of the native "
-        "backend's acceptance)",
+        "backend's acceptance, and every mode model natively)",
     )
     parser.addoption(
         "--kernel-models",
