@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -41,11 +40,11 @@ from preemptcheck.cli.common import (
 )
 from preemptcheck.cli.progress import Display
 from preemptcheck.core import interrupt
-from preemptcheck.core.outfiles import check_writable, file_base, same_file
+from preemptcheck.core.outfiles import check_writable, same_file
 from preemptcheck.core.source import SourceCache
 from preemptcheck.ftrace.render import chrome_trace, ftrace_text
-from preemptcheck.model.params import show
 from preemptcheck.report import github, jsonout, junit, matrix, sarif, text, timeline
+from preemptcheck.report.tracenames import traced
 
 
 def verify(
@@ -367,29 +366,9 @@ def _trace_files(run: RunResult) -> list[tuple[str, str]]:
     """Per trace: ITF JSON, the ftrace text (which Perfetto opens and `preemptcheck trace`
     reads back) and Chrome trace-event JSON (Perfetto, chrome://tracing)."""
     out: list[tuple[str, str]] = []
-    used: set[str] = set()
-    runs_per_file = Counter(m.file for m in run.models)
-    for m in run.models:
-        if not isinstance(m, ModelResult):
-            continue
-        stem = Path(m.file).stem
-        if runs_per_file[m.file] > 1:  # name the param choice of each run
-            stem += "." + ",".join(f"{k}={show(v)}" for k, v in m.params)
-        for p in m.properties:
-            if p.trace is None:
-                continue
-            base = file_base(f"{stem}.{p.id}")
-            k = 2
-            while base in used:
-                base = file_base(f"{stem}-{k}.{p.id}")
-                k += 1
-            used.add(base)
-            title = f"{m.file}: {p.id}"
-            out.append(
-                (f"{base}.itf.json", jsonout.dumps(jsonout.itf_document(m.model, p, p.trace)))
-            )
-            out.append((f"{base}.ftrace.txt", ftrace_text(m.model, p.trace, title)))
-            out.append(
-                (f"{base}.chrome.json", jsonout.dumps(chrome_trace(m.model, p.trace, title)))
-            )
+    for base, m, p, trace in traced(run):
+        title = f"{m.file}: {p.id}"
+        out.append((f"{base}.itf.json", jsonout.dumps(jsonout.itf_document(m.model, p, trace))))
+        out.append((f"{base}.ftrace.txt", ftrace_text(m.model, trace, title)))
+        out.append((f"{base}.chrome.json", jsonout.dumps(chrome_trace(m.model, trace, title))))
     return out

@@ -15,19 +15,17 @@ show the same picture, and the same trace gives the same bytes.
 
 from __future__ import annotations
 
-from collections import Counter
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from preemptcheck.checking.results import ModelResult, PropertyResult, RunResult, Verdict
-from preemptcheck.core.outfiles import file_base
+from preemptcheck.checking.results import PropertyResult, RunResult, Verdict
 from preemptcheck.expr.ast import EnumT
 from preemptcheck.ftrace.flags import ModelFlags, View
 from preemptcheck.model.ir import Model, Var
 from preemptcheck.model.params import show
 from preemptcheck.report.kernel import entry
 from preemptcheck.report.text import _epilogue, var_entries, verdict_text
+from preemptcheck.report.tracenames import traced
 from preemptcheck.semantics.system import State, StepLabel
 from preemptcheck.semantics.trace import Trace
 
@@ -62,26 +60,11 @@ def render_svg(model: Model, prop: PropertyResult, trace: Trace, title: str) -> 
 
 def svg_files(run: RunResult) -> list[tuple[str, str]]:
     """(file name, SVG) for every property of the run with a trace: a failing one's
-    counterexample or a witness. Named `<model stem>[.<params>].<property>.svg`, as
-    `verify --trace-dir` names its files."""
-    out: list[tuple[str, str]] = []
-    used: set[str] = set()
-    runs_per_file = Counter(m.file for m in run.models)
-    for m in run.models:
-        if not isinstance(m, ModelResult):
-            continue
-        stem = Path(m.file).stem
-        if runs_per_file[m.file] > 1:  # name the param choice of each run
-            stem += "." + ",".join(f"{k}={show(v)}" for k, v in m.params)
-        for p in m.properties:
-            if p.trace is None:
-                continue
-            base, k = file_base(f"{stem}.{p.id}"), 2
-            while base in used:
-                base, k = file_base(f"{stem}-{k}.{p.id}"), k + 1
-            used.add(base)
-            out.append((f"{base}.svg", render_svg(m.model, p, p.trace, f"{m.file}: {p.id}")))
-    return out
+    counterexample or a witness, named as `verify --trace-dir` names its files."""
+    return [
+        (f"{base}.svg", render_svg(m.model, p, trace, f"{m.file}: {p.id}"))
+        for base, m, p, trace in traced(run)
+    ]
 
 
 def step_label(label: StepLabel) -> str:
