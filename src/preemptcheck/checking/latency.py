@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from preemptcheck.checking.check import every_mode, find_models
 from preemptcheck.checking.options import Options
-from preemptcheck.checking.results import ModelFailure
+from preemptcheck.checking.results import ModelFailure, ModelResult, RunResult
 from preemptcheck.core.errors import Collector, InputError
 from preemptcheck.core.source import SourceCache
 from preemptcheck.engines.explicit import Explorer
@@ -129,6 +129,18 @@ def latency_paths(
                 out.append(_measure(model, options, query))
         except InputError as exc:
             out.append(ModelFailure(path, exc.diagnostics))
+    return LatencyRun(tuple(out))
+
+
+def latency_of(run: RunResult, options: Options) -> LatencyRun:
+    """The worst cases of the leads_to properties of a `verify` run's models, measured on
+    the models it checked (the same param choices; `verify --html` shows them)."""
+    out = [
+        _measure(m.model, options, None)
+        for m in run.models
+        if isinstance(m, ModelResult)
+        and any(p.kind == PropKind.LEADS_TO for p in m.model.properties)
+    ]
     return LatencyRun(tuple(out))
 
 

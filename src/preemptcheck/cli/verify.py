@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from preemptcheck.checking.check import check_paths
+from preemptcheck.checking.latency import latency_of
 from preemptcheck.checking.options import DEFAULT_MAX_STATES, DEFAULT_WORK_LIMIT, Options
 from preemptcheck.checking.results import ModelResult, RunResult
 from preemptcheck.ci.cache import default_dir as default_cache_dir
@@ -43,7 +44,7 @@ from preemptcheck.core import interrupt
 from preemptcheck.core.outfiles import check_writable, same_file
 from preemptcheck.core.source import SourceCache
 from preemptcheck.ftrace.render import chrome_trace, ftrace_text
-from preemptcheck.report import github, jsonout, junit, matrix, sarif, text, timeline
+from preemptcheck.report import github, html, jsonout, junit, matrix, sarif, text, timeline
 from preemptcheck.report.tracenames import traced
 
 
@@ -194,6 +195,15 @@ def verify(
             "at their YAML lines, for code review.",
         ),
     ] = None,
+    html_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Also write the run as one self-contained HTML page (nothing fetched): "
+            "verdicts by mode, timelines, latencies, coverage, links to the YAML.",
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option(help="Treat warnings (actions that never fire) as failures.")
     ] = False,
@@ -238,12 +248,17 @@ def verify(
     if quiet and verbose:
         raise usage("--quiet and --verbose ask for opposite things: give one")
     sources = SourceCache()
-    if junit_file is not None and sarif_file is not None and same_file(junit_file, sarif_file):
-        raise usage(f"--junit and --sarif name the same file: {junit_file}")
+    files = [("--junit", junit_file), ("--sarif", sarif_file), ("--html", html_file)]
+    named = [(option, f) for option, f in files if f is not None]
+    for k, (a, fa) in enumerate(named):
+        for b, fb in named[k + 1 :]:
+            if same_file(fa, fb):
+                raise usage(f"{a} and {b} name the same file: {fa}")
     with guarded(sources, debug):
         for option, target, folder in (
             ("--junit", junit_file, False),
             ("--sarif", sarif_file, False),
+            ("--html", html_file, False),
             ("--trace-dir", trace_dir, True),
             ("--svg", svg, True),
         ):
@@ -276,7 +291,7 @@ def verify(
         progress.done()
         print_notes(run.notes)
         if run.interrupted is None:
-            _write_outputs(run, sources, trace_dir, junit_file, sarif_file, svg)
+            _write_outputs(run, sources, trace_dir, junit_file, sarif_file, svg, html_file, options)
         _print_report(
             run,
             sources,
@@ -310,6 +325,8 @@ def _write_outputs(
     junit_file: Path | None,
     sarif_file: Path | None,
     svg_dir: Path | None = None,
+    html_file: Path | None = None,
+    options: Options | None = None,
 ) -> None:
     """The files a run asked for; none after an interrupted run (they would look whole)."""
     if trace_dir is not None:
@@ -323,6 +340,9 @@ def _write_outputs(
         write_output("--junit", junit_file, junit.render(run, sources))
     if sarif_file is not None:
         write_output("--sarif", sarif_file, jsonout.dumps(sarif.document(run, cwd=cwd)))
+    if html_file is not None:
+        measured = latency_of(run, options or Options())
+        write_output("--html", html_file, html.render(run, sources, latency=measured))
 
 
 def _print_report(

@@ -15,6 +15,7 @@ show the same picture, and the same trace gives the same bytes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -51,11 +52,30 @@ STYLE = (
     ".changed{font-weight:bold}"
 )
 _SHOWN_ROLES = ("preempt_count", "irqs_disabled", "current_task")  # per CPU, in the lanes
+_TAG, _ID = re.compile(r"<[^<>]*>"), re.compile(r' id="')
 
 
-def render_svg(model: Model, prop: PropertyResult, trace: Trace, title: str) -> str:
-    """The timeline of `trace`, a counterexample or witness of `prop` in `model`."""
-    return _Timeline(model, prop, trace, title).svg()
+def render_svg(
+    model: Model, prop: PropertyResult, trace: Trace, title: str, *, id_prefix: str = ""
+) -> str:
+    """The timeline of `trace`, a counterexample or witness of `prop` in `model`.
+
+    `id_prefix`: for a picture embedded in a page with others (`verify --html`): every id
+    starts with it, the style applies to this picture only (`svg.timeline`), and the
+    highlighted step's group also has class="violation"."""
+    svg = _Timeline(model, prop, trace, title).svg()
+    return _embedded(svg, id_prefix) if id_prefix else svg
+
+
+def _embedded(svg: str, prefix: str) -> str:
+    scoped = "".join(f"svg.timeline {rule}}}" for rule in STYLE.split("}") if rule)
+    svg = svg.replace(f"<style>{STYLE}</style>", f"<style>{scoped}</style>", 1)
+    svg = svg.replace("<svg ", '<svg class="timeline" ', 1)
+    labels = f'aria-labelledby="{prefix}title {prefix}desc"'
+    svg = svg.replace('aria-labelledby="title desc"', labels, 1)
+    svg = svg.replace('<g id="violation" ', '<g id="violation" class="violation" ', 1)
+    # text is escaped, so every `<...>` is a tag; prefix the id attribute of each
+    return _TAG.sub(lambda t: _ID.sub(f' id="{prefix}', t.group(0), 1), svg)
 
 
 def svg_files(run: RunResult) -> list[tuple[str, str]]:
