@@ -341,6 +341,18 @@ def test_written_when_a_property_fails(tmp_path: Path) -> None:
     assert s.one("svg").one("g", class_="violation").attrs["data-step"] == "3"
 
 
+def test_a_file_that_cannot_be_checked_is_shown(tmp_path: Path) -> None:
+    good = write_model(tmp_path, counter_model("ok"), "good.yaml")
+    bad = write_model(tmp_path, "model: bad\nvars: {x: {type: int}}\n", "bad.yaml")
+    out = tmp_path / "r.html"
+    code, _, err = _verify("--html", str(out), good, bad)
+    assert code == 2, err
+    root = parse(out.read_text(encoding="utf-8"))
+    shown = root.one("section", id="errors").one("pre", data_model=bad).text()
+    assert "error[PC" in shown
+    assert [t.attrs["data-model"] for t in root.one("table", id="matrix").find("tbody")] == [good]
+
+
 @pytest.mark.parametrize(
     ("target", "why"),
     [(".", "is a directory"), ("model.yaml/r.html", "is not a folder")],

@@ -84,9 +84,9 @@ class _Page:
         code = self.run.exit_code
         meaning = {0: "as expected", 1: "a verdict differs from its expectation"}
         meaning |= {2: "bad input", 3: "inconclusive (a limit was reached)"}
+        files, runs = len({m.file for m in self.run.models}), len(self.run.models)
         facts = [
-            ("models", f"{len({m.file for m in self.run.models})} files, "
-             f"{len(self.run.models)} runs"),
+            ("models", f"{files} file{'s' * (files != 1)}, {runs} run{'s' * (runs != 1)}"),
             ("engine", ", ".join(engines) or "none"),
             ("exit code", f"{code} ({meaning.get(code, 'interrupted')})"),
             ("preemptcheck", __version__),
