@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit, types
 
-ABI = "2"  # bump when the calling convention of generated code changes
+ABI = "3"  # bump when the calling convention of generated code changes
 
 _u = np.uint64
 _i = np.int64
@@ -74,10 +74,19 @@ def _oob(meta: np.ndarray, value: int) -> int:
 
 # Recording an event and writing a successor's slot: called, not inlined by numba (whose
 # cost per inline array access is what makes large generated functions slow to compile);
-# LLVM still inlines them.
+# LLVM still inlines them. Each has one explicit signature: without it numba compiles a
+# specialisation for every combination of integer literals the generated code passes
+# (about 140 for a mode model, most of its compile time).
+
+_EVENT_SIG = types.void(
+    types.int64[:, ::1], types.int64[::1], types.int64, types.int64, types.int64, types.int64
+)
+_PUT_SIG = types.void(
+    types.uint64[:, ::1], types.int64, types.int64, types.uint64, types.int64, types.int64
+)
 
 
-@njit(cache=True)
+@njit(_EVENT_SIG, cache=True)
 def _event(ev: np.ndarray, meta: np.ndarray, pi: int, sid: int, cpu: int, err: int) -> None:
     k = meta[0]
     meta[0] = k + 1
@@ -87,12 +96,12 @@ def _event(ev: np.ndarray, meta: np.ndarray, pi: int, sid: int, cpu: int, err: i
     ev[k, 3] = err
 
 
-@njit(cache=True)
+@njit(_PUT_SIG, cache=True)
 def _put(out: np.ndarray, r: int, w: int, keep: np.uint64, value: int, shift: int) -> None:
     out[r, w] = (out[r, w] & keep) | (_u(value) << _u(shift))
 
 
-@njit(cache=True)
+@njit(_PUT_SIG, cache=True)
 def _put_high(out: np.ndarray, r: int, w: int, keep: np.uint64, value: int, shift: int) -> None:
     out[r, w] = (out[r, w] & keep) | (_u(value) >> _u(shift))
 
