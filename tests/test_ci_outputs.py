@@ -474,3 +474,25 @@ def test_failed_write_leaves_no_half_written_file(
     assert "--junit ci/junit.xml: cannot write: No space left on device" in err
     assert [p.name for p in Path("ci").iterdir()] == ["junit.xml"]  # no temporary left
     assert Path("ci/junit.xml").read_text() == "previous report\n"
+
+
+def test_output_files_get_the_mode_open_would_give(tmp_path: Path) -> None:
+    """Reports are artefacts others read: 0666 less the umask for a new file (not mkstemp's
+    0600), and an existing file keeps its mode when rewritten."""
+    import os
+
+    from preemptcheck.core.outfiles import write_atomic
+
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "new.xml", "x")
+        assert (tmp_path / "new.xml").stat().st_mode & 0o777 == 0o640
+        kept = tmp_path / "kept.xml"
+        kept.write_text("old")
+        kept.chmod(0o604)
+        write_atomic(kept, "new")
+        assert kept.read_text() == "new"
+        assert kept.stat().st_mode & 0o777 == 0o604
+        assert os.umask(0o027) == 0o027  # the umask was put back
+    finally:
+        os.umask(old)

@@ -64,16 +64,27 @@ def write_atomic(path: Path, content: str) -> None:
     """Write via a temporary file in the same folder and a rename: never a half-written file
     (an interrupted write removes its temporary file). OSError if it cannot be written.
     A file name that is not UTF-8 (decoded with surrogates) is written with its odd bytes
-    as `\\udcXX` escapes, so the file stays valid UTF-8."""
+    as `\\udcXX` escapes, so the file stays valid UTF-8. The file gets the mode a plain
+    open() would give it: an existing file's, else 0666 less the umask (mkstemp's is 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:200]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(content)
+            os.fchmod(fh.fileno(), _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def file_base(base: str) -> str:
