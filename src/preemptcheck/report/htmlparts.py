@@ -31,6 +31,7 @@ th[scope=row] code{white-space:nowrap}
 #summary dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}
 #summary dt{color:var(--muted)}#summary dd{margin:0}
 .v-holds{color:var(--ok)}.v-violated{color:var(--bad)}.v-bounded,.v-unknown{color:var(--warn)}
+td.v-holds a,td.v-violated a,td.v-bounded a,td.v-unknown a{color:inherit}
 td.o-unexpected{background:#fdecea;font-weight:bold}td.o-inconclusive{background:#fff8c5}
 td.na{color:var(--muted)}
 section.property{border:1px solid var(--line);border-left:6px solid var(--ok);margin:.8rem 0;
