@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import textwrap
 from pathlib import Path
 
@@ -115,7 +116,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(trylast=True)  # after the cacheprovider has set config.cache
 def pytest_configure(config: pytest.Config) -> None:
     """Tests never see the caller's settings: set here, in os.environ, so the subprocesses
-    tests start inherit the same environment."""
+    tests start inherit the same environment. That includes signals: a shell without job
+    control starts a background command (`pytest &`) with SIGINT ignored, which exec passes
+    on, and the interrupt tests need Ctrl-C to reach the processes they start."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for name in _callers_settings():
         del os.environ[name]
     SWITCHES["backend_examples"] = config.getoption("backend_examples")

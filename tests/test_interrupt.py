@@ -107,15 +107,17 @@ def test_abrupt_turns_sigterm_into_a_stop_with_status_143() -> None:
         for _ in range(1000):  # the handler runs at the next bytecode boundary
             pass
 
+    before = signal.getsignal(signal.SIGTERM)
     with interrupt.abrupt(), pytest.raises(interrupt.Stopped) as stopped:
         stop_me()
     assert stopped.value.status == 143
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+    assert signal.getsignal(signal.SIGTERM) is before  # restored
 
 
 def test_handling_records_the_first_signal_and_cancels() -> None:
     """In-process: the first SIGINT is recorded (engines poll it) and the registered cancel
-    callbacks run (the z3 engine's); leaving the block forgets it."""
+    callbacks run (the z3 engine's); leaving the block forgets it and puts the handler back."""
+    before = signal.getsignal(signal.SIGINT)
     cancelled: list[str] = []
     with interrupt.handling(), interrupt.cancelling(lambda: cancelled.append("z3")):
         assert interrupt.requested() is None
@@ -126,7 +128,7 @@ def test_handling_records_the_first_signal_and_cancels() -> None:
         assert interrupt.reason() == "interrupted by SIGINT"
     assert set(cancelled) == {"z3"}
     assert interrupt.requested() is None
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 @pytest.mark.slow
