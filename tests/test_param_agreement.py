@@ -1,0 +1,347 @@
+"""The parameterized proof (issue 19) against the engines that check one CPU count.
+
+Whenever `prove_all_cpus` says a property holds for every number of CPUs ("holds-all"), the
+explicit search must find it holding for NCPU = 1..4 and the fixed-instance z3 engine must
+find no violation for NCPU = 8 and 16 (a proof or a bounded run); whenever the explicit
+search finds a violation for some small NCPU, the parameterized proof must not say
+"holds-all". Checked on the bundled multi-CPU models, the stop_machine() benchmark model and
+a few random multi-CPU models inside the fragment the parameterized engine accepts (`any`
+and `all` over cpus, CPUs alike at the start); a model outside it is "unsupported", with
+the reason.
+
+A model's NCPU param may list fewer values than these (fold-ipi.yaml lists 2 and 3): a claim
+for every number of CPUs is checked at the others too, on a copy of the model with NCPU set.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import write_model
+from preemptcheck.checking.check import Options, check_file
+from preemptcheck.checking.results import ModelResult, Verdict
+from preemptcheck.model import load_model
+from preemptcheck.model.ir import Model
+
+param = pytest.importorskip("preemptcheck.engines.param")
+
+ROOT = Path(__file__).resolve().parents[1]
+STATUSES = {"holds-all", "not-inductive", "unsupported", "unknown", "not-decided"}
+RLIMIT = 50_000_000  # z3's work per query and per run: fixed, so that a run repeats exactly
+WORK_LIMIT = 500_000_000
+SMALL = (1, 2, 3, 4)  # explicit search
+LARGE = (8, 16)  # the fixed-instance z3 engine
+BOUND = 12  # its bounded model checking depth when induction does not prove a property
+
+# Every model under models/ with more than one CPU, and the benchmark model. (Not
+# models-large/full-smp.yaml: its NCPU is 2-4, and two CPUs are already 105 million states.)
+BUNDLED = (
+    "models/races/fold-ipi.yaml",
+    "models/races/fold-remote-rmw.yaml",
+    "models/races/lost-wakeup.yaml",
+    "benchmarks/models/stop-machine.yaml",
+)
+
+
+# ---------------------------------------------------------------- running the engines
+
+
+@functools.cache
+def _param_run(path: str) -> tuple[Model, Any]:
+    model = load_model(path)
+    run = param.prove_all_cpus(model, rlimit=RLIMIT, work_limit=WORK_LIMIT)
+    assert len(run.outcomes) == len(model.properties), path
+    return model, run
+
+
+def _cpu_param(model: Model) -> str | None:
+    """The param that sets the number of CPUs (NCPU by convention), or None for a fixed one."""
+    for p in model.params:
+        if p.name == "NCPU" and dict(model.param_values)["NCPU"] == model.cpus:
+            return p.name
+    return None
+
+
+def _instance(path: str, ncpu: int, tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """A model file and the overrides that give it `ncpu` CPUs: the file itself when its NCPU
+    param allows the value, otherwise a copy whose NCPU is that value."""
+    model = load_model(path)
+    p = next(p for p in model.params if p.name == "NCPU")
+    if len(p.domain) == 1 or ncpu in p.domain:
+        return path, {"NCPU": str(ncpu)}
+    text = Path(path).read_text(encoding="utf-8")
+    text, n = re.subn(r"^(\s+NCPU:).*$", rf"\g<1> {ncpu}", text, count=1, flags=re.M)
+    assert n == 1, path
+    copy = tmp_path / f"ncpu{ncpu}" / Path(path).name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(text, encoding="utf-8")
+    return str(copy), {}
+
+
+def _counts(model: Model, wanted: tuple[int, ...]) -> tuple[int, ...]:
+    """The CPU counts of `wanted` to check a model at: all of them when NCPU is a param, the
+    model's own count when it is fixed (and then only among the small ones)."""
+    if _cpu_param(model) is None:
+        return (model.cpus,) if wanted == SMALL else ()
+    return wanted
+
+
+def _explicit(path: str, ncpu: int, tmp_path: Path, *, fixed: bool) -> ModelResult:
+    where, overrides = (path, {}) if fixed else _instance(path, ncpu, tmp_path)
+    result = check_file(where, Options(overrides=overrides))
+    assert result.stats.complete, (path, ncpu, result.stats.limit)
+    return result
+
+
+def _symbolic(path: str, ncpu: int, ids: tuple[str, ...], tmp_path: Path) -> ModelResult:
+    where, overrides = _instance(path, ncpu, tmp_path)
+    options = Options(
+        overrides=overrides,
+        properties=ids,
+        engine="symbolic",
+        bound=BOUND,
+        rlimit=RLIMIT,
+        work_limit=WORK_LIMIT,
+    )
+    return check_file(where, options)
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def _outcomes(path: str) -> dict[str, Any]:
+    """The parameterized outcome of each property, by id, checked for form."""
+    model, run = _param_run(path)
+    out = {}
+    for prop, o in zip(model.properties, run.outcomes, strict=True):
+        assert o.status in STATUSES, (path, prop.id, o.status)
+        if o.status == "unsupported":
+            assert o.reason, (path, prop.id)  # says why
+        out[prop.id] = o
+    return out
+
+
+def check_against_explicit(path: str, tmp_path: Path) -> dict[str, str]:
+    """The parameterized verdicts against explicit search at the small CPU counts; returns the
+    parameterized status of each property (for the statistics)."""
+    outcomes = _outcomes(path)
+    model, _ = _param_run(path)
+    fixed = _cpu_param(model) is None
+    for ncpu in _counts(model, SMALL):
+        result = _explicit(path, ncpu, tmp_path, fixed=fixed)
+        for p in result.properties:
+            o = outcomes[p.id]
+            if ncpu < o.least:  # a proof covers the counts from `least` (the CPUs named)
+                continue
+            where = f"{path} NCPU={ncpu} {p.id}: explicit {p.verdict.value}, param {o.status}"
+            if o.status == "holds-all":
+                assert p.verdict == Verdict.HOLDS, f"{where}\n{o.invariant}"
+            if p.verdict == Verdict.VIOLATED:
+                assert o.status != "holds-all", where
+    return {pid: o.status for pid, o in outcomes.items()}
+
+
+def check_against_symbolic(path: str, tmp_path: Path) -> int:
+    """No violation of a "holds-all" property at the large CPU counts; returns how many
+    (property, count) pairs were checked."""
+    outcomes = _outcomes(path)
+    model, _ = _param_run(path)
+    ids = tuple(pid for pid, o in outcomes.items() if o.status == "holds-all")
+    if not ids:
+        return 0
+    checked = 0
+    for ncpu in _counts(model, LARGE):
+        result = _symbolic(path, ncpu, ids, tmp_path)
+        for p in result.properties:
+            if p.id not in ids or ncpu < outcomes[p.id].least:
+                continue
+            assert p.verdict != Verdict.VIOLATED, (path, ncpu, p.id, p.reason)
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("rel", BUNDLED)
+def test_bundled_model_against_explicit(rel: str, tmp_path: Path) -> None:
+    check_against_explicit(str(ROOT / rel), tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", BUNDLED)
+def test_bundled_model_against_symbolic(rel: str, tmp_path: Path) -> None:
+    check_against_symbolic(str(ROOT / rel), tmp_path)
+
+
+def test_fold_ipi_request_is_never_lost_on_any_number_of_cpus() -> None:
+    """Issue 19's acceptance: fold-ipi's request-not-lost holds for every NCPU."""
+    outcomes = _outcomes(str(ROOT / "models/races/fold-ipi.yaml"))
+    assert outcomes["request-not-lost"].status == "holds-all", outcomes["request-not-lost"]
+
+
+def test_stop_machine_needs_other_cpus_and_holds_for_all() -> None:
+    """The benchmark's headline property holds for every NCPU (issue 19's "done when")."""
+    outcomes = _outcomes(str(ROOT / "benchmarks/models/stop-machine.yaml"))
+    o = outcomes["fn-runs-on-a-stopped-machine"]
+    assert o.status == "holds-all", o
+
+
+# ---------------------------------------------------------------- outside the fragment
+
+COUNTING = """
+model: counting
+params:
+  NCPU: {values: [1, 2, 3, 4], default: 2}
+cpus: NCPU
+vars:
+  busy: {type: bool, index: cpus}
+actions:
+  enter:
+    when: not busy and count(busy[c] for c in cpus) < 2
+    do: {busy: true}
+  leave:
+    when: busy
+    do: {busy: false}
+properties:
+  at-most-two:
+    invariant: count(busy[c] for c in cpus) <= 2
+"""
+
+
+def test_counting_model_is_unsupported(tmp_path: Path) -> None:
+    """`count` over cpus is outside the fragment: every property says so, with the reason."""
+    path = write_model(tmp_path, COUNTING)
+    model, run = _param_run(path)
+    for prop, o in zip(model.properties, run.outcomes, strict=True):
+        assert o.status == "unsupported", (prop.id, o.status)
+        assert o.reason, prop.id
+
+
+# ---------------------------------------------------------------- random multi-CPU models
+
+SEED = 19
+RANDOM_MODELS = 8
+
+
+def _atom(rng: random.Random, kinds: dict[str, int], ix: str) -> str:
+    """A test of one CPU's variables; `ix` is "" (the CPU itself) or "[c]"."""
+    name = rng.choice(sorted(kinds))
+    hi = kinds[name]
+    if name == "a":
+        return rng.choice([f"a{ix}", f"not a{ix}"])
+    if name == "n":
+        k = rng.randint(0, hi)
+        return rng.choice([f"n{ix} == {k}", f"n{ix} != {k}", f"n{ix} > 0", f"n{ix} < {hi}"])
+    return rng.choice([f"w{ix}.lo == 1", f"w{ix}.hi == 1", f"w{ix} == 0", f"w{ix} != 3"])
+
+
+def _update(rng: random.Random, kinds: dict[str, int], ix: str) -> tuple[str, str]:
+    """An assignment to one of a CPU's variables, always within its range."""
+    name = rng.choice(sorted(kinds))
+    hi = kinds[name]
+    if name == "a":
+        return f"a{ix}", rng.choice([f"not a{ix}", "true", "false", _atom(rng, kinds, ix)])
+    if name == "n":
+        return f"n{ix}", rng.choice([f"n{ix} + 1 if n{ix} < {hi} else 0", "0", str(hi)])
+    field = rng.choice(["lo", "hi"])
+    return f"w{ix}.{field}", rng.choice([f"1 - w{ix}.{field}", "0", "1"])
+
+
+def _cross(rng: random.Random, kinds: dict[str, int]) -> str:
+    agg = rng.choice(["any", "all"])
+    cond = rng.choice(["", " if c != self"])
+    return f"{agg}({_atom(rng, kinds, '[c]')} for c in cpus{cond})"
+
+
+def random_model(rng: random.Random, i: int) -> str:
+    """A small random model for any NCPU: per-CPU variables alike at the start, an optional
+    global flag, local steps, steps that write another CPU's entries (`for: {t: cpus}`),
+    guards over the other CPUs with any/all, and per-CPU invariants that may need them."""
+    kinds: dict[str, int] = {}
+    for name in rng.sample(["a", "n", "w"], 2):
+        kinds[name] = rng.choice([1, 2]) if name == "n" else 1
+    decls: dict[str, Any] = {}
+    for name, hi in kinds.items():
+        if name == "a":
+            decls["a"] = {"type": "bool", "index": "cpus", "init": rng.choice([False, True])}
+        elif name == "n":
+            decls["n"] = {"type": "int", "range": [0, hi], "index": "cpus"}
+        else:
+            decls["w"] = {
+                "type": "word",
+                "bits": 2,
+                "fields": {"lo": [0, 1], "hi": [1, 1]},
+                "index": "cpus",
+                "init": rng.choice([0, 2]),
+            }
+    glob = rng.random() < 0.5
+    if glob:
+        decls["g"] = {"type": "bool"}
+    actions: dict[str, Any] = {}
+    for k in range(rng.randint(2, 4)):
+        kind = rng.choice(["local", "local", "remote", "global" if glob else "remote"])
+        guard = [_atom(rng, kinds, "")]
+        if rng.random() < 0.4:
+            guard.append(_cross(rng, kinds))
+        do: dict[str, str] = dict([_update(rng, kinds, "")])
+        action: dict[str, Any] = {}
+        if kind == "remote":
+            action["for"] = {"t": "cpus"}
+            guard = ["t != self", _atom(rng, kinds, "[t]"), *guard[:1]]
+            lhs, rhs = _update(rng, kinds, "[t]")
+            do = {lhs: rhs} if rng.random() < 0.5 else {**do, lhs: rhs}
+        elif kind == "global":
+            guard.append(rng.choice(["g", "not g"]))
+            do["g"] = rng.choice(["not g", "true", "false"])
+        action["when"] = " and ".join(guard)
+        action["do"] = do
+        actions[f"a{k}"] = action
+    props: dict[str, Any] = {}
+    for k in range(rng.randint(1, 2)):
+        lhs = _atom(rng, kinds, "")
+        rhs = rng.choice([_atom(rng, kinds, ""), _cross(rng, kinds)])
+        if glob and rng.random() < 0.3:
+            rhs = rng.choice(["g", "not g"])
+        props[f"inv{k}"] = {"invariant": f"implies({lhs}, {rhs})"}
+    doc = {
+        "model": f"random-{i}",
+        "params": {"NCPU": {"values": [1, 2, 3, 4, 8, 16], "default": 2}},
+        "cpus": "NCPU",
+        "vars": decls,
+        "actions": actions,
+        "properties": props,
+        "deadlock": "allowed",
+    }
+    text: str = yaml.safe_dump(doc, sort_keys=False, width=10_000)
+    return text
+
+
+def _random_texts() -> list[str]:
+    rng = random.Random(SEED)
+    return [random_model(rng, i) for i in range(RANDOM_MODELS)]
+
+
+@pytest.mark.parametrize("i", range(RANDOM_MODELS))
+def test_random_model_against_explicit(i: int, tmp_path: Path) -> None:
+    text = _random_texts()[i]
+    path = write_model(tmp_path, text, f"random-{i}.yaml")
+    try:
+        check_against_explicit(path, tmp_path)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{text}") from exc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("i", range(RANDOM_MODELS))
+def test_random_model_against_symbolic(i: int, tmp_path: Path) -> None:
+    text = _random_texts()[i]
+    path = write_model(tmp_path, text, f"random-{i}.yaml")
+    try:
+        check_against_symbolic(path, tmp_path)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{text}") from exc
