@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -180,11 +181,13 @@ class NativeCodegen(Codegen):
             self.lines.extend(parts[0])
             self.footer()
             return "\n".join(self.lines) + "\n"
+        self.header()
+        self.prologue()
+        preamble, self.lines = self.lines, []
         for k, part in enumerate(parts):
             self.emit(0, "@njit(PART_SIG, cache=True)")
             self.emit(0, f"def part{k}(s, active, out, sids, ev, meta):")
-            self.header()
-            self.prologue()
+            self.lines.extend(_needed(preamble, part))
             self.lines.extend(part or ["    pass"])
             self.emit(0, "")
         self.emit(0, "def expand(s, active, out, sids, ev, cov, meta):")
@@ -257,6 +260,24 @@ class NativeCode:
     words: int
     max_succ: int
     max_events: int
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _needed(preamble: list[str], body: list[str]) -> list[str]:
+    """The lines of `preamble` (each `name = expression`: the state's words, slots, tuples
+    and sequence positions read into locals) that `body` uses, directly or through another
+    kept line. A part reads a few of a model's variables; numba types every statement of a
+    function, used or not, and these were a large share of a part's compile time."""
+    used = {m.group() for line in body for m in _NAME.finditer(line)}
+    kept: list[str] = []
+    for line in reversed(preamble):
+        name, _, value = line.strip().partition(" = ")
+        if name in used:
+            kept.append(line)
+            used.update(m.group() for m in _NAME.finditer(value))
+    return kept[::-1]
 
 
 def native_unsupported(
