@@ -3,7 +3,6 @@ headless Chromium (tests/browser.py), with no console errors and the violating s
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -179,54 +178,51 @@ class Report:
         return Counter(p["verdict"] for m in self.json["models"] for p in m["properties"])
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
-    """`verify --html report.html models/` run once for the session: with xdist, the first
-    worker to get here writes it and the others wait for it (the run takes some 20 s)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    html, js = shared / "report.html", shared / "report.json"
-    with (shared / "report.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not js.exists():
-            proc = subprocess.run(
-                [str(Path(sys.executable).with_name("preemptcheck")), "verify", "--html",
-                 str(html), "--format", "json", "models/"],
-                cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
-                env={**os.environ, "PREEMPTCHECK_CACHE": "0"},
-            )  # fmt: skip
-            assert proc.returncode == 0, proc.stderr[-2000:]
-            js.write_text(proc.stdout)
-    return Report(html, json.loads(js.read_text()))
+def _report(tmp_path: Path) -> Report:
+    """`verify --html report.html models/`, with the JSON of the same run beside it."""
+    html = tmp_path / "report.html"
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("preemptcheck")), "verify", "--html", str(html),
+         "--format", "json", "models/"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PREEMPTCHECK_CACHE": "0"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return Report(html, json.loads(proc.stdout))
 
 
-@pytest.fixture
-def report_page(browser: Browser, report: Report) -> Iterator[Page]:
+@pytest.mark.slow
+def test_the_report_of_the_bundled_models(browser: Browser, tmp_path: Path) -> None:
+    """The report of every bundled model, as a person sees it. One test, so one run of
+    `verify` (some 20 s) serves every check below and no test worker waits for another."""
+    report = _report(tmp_path)
     with browser.page() as page:
         url = _open(page, report.path)
         _clean(page, url)
-        yield page
+        _loads_cleanly(page)
+        _summary_shows_the_runs_counts(page, report)
+        _matrix_and_sections_agree_with_the_run(page, report)
+        _yaml_links_lead_to_source_lines(page)
+        _clicking_a_violation_shows_its_step(page)
 
 
-@pytest.mark.slow
-def test_report_loads_cleanly(report_page: Page) -> None:
+def _loads_cleanly(page: Page) -> None:
     """No console errors, nothing fetched but the file (checked when opened), and the
     parts a reader looks for are there and drawn."""
     for selector in ("main#report", "#summary", "table#matrix"):
-        box = report_page.box(selector)
+        box = page.box(selector)
         assert box is not None, selector
         assert box.width > 0, selector
         assert box.height > 0, selector
-    assert report_page.box("table#latency") is not None  # models/latency.yaml's responses
-    assert report_page.box("#coverage") is not None
+    assert page.box("table#latency") is not None  # models/latency.yaml's responses
+    assert page.box("#coverage") is not None
 
 
-@pytest.mark.slow
-def test_summary_shows_the_runs_counts(report_page: Page, report: Report) -> None:
+def _summary_shows_the_runs_counts(page: Page, report: Report) -> None:
     """The counts a person reads at the top are those of the JSON report of the same run."""
     expected = report.verdicts()
     assert sum(expected.values()) > 300
-    shown = report_page.evaluate(
+    shown = page.evaluate(
         "Object.fromEntries([...document.querySelectorAll('#summary .count')]"
         ".map(e => [e.dataset.verdict || e.dataset.outcome, e.innerText.trim()]))"
     )
@@ -238,16 +234,15 @@ def test_summary_shows_the_runs_counts(report_page: Page, report: Report) -> Non
     assert int(shown["inconclusive"]) == summary["inconclusive"]
 
 
-@pytest.mark.slow
-def test_matrix_and_sections_agree_with_the_run(report_page: Page, report: Report) -> None:
+def _matrix_and_sections_agree_with_the_run(page: Page, report: Report) -> None:
     """A section per property result, a linked cell for each with its verdict."""
     expected = report.verdicts()
-    sections = report_page.evaluate(
+    sections = page.evaluate(
         "[...document.querySelectorAll('section.property')].map(s => [s.id, s.dataset.verdict])"
     )
     assert Counter(v for _, v in sections) == expected
     verdict_of = dict(sections)
-    cells = report_page.evaluate(
+    cells = page.evaluate(
         "[...document.querySelectorAll('#matrix td[data-verdict]')].map(c => "
         "[c.dataset.verdict, c.querySelector('a')?.getAttribute('href') ?? null])"
     )
@@ -259,41 +254,38 @@ def test_matrix_and_sections_agree_with_the_run(report_page: Page, report: Repor
     assert {href for _, href in linked} == {f"#{i}" for i in verdict_of}
 
 
-@pytest.mark.slow
-def test_clicking_a_violation_shows_its_step(report_page: Page) -> None:
+def _clicking_a_violation_shows_its_step(page: Page) -> None:
     """Click a violated cell of the matrix: its section comes into view, with the timeline's
     violating step highlighted on screen."""
     link = "#matrix td[data-verdict=violated] a"
-    href = report_page.evaluate(f"document.querySelector('{link}').getAttribute('href')")
-    box = report_page.box(link, scroll=True)
+    href = page.evaluate(f"document.querySelector('{link}').getAttribute('href')")
+    box = page.box(link, scroll=True)
     assert box is not None
     assert box.in_viewport(), box
-    report_page.click(box)
+    page.click(box)
     target = f"section.property[id={json.dumps(href[1:])}]"
     top = f"document.querySelector('{target}').getBoundingClientRect().top"
-    report_page.wait_until(
+    page.wait_until(
         f"location.hash === {json.dumps(href)} && {top} >= -1 && {top} < {HEIGHT / 2}",
         f"{href} scrolled into view",
     )
-    assert report_page.evaluate(f"document.querySelector('{target}').dataset.verdict") == (
-        "violated"
-    )
-    step = report_page.box(f"{target} svg g.violation")
+    verdict = page.evaluate(f"document.querySelector('{target}').dataset.verdict")
+    assert verdict == "violated"
+    step = page.box(f"{target} svg g.violation")
     assert step is not None
     if not step.in_viewport():  # a long trace: its last step is further right or down
-        step = report_page.box(f"{target} svg g.violation", scroll=True)
+        step = page.box(f"{target} svg g.violation", scroll=True)
         assert step is not None
     assert step.in_viewport(), step
-    assert _share(report_page, step, VIOLATION_FILL) > 0.5
+    assert _share(page, step, VIOLATION_FILL) > 0.5
 
 
-@pytest.mark.slow
-def test_yaml_links_lead_to_source_lines(report_page: Page) -> None:
-    broken = report_page.evaluate(
+def _yaml_links_lead_to_source_lines(page: Page) -> None:
+    broken = page.evaluate(
         "[...document.querySelectorAll('a.yaml')].map(a => a.getAttribute('href'))"
         ".filter(h => !h.startsWith('#src-') ||"
         " !document.getElementById(h.slice(1))?.closest('section.source'))"
     )
-    count = report_page.evaluate("document.querySelectorAll('a.yaml').length")
+    count = page.evaluate("document.querySelectorAll('a.yaml').length")
     assert count > 0
     assert broken == []
