@@ -9,7 +9,7 @@ filtered by Houdini: the largest subset that holds initially and is preserved by
 found by dropping whatever an induction step's model breaks until no candidate breaks. What
 survives is proved (1-inductive together with the properties it proves); the samples only
 decide what is worth trying, so an unlucky sample costs proofs, never soundness.
-Only this module, engines/_z3expr.py and engines/symbolic.py import z3.
+Only this module, engines/_z3expr.py, engines/symbolic.py and engines/param/ import z3.
 """
 
 from __future__ import annotations

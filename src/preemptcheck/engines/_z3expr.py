@@ -6,7 +6,7 @@ and each operation first sign-extends its operands to a width where the result i
 Evaluation errors are a Boolean beside each value, composed with the reference's
 left-to-right short-circuit order; a value is meaningless wherever its error holds.
 Terms are built in one run's own context (Ctx), which also meters the run's z3 work.
-Only this module, engines/_houdini.py and engines/symbolic.py import z3.
+Only this module, engines/_houdini.py, engines/symbolic.py and engines/param/ import z3.
 """
 
 from __future__ import annotations

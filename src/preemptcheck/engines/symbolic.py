@@ -9,15 +9,16 @@ or witness; k-induction with all path states distinct proves safety, and proves 
 property unreachable, strengthened by the invariants engines/_houdini.py proves first.
 Work is counted in z3's resource units, never seconds: at most `rlimit` per query and
 `work_limit` per run. Each run builds everything in a z3 context of its own, so it repeats
-the same way anywhere, in any process, whatever ran before it. Only this module and its
-private helpers engines/_z3expr.py and engines/_houdini.py import z3.
+the same way anywhere, in any process, whatever ran before it. Only this module, its
+private helpers engines/_z3expr.py and engines/_houdini.py, and engines/param/ (proofs for
+every number of CPUs, on the same helpers) import z3.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import z3
@@ -357,11 +358,15 @@ class Symbolic:
         rlimit: int | None = 50_000_000,
         work_limit: int | None = DEFAULT_WORK_LIMIT,
         strengthen: bool = True,
+        strengthen_with: Sequence[str] = (),
         deadline: float | None = None,  # time.monotonic() by which to stop (--timeout)
         phase: Callable[[str], None] | None = None,  # told where the run is, in words
     ) -> SymbolicRun:
         """Every property, within `rlimit` z3 resource units per query and `work_limit` for
         the whole run (strengthening included): what is open when it is reached is unknown.
+        `strengthen_with` names invariant properties of the model to strengthen with instead
+        of mined candidates (an invariant proved for every number of CPUs, engines/param):
+        they are proved inductive together with the properties, in one query when they are.
         The context is this run's: an instance runs once."""
         assert not self.ran, "a Symbolic instance runs once: its z3 context is that run's"
         self.ran = True
@@ -377,7 +382,9 @@ class Symbolic:
         goals, failed = self._goals()
         trans = self._trans()
         run = _Run(cx.solver("QF_BV"), cx.solver("QF_BV"))
-        if strengthen:
+        if strengthen_with:
+            self._strengthen_with(run, goals, trans, strengthen_with)
+        elif strengthen:
             self._strengthen(run, goals, deadline)
         depth = 0
         if cx.exhausted:
@@ -609,6 +616,43 @@ class Symbolic:
             if len(facts) + j in kept:
                 g.status = "unreachable" if g.witness else "proved"
                 g.depth, g.reason = 1, self._how(run, 1)
+
+    def _strengthen_with(self, run: _Run, goals: list[_Goal], trans: Z, ids: Sequence[str]) -> None:
+        """The named invariants and the properties, 1-inductive together: one query over the
+        whole transition relation when they are, else Houdini over them."""
+        cand = [g for g in goals if not g.status and g.provable and g.base]
+        given = {pi for pi, p in enumerate(self.ts.properties) if p.id in ids}
+        cand.sort(key=lambda g: g.pi not in given)  # the given ones first
+        if not cand:
+            return
+        self.phase("strengthening: the given invariants, in one induction query")
+        formulas = [z3.Not(self._induct(g)) for g in cand]
+        init = self._init_values()
+        holds0 = [z3.is_true(z3.simplify(z3.substitute(f, *init))) for f in formulas]
+        s = self.cx.solver("QF_BV")
+        s.add(self._valid(self.x), trans)
+        live = [f for f, ok in zip(formulas, holds0, strict=True) if ok]
+        s.add(*live)
+        s.add(self.cx.or_(*(z3.Not(self._at(f, self.y)) for f in live)))
+        r = self.cx.check(s)
+        if r == z3.unsat:
+            kept = {k for k, ok in enumerate(holds0) if ok}
+        elif r == z3.sat:
+            result = houdini(self.cx, formulas, holds0, self._moves(), self._valid(self.x))
+            if result.gave_up is not None:
+                return
+            kept = set(result.kept)
+        else:
+            return
+        run.invariants = [formulas[k] for k in sorted(kept)]
+        run.strengthened = sum(1 for k in kept if cand[k].pi in given)
+        run.texts = [
+            self.ts.properties[cand[k].pi].source for k in sorted(kept) if cand[k].pi in given
+        ]
+        for k in kept:
+            g = cand[k]
+            g.status = "unreachable" if g.witness else "proved"
+            g.depth, g.reason = 1, self._how(run, 1)
 
     def _moves(self) -> list[Move]:
         out = []

@@ -1,0 +1,78 @@
+"""The fixed-instance engine for one CPU count, strengthened by an invariant proved for every
+count: the conjuncts are loaded as invariant properties of that instance and proved
+inductive together with its properties (engines/symbolic.py, `strengthen_with`), so a proof
+for 64 CPUs reuses the parameterized one instead of mining candidates from 64 CPUs.
+Only this package, engines/_z3expr.py, engines/_houdini.py and engines/symbolic.py import z3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+
+from preemptcheck.core.errors import Code, Collector, Diagnostic, UsageError
+from preemptcheck.core.source import SourceCache, Span
+from preemptcheck.engines.param.fragment import cpu_param
+from preemptcheck.engines.symbolic import DEFAULT_WORK_LIMIT, Symbolic, SymbolicRun
+from preemptcheck.model import load_model
+from preemptcheck.model.ir import Model
+from preemptcheck.model.merge import Entry
+from preemptcheck.model.params import show
+from preemptcheck.model.yamlnodes import parse_yaml
+
+PREFIX = "all-cpus-invariant-"  # the ids the conjuncts get in the instance
+
+
+def instance_with(
+    model: Model, ncpu: int, invariant: Sequence[str], sources: SourceCache | None = None
+) -> Model:
+    """`model` with `ncpu` CPUs (its other params and its properties as they are) and each
+    conjunct of `invariant` as an invariant property `all-cpus-invariant-K`."""
+    sources = sources or SourceCache()
+    param = cpu_param(model, sources)
+    if param is None and ncpu != model.cpus:
+        raise UsageError(
+            [
+                Diagnostic(
+                    Code.BAD_OPTION,
+                    f"the model's CPU count is a literal ({model.cpus}): it has no instance "
+                    f"with {ncpu} CPUs",
+                    Span(model.file, 0, 0),
+                )
+            ]
+        )
+    ids = [f"{PREFIX}{k}" for k in range(len(invariant))]
+    where = f"<invariant for {model.file}>"
+    text = json.dumps({i: {"invariant": inv} for i, inv in zip(ids, invariant, strict=True)})
+    sources.add(where, text)
+    diags = Collector()
+    node = parse_yaml(where, text, diags)
+    diags.raise_if_any()
+    assert node is not None
+    extra = {i: Entry(i, node.key_spans[i], node.value[i]) for i in ids}
+    overrides = {k: show(v) for k, v in model.param_values}
+    if param is not None:
+        overrides[param] = str(ncpu)
+    m = load_model(model.file, overrides=overrides, sources=sources, extra_properties=extra)
+    keep = {p.id for p in model.properties} | set(ids)
+    return dataclasses.replace(m, properties=tuple(p for p in m.properties if p.id in keep))
+
+
+def prove_fixed_with(
+    model: Model,
+    ncpu: int,
+    invariant: Sequence[str],
+    *,
+    bound: int = 30,
+    rlimit: int | None = 50_000_000,
+    work_limit: int | None = DEFAULT_WORK_LIMIT,
+    sources: SourceCache | None = None,
+) -> tuple[Model, SymbolicRun]:
+    """The fixed-instance engine on `model` with `ncpu` CPUs, strengthened by `invariant`
+    (the conjuncts a ParamOutcome lists) instead of mined candidates; the instance (whose
+    properties end with the conjuncts) and the run (one outcome per property of it)."""
+    m = instance_with(model, ncpu, invariant, sources)
+    ids = [p.id for p in m.properties if p.id.startswith(PREFIX)]
+    run = Symbolic(m).run(bound=bound, rlimit=rlimit, work_limit=work_limit, strengthen_with=ids)
+    return m, run
