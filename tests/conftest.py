@@ -146,8 +146,16 @@ def _private_results_cache(
 
 @pytest.fixture(scope="session")
 def shared_results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A results cache shared by the tests of one session (one per xdist worker)."""
-    return tmp_path_factory.mktemp("shared-results")
+    """A results cache shared by the tests of one session, xdist workers included (their
+    temporary folders share a parent): a bundled model checked by one worker is read back by
+    the other. The cache writes a result by an atomic rename, so a reader finds it whole or
+    not at all, and two workers checking the same run at once write the same result."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    path = base / "shared-results"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @pytest.fixture
