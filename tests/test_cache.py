@@ -254,7 +254,7 @@ def test_every_option_declares_whether_results_depend_on_it() -> None:
         "symmetry": True, "engine": Engine.symbolic, "bound": 3, "rlimit": 7,
         "work_limit": 9, "backend": Backend.native, "max_memory": 1 << 20,
         "overrides": {"NCPU": "3"}, "strict": True, "cache_dir": "/x", "all_modes": True,
-        "workers": 2,
+        "workers": 2, "all_cpus": True,
     }  # fmt: skip
     assert set(changed) == set(fields)  # every option is tried here
     for name, value in changed.items():

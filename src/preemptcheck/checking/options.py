@@ -66,6 +66,8 @@ class Options:
     all_modes: bool = unkeyed(False)
     backend: Backend = keyed(Backend.auto)  # which counts and limits are reported
     max_memory: int | None = keyed(None)  # bytes for the native store (None: half the machine's)
+    # symbolic: prove invariants for every number of CPUs (quantified inductive invariants)
+    all_cpus: bool = keyed(False)
     workers: int = unkeyed(1)  # threads of the native search (the result does not depend on it)
 
     def __post_init__(self) -> None:

@@ -61,6 +61,14 @@ class PropertyResult:
     # satisfy the property but need not be reachable; never a violation)
     cti: Trace | None = None
     edges: EdgeCoverage | None = None  # monitor properties
+    # --all-cpus: the verdict is for every number of CPUs (from `all_cpus` on); a proof
+    # names the conjuncts that, with the property, are inductive, and how many more it has
+    # about places in `steps:` sequences; a counterexample to induction is a step of the
+    # instance `cti_model` (the model with that many CPUs)
+    all_cpus: int | None = None
+    invariant: tuple[str, ...] = ()
+    invariant_unwritten: int = 0
+    cti_model: Model | None = field(default=None, compare=False, repr=False)
 
     @property
     def outcome(self) -> Outcome:

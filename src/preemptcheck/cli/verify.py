@@ -72,6 +72,15 @@ def verify(
             "k-induction), or auto (explicit within --max-states, else symbolic)."
         ),
     ] = Engine.explicit,
+    all_cpus: Annotated[
+        bool,
+        typer.Option(
+            "--all-cpus",
+            help="Symbolic engine: prove the invariants for every number of CPUs "
+            "(quantified inductive invariants, printed in model syntax); the other "
+            "properties are decided for the model's own count.",
+        ),
+    ] = False,
     bound: Annotated[
         int,
         typer.Option(help="Symbolic engine: depth of bounded model checking and of k-induction."),
@@ -247,6 +256,8 @@ def verify(
     check_workers(workers)
     if quiet and verbose:
         raise usage("--quiet and --verbose ask for opposite things: give one")
+    if all_cpus and engine != Engine.symbolic:
+        raise usage(f"--all-cpus needs --engine symbolic (got --engine {engine.value})")
     sources = SourceCache()
     files = [("--junit", junit_file), ("--sarif", sarif_file), ("--html", html_file)]
     named = [(option, f) for option, f in files if f is not None]
@@ -277,6 +288,7 @@ def verify(
         rlimit=rlimit or None,
         work_limit=work_limit or None,
         all_modes=all_modes,
+        all_cpus=all_cpus,
         cache_dir=str(cache_dir or default_cache_dir()) if cache else None,
         backend=backend,
         max_memory=memory,

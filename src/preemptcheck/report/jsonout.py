@@ -125,6 +125,18 @@ def _model(m: ModelResult | ModelFailure) -> dict[str, Any]:
 
 
 def _prop(model: Model, p: PropertyResult) -> dict[str, Any]:
+    out = _prop_fields(p.cti_model or model, p)
+    if p.all_cpus is not None:  # --all-cpus: the verdict is for every number of CPUs
+        out["all_cpus"] = {
+            "from_cpus": p.all_cpus,
+            "invariant": list(p.invariant),
+            "invariant_unwritten": p.invariant_unwritten,
+            "cti_cpus": p.cti_model.cpus if p.cti_model is not None else None,
+        }
+    return out
+
+
+def _prop_fields(model: Model, p: PropertyResult) -> dict[str, Any]:
     return {
         "id": p.id,
         "kind": p.kind.value,

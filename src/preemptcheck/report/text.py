@@ -134,7 +134,8 @@ def render_model(
                 shown = render_trace(m.model, p, p.trace)
             lines.extend(textwrap.indent(shown, "        ").splitlines())
         if p.cti is not None and traces != "none":
-            lines.extend(textwrap.indent(render_cti(m.model, p, p.cti), "        ").splitlines())
+            shown = render_cti(p.cti_model or m.model, p, p.cti)
+            lines.extend(textwrap.indent(shown, "        ").splitlines())
     if not quiet:
         if m.disabled:
             head = "  actions off for these params: "
@@ -157,7 +158,12 @@ def _about(m: ModelResult, invariants: bool) -> list[str]:
     """The lines under a model's name: the search, and with -v coverage and invariants."""
     lines: list[str] = []
     s = m.stats
-    if s.states is None:  # the symbolic engine: no state enumeration
+    if m.engine == "all-cpus":
+        lines.append(
+            "  symbolic (z3), every number of CPUs: quantified inductive invariants"
+            + (f" (incomplete: {s.limit})" if s.limit else "")
+        )
+    elif s.states is None:  # the symbolic engine: no state enumeration
         lines.append(
             f"  {m.engine} (z3): bounded model checking to depth {s.depth}, k-induction"
             + (f" (incomplete: {s.limit})" if s.limit else "")
@@ -196,6 +202,8 @@ def _about(m: ModelResult, invariants: bool) -> list[str]:
 
 
 def verdict_text(p: PropertyResult) -> str:
+    if p.all_cpus is not None:
+        return _all_cpus_text(p)
     steps = f"{p.trace.length} step{'s' * (p.trace.length != 1)}" if p.trace else ""
     if p.verdict == Verdict.UNKNOWN:
         return f"unknown: {p.reason}"
@@ -223,6 +231,25 @@ def verdict_text(p: PropertyResult) -> str:
         text += f", expected {p.expect.value}"
     elif p.verdict == Verdict.VIOLATED:
         text += ", as expected"
+    return text
+
+
+def _all_cpus_text(p: PropertyResult) -> str:
+    """A verdict for every number of CPUs: the invariant its proof rests on."""
+    if p.verdict == Verdict.HOLDS:
+        parts = list(p.invariant)
+        if p.invariant_unwritten:
+            parts.append(f"{p.invariant_unwritten} more about CPUs' places in `steps:` sequences")
+        inv = "the property alone" if not parts else "the property and " + "; ".join(parts)
+        text = f"holds for every number of CPUs (inductive invariant: {inv})"
+        if p.all_cpus is not None and p.all_cpus > 1:
+            text += f", from {p.all_cpus} CPUs"
+    elif p.verdict == Verdict.VIOLATED:
+        text = f"violated ({p.reason})"
+    else:
+        return f"unknown for every number of CPUs: {p.reason}"
+    if p.outcome == Outcome.UNEXPECTED:
+        text += f", expected {p.expect.value}"
     return text
 
 

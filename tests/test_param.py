@@ -1,0 +1,225 @@
+"""Proofs for every number of CPUs (engines/param): fold-ipi's request holds for every count
+with its invariant printed in model syntax, every printed conjunct parses and holds on small
+instances, a planted bug gets a counterexample to induction that is a real step of the
+reference semantics, what the encoding cannot express is refused at its location, and an
+`unknown` is never a proof."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from preemptcheck.checking.check import Options, check_model
+from preemptcheck.checking.results import Verdict
+from preemptcheck.cli.main import app
+from preemptcheck.engines.param import ParamRun, prove_all_cpus, prove_fixed_with
+from preemptcheck.engines.param.fixed import PREFIX, instance_with
+from preemptcheck.model import load_model
+from preemptcheck.model.ir import Model
+from preemptcheck.semantics.reference import Reference
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLD = str(ROOT / "models" / "races" / "fold-ipi.yaml")
+
+
+pytestmark = pytest.mark.slow  # each proof for every count of fold-ipi takes 5-15 s
+
+
+@pytest.fixture(scope="module")
+def fold() -> tuple[Model, ParamRun]:
+    model = load_model(FOLD)
+    return model, prove_all_cpus(model)
+
+
+def _outcome(run: tuple[Model, ParamRun], pid: str):  # type: ignore[no-untyped-def]
+    model, r = run
+    return r.outcomes[[p.id for p in model.properties].index(pid)]
+
+
+def _variant(tmp_path: Path, old: str, new: str, name: str = "variant.yaml") -> str:
+    text = Path(FOLD).read_text()
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new))
+    return str(path)
+
+
+def test_fold_ipi_request_not_lost_holds_for_every_count(fold) -> None:  # type: ignore[no-untyped-def]
+    out = _outcome(fold, "request-not-lost")
+    assert out.status == "holds-all", out.reason
+    assert out.invariant, "the proof rests on more than the property"
+    assert out.least == 1
+    for pid in ("fold-only-with-request", "count-not-lost"):
+        assert _outcome(fold, pid).status == "holds-all"
+    for pid in ("request-served", "transient-unfolded-request", "range", "deadlock"):
+        assert _outcome(fold, pid).status == "not-decided"
+    assert fold[1].work > 0
+
+
+def test_every_printed_conjunct_parses_and_holds_on_two_and_three_cpus(fold) -> None:  # type: ignore[no-untyped-def]
+    model, run = fold
+    conjuncts = sorted({c for o in run.outcomes for c in o.invariant})
+    assert conjuncts
+    for n in (2, 3):
+        inst = instance_with(model, n, conjuncts)
+        result = check_model(FOLD, inst, Options(), None)  # the explicit engine
+        mine = [p for p in result.properties if p.id.startswith(PREFIX)]
+        assert len(mine) == len(conjuncts)
+        assert all(p.verdict == Verdict.HOLDS for p in mine), [
+            (p.id, p.reason) for p in mine if p.verdict != Verdict.HOLDS
+        ]
+
+
+LOCK = """
+model: one-lock
+params:
+  NCPU: {values: [2, 3], default: 2}
+cpus: NCPU
+vars:
+  locked: {type: bool}
+  holder: {type: bool, index: cpus}
+  pc: {type: word, bits: 32, fields: {count: [0, 8]}, index: cpus, init: 0}
+actions:
+  lock:
+    when: not locked
+    do: {locked: true, holder: true, pc: pc + 1}
+  unlock:
+    when: holder
+    do: {locked: false, holder: false, pc: pc - 1}
+properties:
+  one-holder:
+    invariant: implies(holder, all(not holder[c] for c in cpus if c != self))
+  held-is-atomic:
+    invariant: implies(holder, pc.count != 0)
+"""
+
+
+def test_the_fixed_instance_engine_reuses_the_invariant(tmp_path: Path) -> None:
+    path = tmp_path / "lock.yaml"
+    path.write_text(LOCK)
+    model = load_model(str(path))
+    run = prove_all_cpus(model)
+    assert {o.status for o in run.outcomes[:2]} == {"holds-all"}
+    inv = sorted({c for o in run.outcomes for c in o.invariant})
+    assert all(o.unwritten == 0 for o in run.outcomes)
+    for n in (2, 4, 16):
+        inst, fixed = prove_fixed_with(model, n, inv)
+        assert inst.cpus == n
+        for o, p in zip(fixed.outcomes, inst.properties, strict=True):
+            if p.kind.value == "invariant":
+                assert (o.status, o.depth) == ("proved", 1), (n, p.id, o.reason)
+
+
+def test_fold_ipi_invariant_strengthens_the_fixed_engine(fold) -> None:  # type: ignore[no-untyped-def]
+    model, _ = fold
+    inv = _outcome(fold, "request-not-lost").invariant
+    inst, run = prove_fixed_with(model, 2, inv)
+    pi = [p.id for p in inst.properties].index("request-not-lost")
+    assert run.outcomes[pi].status == "proved", run.outcomes[pi].reason
+    # each printed conjunct is proved by the fixed-instance engine on 2 and 3 CPUs too
+    conjuncts = sorted({c for o in fold[1].outcomes for c in o.invariant})
+    for n in (2, 3):
+        inst, run = prove_fixed_with(model, n, conjuncts)
+        mine = [o for o, p in zip(run.outcomes, inst.properties, strict=True)
+                if p.id.startswith(PREFIX)]  # fmt: skip
+        assert len(mine) == len(conjuncts)
+        assert all(o.status == "proved" for o in mine), [o.reason for o in mine]
+
+
+def test_a_planted_bug_is_not_proved_and_its_cti_is_a_real_step(tmp_path: Path) -> None:
+    # the remote CPU folds the request into CPU0's preempt_count itself, with no IPI: a
+    # write that CPU0's own read-modify-write can lose (kernel-facts §7.1)
+    path = _variant(
+        tmp_path,
+        "      - do:                     # smp_send_reschedule()\n          ipi[0]: true\n",
+        "      - do:\n          pc[0].need_resched: 0\n",
+    )
+    model = load_model(path)
+    run = prove_all_cpus(model)
+    out = run.outcomes[[p.id for p in model.properties].index("request-not-lost")]
+    assert out.status == "not-inductive"
+    cti = out.cti
+    assert cti is not None
+    assert cti.trace is not None
+    assert cti.model is not None
+    assert cti.model.cpus == cti.ncpu >= 1
+    (label,) = cti.trace.steps
+    assert 0 <= label.cpu < cti.ncpu
+    before, after = cti.trace.states
+    assert len(before.seq) == cti.ncpu
+    ref = Reference(cti.model)
+    assert any(o.label == label and o.next == after for o in ref.outcomes(before))
+    # the state before holds the property, the state after breaks it
+    pi = [p.id for p in cti.model.properties].index("request-not-lost")
+    assert all(v is True for p, _, v in ref.state_checks(before) if p == pi)
+    assert any(v is not True for p, _, v in ref.state_checks(after) if p == pi)
+
+
+def test_count_over_cpus_is_refused_at_its_location(tmp_path: Path) -> None:
+    extra = "  one-sender:\n    invariant: count(sending[c] for c in cpus) <= 1\n"
+    path = _variant(tmp_path, "properties:\n", "properties:\n" + extra)
+    model = load_model(path)
+    run = prove_all_cpus(model)
+    ids = [p.id for p in model.properties]
+    out = run.outcomes[ids.index("one-sender")]
+    assert out.status == "unsupported"
+    line = (
+        Path(path)
+        .read_text()
+        .splitlines()
+        .index("    invariant: count(sending[c] for c in cpus) <= 1")
+        + 1
+    )
+    assert out.reason.startswith(f"{path}:{line}:16: error[PC113]: count over cpus"), out.reason
+    # the rest still get their verdicts
+    assert run.outcomes[ids.index("request-not-lost")].status == "holds-all"
+
+
+def test_a_declaration_that_depends_on_the_count_is_refused(tmp_path: Path) -> None:
+    path = _variant(
+        tmp_path,
+        "  depth: {type: int, range: [0, 1]}",
+        "  depth: {type: int, range: [0, 1]}\n  last: {type: int, range: [0, NCPU]}",
+    )
+    run = prove_all_cpus(load_model(path))
+    inv = [o for o in run.outcomes if o.status != "not-decided"]
+    assert inv
+    assert all(o.status == "unsupported" for o in inv)
+    assert "vars.last: its declaration depends on the number of CPUs" in inv[0].reason
+    assert f"{path}:" in inv[0].reason
+
+
+def test_unknown_is_never_a_proof() -> None:
+    model = load_model(FOLD)
+    for kw in ({"rlimit": 1}, {"work_limit": 1}):
+        run = prove_all_cpus(model, **kw)  # type: ignore[arg-type]
+        statuses = {o.status for o in run.outcomes}
+        assert "holds-all" not in statuses, kw
+        assert "unknown" in statuses, kw
+
+
+def test_cli_all_cpus(tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(app, ["verify", "--all-cpus", FOLD])
+    assert bad.exit_code == 2
+    assert "error[PC203]: --all-cpus needs --engine symbolic" in bad.output
+    out = runner.invoke(app, ["verify", "--no-cache", "--engine", "symbolic", "--all-cpus", FOLD])
+    assert out.exit_code == 0, out.output
+    assert "request-not-lost" in out.output
+    assert "holds for every number of CPUs (inductive invariant: the property and " in out.output
+    js = runner.invoke(
+        app,
+        ["verify", "--no-cache", "--engine", "symbolic", "--all-cpus", "--format", "json", FOLD],
+    )
+    doc = json.loads(js.stdout)
+    jsonschema.validate(doc, json.loads((ROOT / "docs" / "result.schema.json").read_text()))
+    (m,) = doc["models"]
+    assert m["engine"] == "all-cpus"
+    props = {p["id"]: p for p in m["properties"]}
+    assert props["request-not-lost"]["all_cpus"]["invariant"]
+    assert props["request-not-lost"]["strength"] == "inductive"
+    assert "all_cpus" not in props["request-served"]  # witnessed on this instance
