@@ -173,24 +173,27 @@ BUNDLED_MODES = ("none", "voluntary", "full", "lazy", "rt")
 
 class _Bundled:
     """The default-option results of the bundled mode models, each checked once per test
-    session (a mode model with its 13 monitors takes several seconds): tests that only
-    read verdicts share them; tests of how a result comes about check again."""
+    session (a mode model with its 13 monitors takes several seconds), through the shared
+    results cache: tests that only read verdicts share them; tests of how a result comes
+    about check again."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path) -> None:
         self._done: dict[str, object] = {}
+        self._cache_dir = str(cache_dir)  # shared with the other workers
 
     def __getitem__(self, mode: str):  # type: ignore[no-untyped-def]
         if mode not in self._done:
             from preemptcheck.checking.check import Options, check_file
 
             root = Path(__file__).resolve().parents[1]
-            self._done[mode] = check_file(str(root / "models" / f"{mode}.yaml"), Options())
+            path = str(root / "models" / f"{mode}.yaml")
+            self._done[mode] = check_file(path, Options(cache_dir=self._cache_dir))
         return self._done[mode]
 
 
 @pytest.fixture(scope="session")
-def bundled_results() -> _Bundled:
-    return _Bundled()
+def bundled_results(shared_results_dir: Path) -> _Bundled:
+    return _Bundled(shared_results_dir)
 
 
 def without_monitors(models: Path) -> None:
