@@ -524,7 +524,7 @@ def check_all_cpus(
             )
         )
     notes = [
-        f"--all-cpus: invariants proved for every number of CPUs from {run.outcomes[0].least}"
+        f"--all-cpus: invariants decided for every number of CPUs from {run.outcomes[0].least}"
         if run.outcomes
         else "--all-cpus",
     ]

@@ -25,10 +25,15 @@ PREFIX = "all-cpus-invariant-"  # the ids the conjuncts get in the instance
 
 
 def instance_with(
-    model: Model, ncpu: int, invariant: Sequence[str], sources: SourceCache | None = None
+    model: Model,
+    ncpu: int,
+    invariant: Sequence[str],
+    sources: SourceCache | None = None,
+    properties: Sequence[str] | None = None,
 ) -> Model:
-    """`model` with `ncpu` CPUs (its other params and its properties as they are) and each
-    conjunct of `invariant` as an invariant property `all-cpus-invariant-K`."""
+    """`model` with `ncpu` CPUs (its other params and its properties as they are, or only
+    those `properties` names: built-ins only if named) and each conjunct of `invariant` as an
+    invariant property `all-cpus-invariant-K`."""
     sources = sources or SourceCache()
     param = cpu_param(model, sources)
     if param is None and ncpu != model.cpus:
@@ -55,7 +60,8 @@ def instance_with(
     if param is not None:
         overrides[param] = str(ncpu)
     m = load_model(model.file, overrides=overrides, sources=sources, extra_properties=extra)
-    keep = {p.id for p in model.properties} | set(ids)
+    keep = {p.id for p in model.properties} if properties is None else set(properties)
+    keep |= set(ids)
     return dataclasses.replace(m, properties=tuple(p for p in m.properties if p.id in keep))
 
 
@@ -68,11 +74,14 @@ def prove_fixed_with(
     rlimit: int | None = 50_000_000,
     work_limit: int | None = DEFAULT_WORK_LIMIT,
     sources: SourceCache | None = None,
+    properties: Sequence[str] | None = None,
 ) -> tuple[Model, SymbolicRun]:
     """The fixed-instance engine on `model` with `ncpu` CPUs, strengthened by `invariant`
     (the conjuncts a ParamOutcome lists) instead of mined candidates; the instance (whose
-    properties end with the conjuncts) and the run (one outcome per property of it)."""
-    m = instance_with(model, ncpu, invariant, sources)
+    properties end with the conjuncts) and the run (one outcome per property of it).
+    `properties`: only these of the model's (None: all, built-ins included; a reachable
+    property or the deadlock check adds bounded model checking to the proof)."""
+    m = instance_with(model, ncpu, invariant, sources, properties)
     ids = [p.id for p in m.properties if p.id.startswith(PREFIX)]
     run = Symbolic(m).run(bound=bound, rlimit=rlimit, work_limit=work_limit, strengthen_with=ids)
     return m, run
