@@ -141,12 +141,12 @@ class Miner:
         for m in self.instances:
             ref = Reference(m)
             init = ref.initial()
-            seen = {init}
+            seen = {init: None}  # a dict: breadth-first order, whatever the hash seed
             queue = deque([init])
             while queue and len(seen) < MAX_STATES and not interrupt.requested():
                 for o in ref.outcomes(queue.popleft()):
                     if o.next is not None and o.next not in seen:
-                        seen.add(o.next)
+                        seen[o.next] = None
                         queue.append(o.next)
             out += [(m.cpus, st) for st in seen]
         return out
