@@ -241,6 +241,14 @@ def _med(runs: list[Run], what: str) -> float:
     return statistics.median(float(r.info[what]) for r in runs)  # type: ignore[arg-type]
 
 
+def _ratio(name: str, large: list[Run], small: list[Run]) -> str:
+    return (
+        f"{name}: wall {_med(large, 'wall') / _med(small, 'wall'):.2f}x, "
+        f"engine {_med(large, 'elapsed') / _med(small, 'elapsed'):.2f}x, "
+        f"z3 units {_med(large, 'work') / _med(small, 'work'):.2f}x"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ncpu", default="4,16,64,256", help="CPU counts of the fixed runs")
@@ -287,8 +295,9 @@ def main() -> None:
             invariant = list(runs[0].info["invariant"])  # type: ignore[call-overload]
     else:
         print("| all CPUs (every NCPU) | not available | | | engines.param is missing | |")
+    fixed: dict[int, list[Run]] = {}
     for n in counts:
-        runs = [engine("fixed", n, t) for _ in range(opts.repeat)]
+        runs = fixed[n] = [engine("fixed", n, t) for _ in range(opts.repeat)]
         print(f"| fixed NCPU={n} | {_engine_cells(runs, t)} |", flush=True)
     reused: dict[int, list[Run]] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -317,13 +326,17 @@ def main() -> None:
         for text in invariant:
             print(f"    {text}")
     if len(reuse) >= 2 and all(_proved(reused.get(n, [])) for n in reuse[:2]):
-        a, b = (reused[n] for n in reuse[:2])
-        print(
-            f"\nreusing, NCPU={reuse[1]} against NCPU={reuse[0]}: "
-            f"wall {_med(b, 'wall') / _med(a, 'wall'):.2f}x, "
-            f"engine {_med(b, 'elapsed') / _med(a, 'elapsed'):.2f}x, "
-            f"z3 units {_med(b, 'work') / _med(a, 'work'):.2f}x"
-        )
+        small, large = (reused[n] for n in reuse[:2])
+        print()
+        print(_ratio(f"reusing, NCPU={reuse[1]} against reusing, NCPU={reuse[0]}", large, small))
+        if _proved(fixed.get(reuse[0], [])):
+            print(
+                _ratio(
+                    f"reusing, NCPU={reuse[1]} against fixed NCPU={reuse[0]}",
+                    large,
+                    fixed[reuse[0]],
+                )
+            )
     if opts.no_verify:
         return
     print()
