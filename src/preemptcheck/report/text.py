@@ -240,8 +240,15 @@ def _all_cpus_text(p: PropertyResult) -> str:
         parts = list(p.invariant)
         if p.invariant_unwritten:
             parts.append(f"{p.invariant_unwritten} more about CPUs' places in `steps:` sequences")
-        inv = "the property alone" if not parts else "the property and " + "; ".join(parts)
-        text = f"holds for every number of CPUs (inductive invariant: {inv})"
+        if p.kind == PropKind.NEVER:
+            inv = "true" if not parts else "; ".join(parts)
+            text = (
+                "holds for every number of CPUs (no step fires under the inductive "
+                f"invariant: {inv})"
+            )
+        else:
+            inv = "the property alone" if not parts else "the property and " + "; ".join(parts)
+            text = f"holds for every number of CPUs (inductive invariant: {inv})"
         if p.all_cpus is not None and p.all_cpus > 1:
             text += f", from {p.all_cpus} CPUs"
     elif p.verdict == Verdict.VIOLATED:

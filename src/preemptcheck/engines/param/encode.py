@@ -74,6 +74,8 @@ class Rule:
     params: tuple[Z, ...]
     when: Z  # the CPUs exist, the CPU is at this step, the guard holds, no error
     changes: tuple[tuple[Z, Z], ...]  # state constant -> its new value
+    enabled: Z  # `when` without the effect's errors: the step is taken (a `never` fires)
+    env: Env  # self and the bindings, for expressions about the step
 
 
 class ParamCompiler(Compiler):
@@ -431,7 +433,10 @@ class Encoding:
         when = cx.and_(
             *(self.exists(p) for p in params), pos, z3.Not(g.err), g.v, z3.Not(effect_err)
         )
-        return Rule(a, combo, tuple(cpu_b), k, cpu, tuple(params), when, tuple(changes))
+        enabled = cx.and_(*(self.exists(p) for p in params), pos, z3.Not(g.err), g.v)
+        return Rule(
+            a, combo, tuple(cpu_b), k, cpu, tuple(params), when, tuple(changes), enabled, env
+        )
 
     def _same(self, a: Z | int, b: Z | int) -> Z:
         if isinstance(a, int) and isinstance(b, int):

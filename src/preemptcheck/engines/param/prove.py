@@ -282,11 +282,17 @@ class Houdini:
 
     def support(self, k: int, budget: int = SUPPORT_WORK) -> list[int] | None:
         """The candidates (k first) of a small inductive subset of the kept ones containing
-        k; None when z3 cannot tell within `budget` queries. Each candidate of the subset is
-        checked against each rule assuming the subset so far; where that is not enough, the
-        unsat core of the query under every kept candidate, shrunk one candidate at a time,
-        joins it. (Only `unsat` answers are used: a subset is never assumed inductive.)
-        `budget`: z3 resource units, past which the whole kept set is the answer."""
+        k; None when z3 cannot tell within `budget` resource units. Each candidate of the
+        subset is checked against each rule assuming the subset so far; where that is not
+        enough, the unsat core of the query under every kept candidate, shrunk one candidate
+        at a time, joins it. (Only `unsat` answers are used: a subset is never assumed
+        inductive.) Shrinking depends on the order candidates are tried in: two orders are
+        tried, and the smaller subset is the answer."""
+        found = [self._support(k, budget, rev) for rev in (False, True)]
+        sizes = [len(f) if f is not None else len(self.cands) + 1 for f in found]
+        return found[sizes.index(min(sizes))]
+
+    def _support(self, k: int, budget: int, rev: bool) -> list[int] | None:
         need = [k]
         todo = [k]
         start = self.cx.work()
@@ -307,7 +313,7 @@ class Houdini:
                     if j not in need and self.cands[j].lit.get_id() in core_ids
                 ]
                 # facts the language can write are kept in preference: the others go first
-                more.sort(key=lambda j: self.cands[j].fact.text is not None)
+                more.sort(key=lambda j: (self.cands[j].fact.text is not None, -j if rev else j))
                 for j in list(more):
                     trial = [x for x in more if x != j]
                     if self._unsat(c, r, need + trial, quantified=False):
@@ -339,3 +345,43 @@ class Houdini:
             if self.cx.exhausted:
                 return False
         return False
+
+    def possible(self, f: Z, terms: tuple[Z, ...]) -> tuple[Z, Z | None, Z]:
+        """Can `f` (over the pre-state and the CPUs `terms`) hold in a state of the active
+        candidates? z3's answer and, when sat, its model; unsat cores via `last`."""
+        self.queries += 1
+        lit = self.cx.lit(f"possible{self.queries}")
+        self.g.add(z3.Implies(lit, f))
+        self.s.add(z3.Implies(lit, f))
+        self._instantiate(terms)
+        lits = [lit, *(self.cands[k].lit for k in self.active())]
+        self.last = self.g
+        if self.cx.check(self.g, *lits) == z3.unsat:
+            return z3.unsat, None, lit
+        self.last = self.s
+        r = self.cx.check(self.s, *lits)
+        return r, self.s.model() if r == z3.sat else None, lit
+
+    def shrink(self, lit: Z, budget: int = SUPPORT_WORK) -> list[int] | None:
+        """After `possible` answered unsat for `lit`'s formula: a small set of candidates,
+        closed under `support`, that excludes it; None when z3 cannot tell."""
+        core_ids = {x.get_id() for x in self.last.unsat_core()}
+        more = [j for j in self.active() if self.cands[j].lit.get_id() in core_ids]
+        more.sort(key=lambda j: self.cands[j].fact.text is not None)
+        start = self.cx.work()
+        for j in list(more):
+            trial = [x for x in more if x != j]
+            self.last = self.g
+            if self.cx.check(self.g, lit, *(self.cands[x].lit for x in trial)) == z3.unsat:
+                more = trial
+            if self.cx.work() - start > budget:
+                return None
+        need: list[int] = []
+        for j in more:
+            if j in need:
+                continue
+            sup = self.support(j)
+            if sup is None:
+                return None
+            need += [x for x in sup if x not in need]
+        return need

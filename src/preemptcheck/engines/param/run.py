@@ -194,7 +194,58 @@ def prove_all_cpus(
                 len(texts) - len(written),
                 frag.least,
             )
+    if stop is None:
+        for pi, p in enumerate(model.properties):
+            if p.kind == PropKind.NEVER:
+                say(f"never {p.id}")
+                outs[pi] = _never(h, pi, p, frag.least, sources)
     return done(len(cands) - len(todo), kept)
+
+
+def _never(h: Houdini, pi: int, p: Property, least: int, sources: SourceCache) -> ParamOutcome:
+    """A `never` property: no step of its actions can fire (its `when` true, or failing)
+    from a state of the kept invariant, for any CPU of any count."""
+    enc = h.enc
+    need: list[int] = []
+    for rule in h.rules:
+        for name, when in p.actions:
+            if name != rule.action.name:
+                continue
+            try:
+                w = enc.compiler(rule.env).ex(when) if when is not None else None
+            except (Refusal, GiveUp) as exc:
+                why = exc.text if isinstance(exc, Refusal) else f"the encoding gave up: {exc}"
+                return ParamOutcome(pi, "unsupported", reason=why)
+            fires = rule.enabled if w is None else z3.And(rule.enabled, z3.Or(w.err, w.v))
+            res, m, lit = h.possible(fires, rule.params)
+            if res == z3.sat:
+                assert m is not None
+                cti = decode_cti(enc, m, rule, list(rule.changes), sources)
+                return ParamOutcome(
+                    pi,
+                    "not-inductive",
+                    reason=f"a step of {name} can fire from a state of the invariant kept",
+                    cti=cti,
+                    least=least,
+                )
+            if res != z3.unsat:
+                why = "the work limit was reached" if enc.cx.exhausted else "z3 gave up"
+                return ParamOutcome(pi, "unknown", reason=why, least=least)
+            more = h.shrink(lit)
+            if more is None:
+                more = h.active()
+            need += [j for j in more if j not in need]
+    texts = [h.cands[j].fact.text for j in need]
+    written = tuple(t for t in texts if t is not None)
+    return ParamOutcome(
+        pi,
+        "holds-all",
+        written,
+        f"no step of it can fire, for every number of CPUs from {least}",
+        None,
+        len(texts) - len(written),
+        least,
+    )
 
 
 def _prop_fact(enc: Encoding, p: Property, expr: Expr | None, text: str) -> Fact:
