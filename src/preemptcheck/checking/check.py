@@ -489,9 +489,17 @@ def check_all_cpus(
     from preemptcheck.engines.param import prove_all_cpus  # z3 is loaded only when asked for
 
     t0 = time.monotonic()
-    if progress is not None:
-        progress(Phase("all CPUs: mining candidates, Houdini over the quantified encoding", 0.0))
-    run = prove_all_cpus(model, rlimit=options.rlimit or 0, work_limit=options.work_limit or 0)
+    run = prove_all_cpus(
+        model,
+        rlimit=options.rlimit or 0,
+        work_limit=options.work_limit or 0,
+        deadline=t0 + options.timeout if options.timeout else None,
+        phase=(
+            (lambda text: progress(Phase(f"all CPUs: {text}", time.monotonic() - t0)))
+            if progress is not None
+            else None
+        ),
+    )
     results: list[PropertyResult] = []
     others: list[str] = []
     for out, prop in zip(run.outcomes, model.properties, strict=True):

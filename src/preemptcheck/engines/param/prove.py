@@ -15,6 +15,7 @@ Only this package, engines/_z3expr.py, engines/_houdini.py and engines/symbolic.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import z3
@@ -65,6 +66,7 @@ class Houdini:
         self._at_w: dict[int, tuple[Z, list[Z]]] = {}
         self._breaks: dict[tuple[int, object], Z] = {}
         self._goals: dict[tuple[int, int], Z] = {}
+        self.deadline: float | None = None  # time.monotonic() by which to stop (--timeout)
         named = enc.frag.named
         i, j = z3.Int("i!c", ctx), z3.Int("i!d", ctx)
         by_form: dict[str, list[Z]] = {}
@@ -222,6 +224,8 @@ class Houdini:
             dropped = False
             for r, rule in enumerate(self.rules):
                 while True:
+                    if self.deadline is not None and time.monotonic() > self.deadline:
+                        return "--timeout reached"
                     live = [k for k in self.touched[r] if not self.cands[k].dropped]
                     if not live:
                         break

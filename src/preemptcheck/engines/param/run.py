@@ -70,11 +70,13 @@ def prove_all_cpus(
     invariants: Sequence[str] = (),
     sources: SourceCache | None = None,
     phase: Callable[[str], None] | None = None,
+    deadline: float | None = None,
 ) -> ParamRun:
     """Every property of `model` for every number of CPUs. `rlimit` (per query) and
     `work_limit` (per run) in z3 resource units: None for the defaults, 0 for none.
     `invariants` are extra candidate conjuncts in model syntax (as an `invariant:` writes
-    them); a bad one raises InputError. `phase` is told where the run is, in words."""
+    them); a bad one raises InputError. `phase` is told where the run is, in words;
+    `deadline` (time.monotonic()) stops the search: what is open then is unknown."""
     t0 = time.monotonic()
     say = phase or (lambda text: None)
     sources = sources or SourceCache()
@@ -156,6 +158,7 @@ def prove_all_cpus(
     ]
     say(f"Houdini over {len(cands)} candidates")
     h = Houdini(enc, cands, rules)
+    h.deadline = deadline
     stop = h.run()
     say(f"Houdini kept {len(h.active())} after {h.queries} queries")
     kept = len(h.active())
