@@ -237,3 +237,23 @@ def test_comparing_a_cpu_with_a_variable_is_refused(tmp_path: Path) -> None:
     a = analyze(load_model(write_model(tmp_path, text)))
     assert a.classes == ()
     assert "a CPU id is compared with a value that is not a CPU name or a constant" in a.reason
+
+
+def test_more_than_twenty_interchangeable_cpus_are_not_run_natively(tmp_path: Path) -> None:
+    """The native backend counts an orbit's size in int64 from a table of n! up to 20!: with
+    21 interchangeable CPUs it says why it cannot run, and the search falls back to Python
+    (whose integers do not overflow), instead of reading past the table."""
+    from preemptcheck.engines.explicit import Explorer
+
+    def explorer(ncpu: int) -> Explorer:
+        text = BASE.format(action="inc: {when: x < 2, do: {x: x + 1}}").replace(
+            "cpus: 3", f"cpus: {ncpu}"
+        )
+        model = load_model(write_model(tmp_path, text, f"sym{ncpu}.yaml"))
+        e = Explorer(model, backend="native")
+        e.reduce_symmetry(analyze(model))
+        return e
+
+    assert explorer(20).native_unsupported() is None
+    why = explorer(21).native_unsupported()
+    assert why == "more than 20 interchangeable CPUs (21! does not fit in 64 bits)"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import math
 import os
 import re
 import sys
@@ -291,6 +292,9 @@ def native_unsupported(
             return "its CPU symmetry needs permutations tried per state"
         if any(mask.bit_length() > 62 for _, mask in sym.blocks):
             return "a CPU's slice of the state is wider than 62 bits"
+        if any(math.factorial(len(cls)) >= 1 << 63 for cls in sym.classes):
+            # orbit sizes are counted in int64, with n! for n interchangeable CPUs (store._FACT)
+            return "more than 20 interchangeable CPUs (21! does not fit in 64 bits)"
     return int64_exact(ts, (s.width for s in layout.slots))
 
 
