@@ -62,6 +62,13 @@ def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
         "backend's acceptance, and every mode model natively)",
     )
     parser.addoption(
+        "--all-cpus-heavy",
+        action="store_true",
+        default=False,
+        help="also cross-check --all-cpus on benchmarks/models/stop-machine.yaml's three "
+        "invariants together (minutes) in tests/test_param_agreement.py",
+    )
+    parser.addoption(
         "--kernel-models",
         default=None,
         metavar="DIR",
@@ -77,7 +84,11 @@ CALLERS_PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or os.path.join(
 
 # the suite's own switches (command-line options, never the environment), set at configure
 # time: decorators read them when the test modules are collected
-SWITCHES: dict[str, object] = {"backend_examples": 15, "kernel_models": None}
+SWITCHES: dict[str, object] = {
+    "backend_examples": 15,
+    "kernel_models": None,
+    "all_cpus_heavy": False,
+}
 _CACHE_HOME = pytest.StashKey[str]()
 
 
@@ -125,6 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
         del os.environ[name]
     SWITCHES["backend_examples"] = config.getoption("backend_examples")
     SWITCHES["kernel_models"] = config.getoption("kernel_models")
+    SWITCHES["all_cpus_heavy"] = config.getoption("all_cpus_heavy")
     config.stash[_CACHE_HOME] = os.environ["XDG_CACHE_HOME"] = str(_session_cache_home(config))
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import write_model
+from conftest import SWITCHES, write_model
 from preemptcheck.checking.check import Options, check_file, select_properties
 from preemptcheck.checking.results import ModelResult, Verdict
 from preemptcheck.model import load_model
@@ -48,7 +48,17 @@ BUNDLED = (
     "models/races/fold-ipi.yaml",
     "models/races/fold-remote-rmw.yaml",
     "models/races/lost-wakeup.yaml",
-    pytest.param(STOP_MACHINE, marks=pytest.mark.slow, id=STOP_MACHINE),
+    pytest.param(
+        STOP_MACHINE,
+        marks=[
+            pytest.mark.slow,
+            pytest.mark.skipif(
+                not SWITCHES["all_cpus_heavy"],
+                reason="minutes for its three invariants together: pytest --all-cpus-heavy",
+            ),
+        ],
+        id=STOP_MACHINE,
+    ),
 )
 
 
@@ -330,6 +340,9 @@ def _random_texts() -> list[str]:
     return [random_model(rng, i) for i in range(RANDOM_MODELS)]
 
 
+@pytest.mark.skipif(
+    not SWITCHES["all_cpus_heavy"], reason="minutes for the random models: pytest --all-cpus-heavy"
+)
 @pytest.mark.parametrize("i", range(RANDOM_MODELS))
 def test_random_model_against_explicit(i: int, tmp_path: Path) -> None:
     text = _random_texts()[i]
@@ -340,6 +353,9 @@ def test_random_model_against_explicit(i: int, tmp_path: Path) -> None:
         raise AssertionError(f"{exc}\n{text}") from exc
 
 
+@pytest.mark.skipif(
+    not SWITCHES["all_cpus_heavy"], reason="minutes for the random models: pytest --all-cpus-heavy"
+)
 @pytest.mark.slow
 @pytest.mark.parametrize("i", range(RANDOM_MODELS))
 def test_random_model_against_symbolic(i: int, tmp_path: Path) -> None:
@@ -351,6 +367,9 @@ def test_random_model_against_symbolic(i: int, tmp_path: Path) -> None:
         raise AssertionError(f"{exc}\n{text}") from exc
 
 
+@pytest.mark.skipif(
+    not SWITCHES["all_cpus_heavy"], reason="minutes for the random models: pytest --all-cpus-heavy"
+)
 def test_random_models_answer_both_ways(tmp_path: Path) -> None:
     """The random models exercise both directions of the agreement: some of their invariants
     hold for every NCPU, some are refuted (explicit search finds several of those violated
