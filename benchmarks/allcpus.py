@@ -38,6 +38,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EXE = str(Path(sys.executable).with_name("preemptcheck"))
@@ -143,14 +144,7 @@ def child(kind: str, ncpu: int, invariant_file: str | None) -> None:
         run = Symbolic(_only_property(ncpu)).run(
             bound=opts.bound, rlimit=opts.rlimit, work_limit=opts.work_limit
         )
-        out = run.outcomes[0]
-        report = {
-            "status": out.status,
-            "reason": out.reason,
-            "elapsed": run.elapsed,
-            "work": run.work,
-            "strengthened": len(run.invariants),
-        }
+        report = _fixed_report(run)
     elif kind == "all":
         from preemptcheck.engines.param import prove_all_cpus
 
@@ -180,15 +174,20 @@ def child(kind: str, ncpu: int, invariant_file: str | None) -> None:
             rlimit=opts.rlimit,
             work_limit=opts.work_limit,
         )
-        out = run.outcomes[0]
-        report = {
-            "status": out.status,
-            "reason": out.reason,
-            "elapsed": run.elapsed,
-            "work": run.work,
-            "strengthened": len(run.invariants),
-        }
+        report = _fixed_report(run)
     print(json.dumps(report))
+
+
+def _fixed_report(run: Any) -> dict[str, Any]:
+    """What a fixed-instance run (engines.symbolic.SymbolicRun) decided of its one property."""
+    out = run.outcomes[0]
+    return {
+        "status": out.status,
+        "reason": out.reason,
+        "elapsed": run.elapsed,
+        "work": run.work,
+        "strengthened": len(run.invariants),
+    }
 
 
 def engine(kind: str, ncpu: int, timeout: float, invariant_file: str | None = None) -> Run:

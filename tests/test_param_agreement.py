@@ -340,36 +340,35 @@ def _random_texts() -> list[str]:
     return [random_model(rng, i) for i in range(RANDOM_MODELS)]
 
 
-@pytest.mark.skipif(
+HEAVY_RANDOM = pytest.mark.skipif(
     not SWITCHES["all_cpus_heavy"], reason="minutes for the random models: pytest --all-cpus-heavy"
 )
-@pytest.mark.parametrize("i", range(RANDOM_MODELS))
-def test_random_model_against_explicit(i: int, tmp_path: Path) -> None:
+
+
+def _on_random(i: int, tmp_path: Path, check: Any) -> None:
+    """`check` on random model `i`; a failure shows the model's text."""
     text = _random_texts()[i]
     path = write_model(tmp_path, text, f"random-{i}.yaml")
     try:
-        check_against_explicit(path)
+        check(path)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{text}") from exc
 
 
-@pytest.mark.skipif(
-    not SWITCHES["all_cpus_heavy"], reason="minutes for the random models: pytest --all-cpus-heavy"
-)
+@HEAVY_RANDOM
+@pytest.mark.parametrize("i", range(RANDOM_MODELS))
+def test_random_model_against_explicit(i: int, tmp_path: Path) -> None:
+    _on_random(i, tmp_path, check_against_explicit)
+
+
+@HEAVY_RANDOM
 @pytest.mark.slow
 @pytest.mark.parametrize("i", range(RANDOM_MODELS))
 def test_random_model_against_symbolic(i: int, tmp_path: Path) -> None:
-    text = _random_texts()[i]
-    path = write_model(tmp_path, text, f"random-{i}.yaml")
-    try:
-        check_against_symbolic(path)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{text}") from exc
+    _on_random(i, tmp_path, check_against_symbolic)
 
 
-@pytest.mark.skipif(
-    not SWITCHES["all_cpus_heavy"], reason="minutes for the random models: pytest --all-cpus-heavy"
-)
+@HEAVY_RANDOM
 def test_random_models_answer_both_ways(tmp_path: Path) -> None:
     """The random models exercise both directions of the agreement: some of their invariants
     hold for every NCPU, some are refuted (explicit search finds several of those violated

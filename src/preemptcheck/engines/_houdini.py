@@ -277,16 +277,16 @@ def houdini(
         lit = cx.lit(f"houdini{k}")
         s.add(z3.Implies(lit, f))
         lits.append(lit)
-    mentions = [_constants(f) for f in formulas]
+    mentions = [constants(f) for f in formulas]
     plans: list[tuple[Move, list[int], list[int], dict[int, Z]]] = []
     for mv in moves:
         changed = {c.get_id() for c, _ in mv.changes}
         touched = [k for k in range(len(formulas)) if mentions[k] & changed]
         # what the move reads or writes: only formulas about those are assumed before it
         # (assuming fewer can only drop more, never keep a false one)
-        cone = changed | _constants(mv.when)
+        cone = changed | constants(mv.when)
         for _, new in mv.changes:
-            cone |= _constants(new)
+            cone |= constants(new)
         near = [k for k in range(len(formulas)) if mentions[k] & cone]
         plans.append((mv, touched, near, {}))
     dropped = True
@@ -328,8 +328,8 @@ def houdini(
     return Houdini(frozenset(active), None)
 
 
-def _constants(f: Z) -> set[int]:
-    """The ids of the uninterpreted constants (state bits) that `f` mentions."""
+def constants(f: Z) -> set[int]:
+    """The ids of the uninterpreted constants (state bits, CPUs, N) that `f` mentions."""
     out: set[int] = set()
     seen: set[int] = set()
     todo = [f]

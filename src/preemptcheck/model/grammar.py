@@ -14,7 +14,9 @@ from preemptcheck.model.ir import BUILTIN_PROPERTIES, MODES, MONITOR_TYPES, ROLE
 from preemptcheck.model.schema import IDENT, PROP_ID, RESERVED
 from preemptcheck.model.shapes import AnyOf, Key, ListOf, MapOf, Obj, Scalar, Variant
 
-MAX_CPUS = 8192  # CONFIG_NR_CPUS at its largest (x86 MAXSMP); the symbolic engines scale, the explicit one will not
+# CONFIG_NR_CPUS at its largest (x86 MAXSMP): the symbolic engines reach such counts, the
+# explicit one will not
+MAX_CPUS = 8192
 MAX_WORD_BITS = 64
 VAR_TYPES = ("bool", "int", "enum", "word")
 ROLE_TYPES = {

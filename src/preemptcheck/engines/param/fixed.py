@@ -48,18 +48,8 @@ def instance_with(
             ]
         )
     ids = [f"{PREFIX}{k}" for k in range(len(invariant))]
-    where = f"<invariant for {model.file}>"
-    text = json.dumps({i: {"invariant": inv} for i, inv in zip(ids, invariant, strict=True)})
-    sources.add(where, text)
-    diags = Collector()
-    node = parse_yaml(where, text, diags)
-    diags.raise_if_any()
-    assert node is not None
-    extra = {i: Entry(i, node.key_spans[i], node.value[i]) for i in ids}
-    overrides = {k: show(v) for k, v in model.param_values}
-    if param is not None:
-        overrides[param] = str(ncpu)
-    m = load_model(model.file, overrides=overrides, sources=sources, extra_properties=extra)
+    overrides = {param: str(ncpu)} if param is not None else {}
+    m = with_invariants(model, dict(zip(ids, invariant, strict=True)), sources, overrides)
     keep = {p.id for p in model.properties} if properties is None else set(properties)
     keep |= set(ids)
     return dataclasses.replace(m, properties=tuple(p for p in m.properties if p.id in keep))
@@ -85,3 +75,23 @@ def prove_fixed_with(
     ids = [p.id for p in m.properties if p.id.startswith(PREFIX)]
     run = Symbolic(m).run(bound=bound, rlimit=rlimit, work_limit=work_limit, strengthen_with=ids)
     return m, run
+
+
+def with_invariants(
+    model: Model,
+    invariants: dict[str, str],
+    sources: SourceCache,
+    overrides: dict[str, str] | None = None,
+) -> Model:
+    """`model` loaded again (its params as they are, but for `overrides`) with each text of
+    `invariants` an invariant property under its id; the texts are a source of their own."""
+    where = f"<invariants for {model.file}>"
+    text = json.dumps({i: {"invariant": inv} for i, inv in invariants.items()})
+    sources.add(where, text)
+    diags = Collector()
+    node = parse_yaml(where, text, diags)
+    diags.raise_if_any()
+    assert node is not None
+    extra = {i: Entry(i, node.key_spans[i], node.value[i]) for i in invariants}
+    params = {k: show(v) for k, v in model.param_values} | (overrides or {})
+    return load_model(model.file, overrides=params, sources=sources, extra_properties=extra)

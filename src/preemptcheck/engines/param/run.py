@@ -10,27 +10,23 @@ Only this package, engines/_z3expr.py, engines/_houdini.py and engines/symbolic.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import z3
 
-from preemptcheck.core.errors import Collector
 from preemptcheck.core.source import SourceCache
+from preemptcheck.engines._houdini import constants
 from preemptcheck.engines._z3expr import Ctx, GiveUp, Z
 from preemptcheck.engines.param.cti import ParamCTI, decode_cti
 from preemptcheck.engines.param.encode import Encoding, PState, Rule
+from preemptcheck.engines.param.fixed import with_invariants
 from preemptcheck.engines.param.fragment import Refusal, analyze, mining_instances
 from preemptcheck.engines.param.mine import Fact, Miner
 from preemptcheck.engines.param.prove import Cand, Houdini
 from preemptcheck.expr.ast import Expr
-from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model, Property, PropKind
-from preemptcheck.model.merge import Entry
-from preemptcheck.model.params import show
-from preemptcheck.model.yamlnodes import parse_yaml
 
 DEFAULT_RLIMIT = 50_000_000  # z3 resource units per query, as the fixed-instance engine's
 DEFAULT_WORK_LIMIT = 500_000_000  # per run (engines.symbolic.DEFAULT_WORK_LIMIT)
@@ -153,7 +149,7 @@ def prove_all_cpus(
     mined = Miner(enc, mining_instances(model, frag.least, sources)).candidates()
     facts = [(f, None) for f in mined] + facts
     cands = [
-        Cand(f, cx.lit(f"cand{k}"), _constants(f.build(enc.x, enc.cpu("i!c"), enc.cpu("i!d"))), pi)
+        Cand(f, cx.lit(f"cand{k}"), constants(f.build(enc.x, enc.cpu("i!c"), enc.cpu("i!d"))), pi)
         for k, (f, pi) in enumerate(facts)
     ]
     say(f"Houdini over {len(cands)} candidates")
@@ -298,31 +294,6 @@ def _given(
 ) -> list[tuple[str, Property]]:
     """The caller's candidate conjuncts, parsed as invariant properties of the model."""
     ids = [f"all-cpus-candidate-{n}" for n in range(len(invariants))]
-    text = json.dumps({i: {"invariant": inv} for i, inv in zip(ids, invariants, strict=True)})
-    where = f"<invariants for {model.file}>"
-    sources.add(where, text)
-    diags = Collector()
-    node = parse_yaml(where, text, diags)
-    diags.raise_if_any()
-    assert node is not None
-    extra = {i: Entry(i, node.key_spans[i], node.value[i]) for i in ids}
-    overrides = {k: show(v) for k, v in model.param_values}
-    loaded = load_model(model.file, overrides=overrides, sources=sources, extra_properties=extra)
+    loaded = with_invariants(model, dict(zip(ids, invariants, strict=True)), sources)
     by_id = {p.id: p for p in loaded.properties}
     return [(inv, by_id[i]) for inv, i in zip(invariants, ids, strict=True)]
-
-
-def _constants(f: Z) -> set[int]:
-    """The ids of the uninterpreted constants (state, N, CPUs) that `f` mentions."""
-    out: set[int] = set()
-    seen: set[int] = set()
-    todo = [f]
-    while todo:
-        t = todo.pop()
-        if t.get_id() in seen:
-            continue
-        seen.add(t.get_id())
-        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            out.add(t.get_id())
-        todo.extend(t.children())
-    return out
