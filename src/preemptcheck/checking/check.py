@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
+from preemptcheck.checking import allcpus
 from preemptcheck.checking.monitoring import judge_monitors
 from preemptcheck.checking.options import DEFAULT_MAX_STATES, Engine
 from preemptcheck.checking.options import Options as Options  # re-exported for callers
@@ -190,7 +191,7 @@ def check_paths(
             results.append(ModelFailure(path, exc.diagnostics))
             continue
         if options.all_cpus:  # one run for every CPU count: a sweep of it is one choice
-            choices = _one_count(path, choices, sources)
+            choices = allcpus.one_count(path, choices, sources)
         for overrides in choices:  # one run per choice of param values
             one = dataclasses.replace(options, overrides=overrides)
             try:
@@ -279,7 +280,9 @@ def check_model(
     """One loaded model (one choice of params) checked with `options`: the engine, the
     replay of every trace, the properties decided on the state graph. No results cache."""
     if options.all_cpus:
-        return check_all_cpus(model, options, progress=_for(path, progress))
+        return allcpus.check_all_cpus(
+            model, options, fixed_engine=check_symbolic, progress=_for(path, progress)
+        )
     if options.engine == Engine.symbolic:
         return check_symbolic(model, options, progress=_for(path, progress))
     explorer = Explorer(model, backend=options.backend, workers=options.workers)
@@ -453,121 +456,6 @@ def check_symbolic(
         result,
         stats=dataclasses.replace(stats, complete=done, limit=None if done else stats.limit),
         notes=(*result.notes, f"{what} properties are decided on the explicit state graph"),
-    )
-
-
-def _one_count(
-    path: str, choices: list[dict[str, str]], sources: SourceCache
-) -> list[dict[str, str]]:
-    """The param choices without the CPU-count param's (the first value of it stays)."""
-    from preemptcheck.engines.param.fragment import Refusal, cpu_param_of
-
-    try:
-        param = cpu_param_of(path, sources)
-    except Refusal:  # reported when the model is checked
-        return choices
-    if param is None:
-        return choices
-    out: list[dict[str, str]] = []
-    seen: set[tuple[tuple[str, str], ...]] = set()
-    for c in choices:
-        rest = tuple(sorted((k, v) for k, v in c.items() if k != param))
-        if rest not in seen:
-            seen.add(rest)
-            out.append(c)
-    return out
-
-
-def check_all_cpus(
-    model: Model,
-    options: Options,
-    *,
-    progress: Callable[[Phase], None] | None = None,
-) -> ModelResult:
-    """Invariants for every number of CPUs (engines/param); the other properties by the
-    fixed-instance engine on this instance, as `--engine symbolic` decides them."""
-    from preemptcheck.engines.param import prove_all_cpus  # z3 is loaded only when asked for
-
-    t0 = time.monotonic()
-    run = prove_all_cpus(
-        model,
-        rlimit=options.rlimit or 0,
-        work_limit=options.work_limit or 0,
-        deadline=t0 + options.timeout if options.timeout else None,
-        phase=(
-            (lambda text: progress(Phase(f"all CPUs: {text}", time.monotonic() - t0)))
-            if progress is not None
-            else None
-        ),
-    )
-    results: list[PropertyResult] = []
-    others: list[str] = []
-    for out, prop in zip(run.outcomes, model.properties, strict=True):
-        if out.status == "not-decided" and prop.kind != PropKind.INVARIANT:
-            others.append(prop.id)
-            continue
-        verdict, strength, why = Verdict.UNKNOWN, Strength.NONE, out.reason
-        cti = out.cti
-        if out.status == "holds-all":
-            verdict, strength = Verdict.HOLDS, Strength.INDUCTIVE
-        elif out.status == "not-inductive" and cti is not None and cti.initial:
-            verdict, strength = Verdict.VIOLATED, Strength.COUNTEREXAMPLE
-        elif out.status == "not-inductive" and cti is not None:
-            why += f"; counterexample to induction {cti.text}"
-        results.append(
-            PropertyResult(
-                prop.id,
-                prop.kind,
-                verdict,
-                strength,
-                prop.expect,
-                why,
-                doc=prop.doc,
-                span=prop.span,
-                cti=cti.trace if cti is not None and not cti.initial else None,
-                all_cpus=out.least if out.status in ("holds-all", "not-inductive") else None,
-                invariant=out.invariant,
-                invariant_unwritten=out.unwritten,
-                cti_model=cti.model if cti is not None else None,
-            )
-        )
-    notes = [
-        f"--all-cpus: invariants decided for every number of CPUs from {run.outcomes[0].least}"
-        if run.outcomes
-        else "--all-cpus",
-    ]
-    fixed: dict[str, PropertyResult] = {}
-    if others:
-        one = dataclasses.replace(
-            model, properties=tuple(p for p in model.properties if p.id in others)
-        )
-        sub = check_symbolic(one, options, progress=progress)
-        fixed = {p.id: p for p in sub.properties}
-        params = ", ".join(f"{k}={show(v)}" for k, v in model.param_values) or "as written"
-        notes.append(
-            f"the other properties are decided for this instance ({params}) by the "
-            "fixed-instance symbolic engine"
-        )
-    merged = [
-        fixed[p.id] if p.id in fixed else next(r for r in results if r.id == p.id)
-        for p in model.properties
-    ]
-    conclusive = all(r.verdict in (Verdict.HOLDS, Verdict.VIOLATED) for r in merged)
-    limit = None if conclusive else "an invariant is not proved for every number of CPUs"
-    stats = Stats(None, None, 0, conclusive, limit, 0, time.monotonic() - t0)
-    return ModelResult(
-        model.file,
-        model.name,
-        tuple((k, v) for k, v in model.param_values),
-        "all-cpus",
-        stats,
-        tuple(merged),
-        (),
-        (),
-        model.skipped,
-        (),
-        model,
-        tuple(notes),
     )
 
 
