@@ -336,9 +336,9 @@ def _write_outputs(
     trace_dir: Path | None,
     junit_file: Path | None,
     sarif_file: Path | None,
-    svg_dir: Path | None = None,
-    html_file: Path | None = None,
-    options: Options | None = None,
+    svg_dir: Path | None,
+    html_file: Path | None,
+    options: Options,
 ) -> None:
     """The files a run asked for; none after an interrupted run (they would look whole)."""
     if trace_dir is not None:
@@ -353,7 +353,7 @@ def _write_outputs(
     if sarif_file is not None:
         write_output("--sarif", sarif_file, jsonout.dumps(sarif.document(run, cwd=cwd)))
     if html_file is not None:
-        measured = latency_of(run, options or Options())
+        measured = latency_of(run, options)
         write_output("--html", html_file, html.render(run, sources, latency=measured))
 
 
