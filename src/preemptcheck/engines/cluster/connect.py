@@ -1,0 +1,147 @@
+"""`--cluster SPEC`: what it names, and a Ray connection for the length of one run.
+
+A spec is `local` (a Ray instance started on this machine with one worker per CPU),
+`local:N` (N workers), `auto` (the cluster `ray start` runs on this machine), or an
+address: `HOST:PORT` (a cluster's head, as `ray start --head` prints it) or
+`ray://HOST:PORT` (Ray Client). `connected` starts or joins it and always shuts down what
+it started; a process already connected to Ray (a library caller that ran `ray.init`)
+keeps its connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from preemptcheck.core.errors import Code, Diagnostic, UsageError
+
+INSTALL_HINT = "pip install 'preemptcheck[cluster]'"
+MAX_LOCAL_WORKERS = 1024
+_HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """What `--cluster` names: a local instance of `workers` CPUs, or a cluster's address."""
+
+    text: str  # as given, for messages
+    local: bool
+    workers: int | None = None  # local: how many (None: this machine's CPUs)
+    address: str | None = None  # not local: `auto`, `HOST:PORT` or `ray://HOST:PORT`
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    """A connected cluster: how many workers (CPUs) the run may use, and where it is."""
+
+    spec: ClusterSpec
+    workers: int
+    address: str  # where the driver is connected (Ray's address of the instance)
+    started: bool  # this run started the instance (and shuts it down)
+
+
+def _bad(spec: str, why: str) -> UsageError:
+    return UsageError(
+        [
+            Diagnostic(
+                Code.BAD_OPTION,
+                f"--cluster {spec!r}: {why}",
+                hint="expected local, local:N, auto, HOST:PORT or ray://HOST:PORT",
+            )
+        ]
+    )
+
+
+def parse_cluster(spec: str) -> ClusterSpec:
+    """The spec `spec` names; a UsageError (exit 2) says what is wrong with a bad one."""
+    text = spec.strip()
+    if not text:
+        raise _bad(spec, "empty")
+    if text == "local":
+        return ClusterSpec(text, local=True)
+    if text.startswith("local:"):
+        count = text.removeprefix("local:").strip()
+        if not count.isdigit() or not 1 <= int(count) <= MAX_LOCAL_WORKERS:
+            raise _bad(spec, f"the number of local workers must be 1 to {MAX_LOCAL_WORKERS}")
+        return ClusterSpec(text, local=True, workers=int(count))
+    if text == "auto":
+        return ClusterSpec(text, local=False, address="auto")
+    scheme = "ray://" if text.startswith("ray://") else ""
+    m = _HOST_PORT.fullmatch(text.removeprefix(scheme))
+    if m is None:
+        raise _bad(spec, "not a cluster address")
+    if not 1 <= int(m["port"]) <= 65535:
+        raise _bad(spec, f"port {m['port']} is not between 1 and 65535")
+    return ClusterSpec(text, local=False, address=text)
+
+
+def require_ray() -> Any:
+    """The `ray` module; a UsageError (exit 2) naming the extra to install if it is missing."""
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(
+            [
+                Diagnostic(
+                    Code.BAD_OPTION,
+                    "--cluster needs Ray, which is not installed",
+                    hint=INSTALL_HINT,
+                )
+            ]
+        ) from None
+    return ray
+
+
+def local_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def connected(spec: ClusterSpec) -> Iterator[ClusterInfo]:
+    """Ray connected to `spec` while inside: a local instance is started (and shut down on
+    the way out, also on an error or Ctrl-C), an address is joined (and left)."""
+    ray = require_ray()
+    if ray.is_initialized():  # the caller's own connection: use it, leave it up
+        yield ClusterInfo(spec, _workers(ray, spec), _address(ray), started=False)
+        return
+    if spec.local:
+        n = spec.workers if spec.workers is not None else local_cpus()
+        # on the loopback address: a local instance is this machine's alone
+        kw: dict[str, Any] = {"address": "local", "num_cpus": n, "_node_ip_address": "127.0.0.1"}
+    else:
+        kw = {"address": spec.address}
+    try:
+        ray.init(
+            **kw,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
+        raise UsageError(
+            [Diagnostic(Code.BAD_OPTION, f"--cluster {spec}: cannot connect to Ray: {exc}")]
+        ) from None
+    try:
+        yield ClusterInfo(spec, _workers(ray, spec), _address(ray), started=True)
+    finally:
+        ray.shutdown()
+
+
+def _workers(ray: Any, spec: ClusterSpec) -> int:
+    """The workers a run uses: N for `local:N`, else every CPU the cluster has."""
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    if spec.local and spec.workers is not None:
+        return spec.workers
+    return max(cpus, 1)
+
+
+def _address(ray: Any) -> str:
+    context = ray.get_runtime_context()
+    return str(getattr(context, "gcs_address", "") or "")
