@@ -10,10 +10,13 @@ and fairness: simulation does not check them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from preemptcheck.checking.check import select_properties
 from preemptcheck.core import interrupt
@@ -30,6 +33,9 @@ from preemptcheck.expr.ast import Value
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Expect, Model, PropKind
 from preemptcheck.semantics.trace import Trace, replay
+
+if TYPE_CHECKING:
+    from preemptcheck.engines.cluster.swarm import Swarm
 
 
 class Status(Enum):
@@ -59,6 +65,7 @@ class SimOptions:
     depth: int = 100
     only_run: int | None = None  # repeat just this run (1-based) of the seed
     timeout: float | None = None
+    cluster: str | None = None  # --cluster SPEC: the walks shared out over a Ray cluster
 
     def run_numbers(self) -> range:
         if self.only_run is not None:
@@ -149,19 +156,35 @@ def simulate_path(
         choices = instantiations(path, options.overrides, sources)
     except InputError as exc:
         return SimReport((SimFailure(path, exc.diagnostics),), options)
-    for chosen in choices:
-        if interrupt.requested():
-            break
-        try:
-            model = select_properties(
-                load_model(path, overrides=chosen, sources=sources), options.properties
-            )
-        except InputError as exc:
-            results.append(SimFailure(path, exc.diagnostics))
-            continue
-        cb = (lambda p: progress(path, p)) if progress is not None else None
-        results.append(simulate_model(path, model, options, chosen, progress=cb))
+    with _workers(options) as swarm:  # a UsageError (exit 2) if --cluster cannot be used
+        for chosen in choices:
+            if interrupt.requested():
+                break
+            try:
+                model = select_properties(
+                    load_model(path, overrides=chosen, sources=sources), options.properties
+                )
+            except InputError as exc:
+                results.append(SimFailure(path, exc.diagnostics))
+                continue
+            cb = (lambda p: progress(path, p)) if progress is not None else None
+            results.append(simulate_model(path, model, options, chosen, progress=cb, swarm=swarm))
     return SimReport(tuple(results), options, interrupt.requested())
+
+
+@contextlib.contextmanager
+def _workers(options: SimOptions) -> Iterator[Swarm | None]:
+    """The cluster's workers for --cluster (Ray, imported only then), else None."""
+    if options.cluster is None:
+        yield None
+        return
+    from preemptcheck.engines.cluster import parse_cluster, require_ray
+    from preemptcheck.engines.cluster.swarm import swarm
+
+    spec = parse_cluster(options.cluster)
+    require_ray()
+    with swarm(spec) as s:
+        yield s
 
 
 def simulate_model(
@@ -171,9 +194,12 @@ def simulate_model(
     chosen: dict[str, str] | None = None,
     *,
     progress: Callable[[SimProgress], None] | None = None,
+    swarm: Swarm | None = None,
 ) -> SimResult:
-    """The walks on one model; every trace is replayed first (ReplayError if not)."""
-    run = Simulator(model).run(
+    """The walks on one model, in this process or on `swarm`'s workers; every trace is
+    replayed first (ReplayError if not)."""
+    walks = Simulator(model).run if swarm is None else functools.partial(swarm.run, model)
+    run = walks(
         options.seed,
         runs=options.run_numbers(),
         depth=options.depth,

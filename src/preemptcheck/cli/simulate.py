@@ -89,6 +89,16 @@ def simulate(
         float | None,
         typer.Option(metavar="SECONDS", help="Start no walk after this many seconds (exit 3)."),
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SPEC",
+            show_default=False,
+            help="Share the walks out over a Ray cluster (pip install 'preemptcheck[cluster]'): "
+            "local, local:N workers, auto, HOST:PORT or ray://HOST:PORT. Stops every worker "
+            "at the first unexpected verdict; --seed S --run K repeats a walk on one machine.",
+        ),
+    ] = None,
     format_: Annotated[
         SimFormat,
         typer.Option("--format", help="text, or json (schema preemptcheck/simulate v1)."),
@@ -122,6 +132,7 @@ def simulate(
         depth=depth,
         only_run=run,
         timeout=timeout,
+        cluster=cluster,
     )
     sources = SourceCache()
     display = Display()
@@ -161,13 +172,16 @@ def _render_one(r: SimResult | SimFailure, sources: SourceCache | None) -> str:
     params = ", ".join(f"{k}={show(v)}" for k, v in r.params)
     lines = [f"{r.file}: {r.model.name}" + (f" ({params})" if params else "")]
     which = f"walk {o.only_run}" if o.only_run is not None else f"{s.runs:,} walks"
+    on = f", on {s.workers} workers (cluster {o.cluster})" if o.cluster is not None else ""
     lines.append(
-        f"  simulation: {which} of at most {o.depth} steps, seed {o.seed}: "
+        f"  simulation: {which} of at most {o.depth} steps, seed {o.seed}{on}: "
         f"{s.steps:,} steps, {s.states:,} states visited"
         + (f"; {s.stuck:,} walks stopped where no step completes" if s.stuck else "")
     )
     if s.limit is not None:
         lines.append(f"  stopped early: {s.limit}")
+    if s.stopped is not None:
+        lines.append(f"  {s.stopped}")
     width = max((len(p.id) for p in r.properties), default=10) + 2
     for p in r.properties:
         lines.append(f"  {p.mark.value:<5} {p.id:<{width}} {_verdict(p, r)}")
@@ -257,6 +271,7 @@ def document(report: SimReport) -> dict[str, Any]:
         "runs": o.runs if o.only_run is None else 1,
         "depth": o.depth,
         "run": o.only_run,
+        "cluster": o.cluster,
         "models": [_model_doc(r) for r in report.results],
         "interrupted": report.interrupted,
     }
@@ -275,6 +290,8 @@ def _model_doc(r: SimResult | SimFailure) -> dict[str, Any]:
         "states": s.states,
         "stuck": s.stuck,
         "limit": s.limit,
+        "stopped": s.stopped,
+        "workers": s.workers,
         "properties": [
             {
                 "id": p.id,

@@ -90,6 +90,8 @@ class SimulationRun:
     unknown: tuple[tuple[int, str], ...]  # monitors that could not be evaluated, and why
     limit: str | None  # why the runs stopped before all were done
     elapsed: float
+    stopped: str | None = None  # why the runs ended early with no limit reached (a swarm)
+    workers: int = 1  # processes that shared the walks
 
 
 @dataclass
@@ -311,8 +313,10 @@ class Simulator:
         depth: int,
         timeout: float | None = None,
         progress: Callable[[SimProgress], None] | None = None,
+        stop: Callable[[Walk], str | None] | None = None,
     ) -> SimulationRun:
-        """The walks numbered `runs`, in order; stops early at `timeout` or a signal."""
+        """The walks numbered `runs`, in order; stops early at `timeout` or a signal, or
+        when `stop`, asked after each walk, gives a reason (the limit)."""
         t0 = time.monotonic()
         best: dict[int, SimFinding] = {}
         lengths: dict[int, int] = {}
@@ -337,6 +341,10 @@ class Simulator:
                 if f.trace.length < lengths.get(f.prop_index, f.trace.length + 1):
                     best[f.prop_index] = f
                     lengths[f.prop_index] = f.trace.length
+            if stop is not None:
+                limit = stop(w)
+                if limit is not None:
+                    break
         return SimulationRun(
             done,
             steps,
