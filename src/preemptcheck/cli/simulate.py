@@ -3,8 +3,10 @@ simulate_path -> render (text, or JSON `preemptcheck/simulate` v1) -> exit code.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shlex
+import sys
 import textwrap
 from enum import StrEnum
 from typing import Annotated, Any
@@ -144,7 +146,14 @@ def simulate(
         )
 
     with guarded(sources, debug, display), interrupt.handling():
-        report = simulate_path(model, options, sources=sources, progress=shown)
+        # Ray's driver prints what its raylets report (a worker lost) on stdout, which
+        # holds the report alone (JSON): while the cluster runs, stdout is stderr
+        with (
+            contextlib.redirect_stdout(sys.stderr)
+            if cluster is not None
+            else contextlib.nullcontext()
+        ):
+            report = simulate_path(model, options, sources=sources, progress=shown)
         display.done()
         if format_ == SimFormat.json:
             typer.echo(jsonout.dumps(document(report)), nl=False)
