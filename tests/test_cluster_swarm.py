@@ -5,6 +5,7 @@ stops the workers, and without Ray the option says what to install."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -20,44 +21,60 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import write_model
-from preemptcheck.checking.simulate import SimOptions, SimReport, SimResult, simulate_path
+from preemptcheck.checking.simulate import (
+    Mark,
+    SimOptions,
+    SimProperty,
+    SimReport,
+    SimResult,
+    Status,
+    simulate_path,
+)
 from preemptcheck.cli.main import app
 from preemptcheck.cli.simulate import document, render_text
 from preemptcheck.core import interrupt
-from preemptcheck.engines.simulate import SimProgress
+from preemptcheck.engines.simulate import Order, SimProgress, omitted
+
+UNIFORM, SWARM = Order.UNIFORM, Order.SWARM
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# x and y climb to 7 apart; `rare` breaks when both stand at 6: walks of seed 5 find it in
-# a few hundred, so a swarm stops long before its 20,000 walks
 GRID = """
     model: grid
     vars:
-      x: {type: int, range: [0, 7]}
-      y: {type: int, range: [0, 7]}
+      x: {type: int, range: [0, TOP]}
+      y: {type: int, range: [0, TOP]}
     actions:
       inc:
-        when: x < 7
+        when: x < TOP
         do: {x: x + 1}
       incy:
-        when: y < 7
+        when: y < TOP
         do: {y: y + 1}
       reset:
-        when: x == 7
+        when: x == TOP
         do: {x: 0}
       resety:
         do: {y: 0}
     properties:
       rare:
-        invariant: %s
+        invariant: RARE
       corner:
-        reachable: x == 7 and y == 7
-      never-seven:
-        invariant: x < 7
+        reachable: x == TOP and y == TOP
+      never-top:
+        invariant: x < TOP
         expect: violated
 """
-BUGGY = GRID % "not (x == 6 and y == 6)"
-SOUND = GRID % "x <= 7"
+
+
+def grid(top: int, rare: str) -> str:
+    return GRID.replace("TOP", str(top)).replace("RARE", rare)
+
+
+SOUND = grid(7, "x <= 7")
+# x and y climb apart to 15, y reset by an action always enabled: uniform walks of 40 steps
+# almost never see both at 12 (seed 1: not in 2,000), walks that leave resety out often do
+DEEP = grid(15, "not (x == 12 and y == 12)")
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +110,10 @@ def only(report: SimReport) -> SimResult:
     return result
 
 
+def prop(result: SimResult, pid: str) -> SimProperty:
+    return next(p for p in result.properties if p.id == pid)
+
+
 def swarm_workers(title: str) -> list[int]:
     """This process's Ray workers whose process title starts with `title` (Ray's workers
     are its descendants; a swarm actor running walks is titled ray::_Worker.walks)."""
@@ -122,13 +143,29 @@ def swarm_workers(title: str) -> list[int]:
 # ---------------------------------------------------------------- found, and repeated
 
 
+def test_the_swarm_order_finds_what_uniform_walks_miss(tmp_path: Path) -> None:
+    path = write_model(tmp_path, DEEP)
+    uniform = only(simulate_path(path, SimOptions(seed=1, runs=2000, depth=40)))
+    assert prop(uniform, "rare").status == Status.NOT_VIOLATED
+    swarm = only(simulate_path(path, SimOptions(seed=1, runs=2000, depth=40, order=SWARM)))
+    p = prop(swarm, "rare")
+    assert (p.status, p.mark) == (Status.VIOLATED, Mark.UNEXPECTED)
+    assert p.trace is not None
+    assert p.run is not None
+    # the walk starts none of the actions it left out (something else could always step)
+    assert p.omitted == omitted(swarm.model, 1, p.run)
+    assert p.omitted
+    taken = {label.action for label in p.trace.steps}
+    assert not taken & set(p.omitted), (taken, p.omitted)
+
+
 @pytest.mark.usefixtures("ray_local")
 def test_a_violation_is_found_and_its_printed_command_repeats_it(tmp_path: Path) -> None:
-    path = write_model(tmp_path, BUGGY)
-    args = ["--seed", "5", "--runs", "20000", "--depth", "30"]
+    path = write_model(tmp_path, DEEP)
+    args = ["--seed", "1", "--runs", "20000", "--depth", "40", "--order", "swarm"]
     code, out, _ = invoke(path, *args, "--cluster", "local:2")
     assert code == 1, out
-    assert ", on 2 workers (cluster local:2)" in out
+    assert ", swarm order, on 2 workers (cluster local:2)" in out
     assert "stopped at the first trace that goes against an expectation" in out
     m = re.search(r"FAIL +rare +violated \((\d+) steps, walk (\d+)\), expected holds", out)
     assert m is not None, out
@@ -136,8 +173,9 @@ def test_a_violation_is_found_and_its_printed_command_repeats_it(tmp_path: Path)
     assert walks is not None, out
     assert int(walks[1].replace(",", "")) < 20000  # the swarm stopped
     shown = out[m.start() :]
+    assert re.search(rf"walk {m[2]} leaves out the actions: [a-z, ]+\n", shown)
     hint = re.findall(r"repeat this walk: preemptcheck simulate (.*)", shown)[0]
-    assert hint.endswith(f"--depth 30 --seed 5 --run {m[2]}")
+    assert hint.endswith(f"--order swarm --depth 40 --seed 1 --run {m[2]}")
     # on one machine, no cluster: the same walk, the same trace, the same verdict
     code, again, _ = invoke(*shlex.split(hint))
     assert code == 1, again
@@ -147,12 +185,15 @@ def test_a_violation_is_found_and_its_printed_command_repeats_it(tmp_path: Path)
 
 
 @pytest.mark.usefixtures("ray_local")
-def test_with_nothing_to_stop_them_every_walk_runs_as_on_one_machine(tmp_path: Path) -> None:
-    # `never-seven` is violated as expected and `corner` witnessed: neither stops the swarm
+@pytest.mark.parametrize("order", [UNIFORM, SWARM])
+def test_with_nothing_to_stop_them_every_walk_runs_as_on_one_machine(
+    tmp_path: Path, order: Order
+) -> None:
+    # `never-top` is violated as expected and `corner` witnessed: neither stops the swarm
     path = write_model(tmp_path, SOUND)
-    options = SimOptions(seed=3, runs=300, depth=40)
+    options = SimOptions(seed=3, runs=300, depth=40, order=order)
     one = only(simulate_path(path, options))
-    report = simulate_path(path, SimOptions(seed=3, runs=300, depth=40, cluster="local:2"))
+    report = simulate_path(path, dataclasses.replace(options, cluster="local:2"))
     many = only(report)
     assert report.exit_code == 0
     assert (many.run.runs, many.run.limit, many.run.stopped, many.run.workers) == (

@@ -25,9 +25,11 @@ from preemptcheck.core.source import SourceCache
 from preemptcheck.engines.simulate import (
     STEP_KINDS,
     WITNESS_KINDS,
+    Order,
     SimProgress,
     SimulationRun,
     Simulator,
+    omitted,
 )
 from preemptcheck.expr.ast import Value
 from preemptcheck.model import instantiations, load_model
@@ -66,6 +68,7 @@ class SimOptions:
     only_run: int | None = None  # repeat just this run (1-based) of the seed
     timeout: float | None = None
     cluster: str | None = None  # --cluster SPEC: the walks shared out over a Ray cluster
+    order: Order = Order.UNIFORM  # how a walk chooses its steps
 
     def run_numbers(self) -> range:
         if self.only_run is not None:
@@ -82,6 +85,7 @@ class SimProperty:
     reason: str = ""
     run: int | None = None  # the run whose trace is shown
     trace: Trace | None = None
+    omitted: tuple[str, ...] = ()  # the actions that run left out (the swarm order)
 
     @property
     def mark(self) -> Mark:
@@ -205,15 +209,17 @@ def simulate_model(
         depth=options.depth,
         timeout=options.timeout,
         progress=progress,
+        order=options.order,
     )
-    return SimResult(
-        path,
-        model,
-        tuple((chosen or {}).items()),
-        options,
-        run,
-        tuple(judge(model, run)),
-    )
+    props = judge(model, run)
+    if options.order == Order.SWARM:
+        props = (
+            dataclasses.replace(p, omitted=omitted(model, options.seed, p.run))
+            if p.run is not None
+            else p
+            for p in props
+        )
+    return SimResult(path, model, tuple((chosen or {}).items()), options, run, tuple(props))
 
 
 def judge(model: Model, run: SimulationRun) -> Iterable[SimProperty]:

@@ -39,7 +39,7 @@ from preemptcheck.core import interrupt
 from preemptcheck.core.progress import Phase
 from preemptcheck.core.source import SourceCache
 from preemptcheck.core.version import __version__
-from preemptcheck.engines.simulate import SimProgress
+from preemptcheck.engines.simulate import Order, SimProgress
 from preemptcheck.model.ir import Expect
 from preemptcheck.model.params import show
 from preemptcheck.report import jsonout
@@ -53,6 +53,11 @@ SIM_VERSION = 1
 class SimFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+class SimOrder(StrEnum):
+    uniform = "uniform"
+    swarm = "swarm"
 
 
 def simulate(
@@ -91,6 +96,14 @@ def simulate(
         float | None,
         typer.Option(metavar="SECONDS", help="Start no walk after this many seconds (exit 3)."),
     ] = None,
+    order: Annotated[
+        SimOrder,
+        typer.Option(
+            help="How a walk chooses its steps: uniform, or swarm (each walk first leaves "
+            "out a random half of the actions, starting them only when nothing else can step; "
+            "swarm testing, as SPIN's swarm varies its search).",
+        ),
+    ] = SimOrder.uniform,
     cluster: Annotated[
         str | None,
         typer.Option(
@@ -135,6 +148,7 @@ def simulate(
         only_run=run,
         timeout=timeout,
         cluster=cluster,
+        order=Order(order.value),
     )
     sources = SourceCache()
     display = Display()
@@ -181,7 +195,8 @@ def _render_one(r: SimResult | SimFailure, sources: SourceCache | None) -> str:
     params = ", ".join(f"{k}={show(v)}" for k, v in r.params)
     lines = [f"{r.file}: {r.model.name}" + (f" ({params})" if params else "")]
     which = f"walk {o.only_run}" if o.only_run is not None else f"{s.runs:,} walks"
-    on = f", on {s.workers} workers (cluster {o.cluster})" if o.cluster is not None else ""
+    on = f", {o.order.value} order" if o.order != Order.UNIFORM else ""
+    on += f", on {s.workers} workers (cluster {o.cluster})" if o.cluster is not None else ""
     lines.append(
         f"  simulation: {which} of at most {o.depth} steps, seed {o.seed}{on}: "
         f"{s.steps:,} steps, {s.states:,} states visited"
@@ -196,6 +211,9 @@ def _render_one(r: SimResult | SimFailure, sources: SourceCache | None) -> str:
         lines.append(f"  {p.mark.value:<5} {p.id:<{width}} {_verdict(p, r)}")
         if p.trace is not None and (p.status == Status.VIOLATED or p.mark == Mark.UNEXPECTED):
             shown = render_trace(r.model, _as_result(p), p.trace)
+            if o.order == Order.SWARM:
+                left = ", ".join(p.omitted) or "none"
+                shown += f"walk {p.run} leaves out the actions: {left}\n"
             shown += f"repeat this walk: {repeat_command(r, p)}\n"
             lines.extend(textwrap.indent(shown, "        ").splitlines())
     return "\n".join(lines) + "\n"
@@ -237,12 +255,14 @@ def _as_result(p: SimProperty) -> PropertyResult:
 def repeat_command(r: SimResult, p: SimProperty) -> str:
     """The command that runs the walk behind `p`'s trace alone."""
     sets = " ".join(f"--set {shlex.quote(f'{k}={v}')}" for k, v in r.chosen)
+    order = f"--order {r.options.order.value}" if r.options.order != Order.UNIFORM else ""
     return " ".join(
         x
         for x in (
             "preemptcheck simulate",
             shlex.quote(r.file),
             sets,
+            order,
             f"--depth {r.options.depth} --seed {r.options.seed} --run {p.run}",
         )
         if x
@@ -281,6 +301,7 @@ def document(report: SimReport) -> dict[str, Any]:
         "depth": o.depth,
         "run": o.only_run,
         "cluster": o.cluster,
+        "order": o.order.value,
         "models": [_model_doc(r) for r in report.results],
         "interrupted": report.interrupted,
     }
@@ -312,6 +333,7 @@ def _model_doc(r: SimResult | SimFailure) -> dict[str, Any]:
                 "walk": p.run,
                 "length": p.trace.length if p.trace is not None else None,
                 "repeat": repeat_command(r, p) if p.trace is not None else None,
+                "omitted": list(p.omitted),
                 "trace": jsonout.itf_document(r.model, _as_result(p), p.trace)
                 if p.trace is not None
                 else None,

@@ -4,21 +4,29 @@ visit with the explicit engine's compiled successor function and the monitors' s
 A walk visits a state exactly as the breadth-first search expands one: the state
 properties are evaluated in it, and every step it enables is tried, so a `never` step, a
 range error or a step a monitor does not allow counts even when the walk then takes
-another step. The walk takes one of the steps that complete, chosen uniformly; it ends
+another step. The walk takes one of the steps that complete, chosen uniformly (in the
+default order); it ends
 after `depth` steps or where no step completes (a state without an enabled step is a
 deadlock, when the model forbids them).
 
 Run k draws its choices from its own generator, seeded by the seed and k alone, so it can
-be repeated without the runs before it. A walk records the first (shortest) trace of each
-property it decides; over the runs, the shortest trace wins, the earliest run on a tie.
+be repeated without the runs before it. In the `swarm` order (swarm testing, as SPIN's
+swarm varies its search order) run k first draws which actions it leaves out, each with
+probability 1/2, and then never starts one of them unless nothing else can step: every
+walk is still a run of the model, and one that leaves out the action that keeps undoing
+progress (a reset always enabled) goes where a uniform walk rarely does.
+
+A walk records the first (shortest) trace of each property it decides; over the runs, the
+shortest trace wins, the earliest run on a tie.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 from preemptcheck.core import interrupt
 from preemptcheck.engines.explicit.search import Explorer
@@ -46,10 +54,28 @@ _BROKEN = "cannot be evaluated: "
 _Curs = tuple[tuple[int, ...] | None, ...]  # each monitor's instances (None: not followed)
 
 
+class Order(Enum):
+    """How a walk chooses among the steps that complete."""
+
+    UNIFORM = "uniform"  # each with the same probability
+    SWARM = "swarm"  # leaving out the actions the walk drew first (the module docstring)
+
+
 def run_random(seed: int, run: int) -> random.Random:
     """The generator of run `run` (1-based) of `seed`: a string seed is hashed (SHA-512)
     the same way on every machine and Python version."""
     return random.Random(f"preemptcheck-simulate:{seed}:{run}")
+
+
+def left_out(rng: random.Random, actions: int) -> frozenset[int]:
+    """The actions a `swarm` walk leaves out: its generator's first draws."""
+    return frozenset(a for a in range(actions) if rng.random() < 0.5)
+
+
+def omitted(model: Model, seed: int, run: int) -> tuple[str, ...]:
+    """The actions run `run` of `seed` leaves out in the `swarm` order, in declaration order."""
+    off = left_out(run_random(seed, run), len(model.actions))
+    return tuple(a.name for i, a in enumerate(model.actions) if i in off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +155,37 @@ class Simulator:
         self._reactions = {}
         self.index = {v.name: i for i, v in enumerate(model.vars)}
         self._scratch = [0] * len(model.actions)
+        self.actions = tuple(a.name for a in model.actions)
+        where = {name: i for i, name in enumerate(self.actions)}
+        # per step id: the action it starts (its first step), or -1 (a later step)
+        self._starts = [
+            where[st.label.action] if st.label.step == 0 else -1 for st in self.ts.steps
+        ]
+
+    def _choose(self, rng: random.Random, out: Sequence[int], off: frozenset[int]) -> int:
+        """The index in `out` of the step taken: uniform over the steps that do not start a
+        left-out action, or over all if each does."""
+        if off:
+            kept = [j for j in range(0, len(out), 2) if self._starts[out[j + 1]] not in off]
+            if kept:
+                return kept[rng.randrange(len(kept))]
+        return 2 * rng.randrange(len(out) // 2)
 
     # ------------------------------------------------------------ one walk
 
-    def walk(self, seed: int, run: int, depth: int, best: dict[int, int] | None = None) -> Walk:
+    def walk(
+        self,
+        seed: int,
+        run: int,
+        depth: int,
+        best: dict[int, int] | None = None,
+        *,
+        order: Order = Order.UNIFORM,
+    ) -> Walk:
         """Run `run` of `seed`, at most `depth` steps. `best`: per property the length of
         a trace already found; a finding no shorter is not built (the walk is the same)."""
         rng = run_random(seed, run)
+        off = left_out(rng, len(self.actions)) if order == Order.SWARM else frozenset()
         best = best if best is not None else {}
         found: dict[int, tuple[int, SimFinding | tuple[int, int, int, str | None]]] = {}
         s = self.explorer.initial()
@@ -173,7 +223,7 @@ class Simulator:
             if not out:
                 stuck = True
                 break
-            j = 2 * rng.randrange(len(out) // 2)
+            j = self._choose(rng, out, off)
             ns, sid = out[j], out[j + 1]
             self._advance(s, sid, mons)
             packed.append(ns)
@@ -314,6 +364,7 @@ class Simulator:
         timeout: float | None = None,
         progress: Callable[[SimProgress], None] | None = None,
         stop: Callable[[Walk], str | None] | None = None,
+        order: Order = Order.UNIFORM,
     ) -> SimulationRun:
         """The walks numbered `runs`, in order; stops early at `timeout` or a signal, or
         when `stop`, asked after each walk, gives a reason (the limit)."""
@@ -332,7 +383,7 @@ class Simulator:
                 break
             if progress is not None:
                 progress(SimProgress(done, steps, elapsed))
-            w = self.walk(seed, k, depth, lengths)
+            w = self.walk(seed, k, depth, lengths, order=order)
             done += 1
             steps += len(w.sids)
             states += len(w.states)

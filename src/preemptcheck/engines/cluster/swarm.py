@@ -34,6 +34,7 @@ from preemptcheck.engines.cluster.connect import ClusterSpec, connected, require
 from preemptcheck.engines.simulate import (
     STEP_KINDS,
     WITNESS_KINDS,
+    Order,
     SimFinding,
     SimProgress,
     SimulationRun,
@@ -101,7 +102,7 @@ class _Worker:
         self.unexpected = unexpected_when_found(model)
         return os.getpid()
 
-    def walks(self, seed: int, first: int, last: int, depth: int, flag: Any) -> Chunk:
+    def walks(self, seed: int, first: int, last: int, depth: int, order: Order, flag: Any) -> Chunk:
         ray = require_ray()
         sim = self.sim
         assert sim is not None, "load() first"
@@ -122,7 +123,7 @@ class _Worker:
 
         if why is not None:
             return Chunk(first, 0, 0, 0, 0, (), (), why, os.getpid())
-        run = sim.run(seed, runs=range(first, last + 1), depth=depth, stop=stop)
+        run = sim.run(seed, runs=range(first, last + 1), depth=depth, stop=stop, order=order)
         return Chunk(
             first,
             run.runs,
@@ -171,6 +172,7 @@ class Swarm:
         depth: int,
         timeout: float | None = None,
         progress: Callable[[SimProgress], None] | None = None,
+        order: Order = Order.UNIFORM,
     ) -> SimulationRun:
         """The walks numbered `runs` of `seed` over the actors; see the module docstring."""
         ray = self.ray
@@ -195,7 +197,7 @@ class Swarm:
             def submit(i: int) -> None:
                 if todo and limit is None and stopped is None and i not in dead:
                     first, last = todo.popleft()
-                    ref = self.actors[i].walks.remote(seed, first, last, depth, flag)
+                    ref = self.actors[i].walks.remote(seed, first, last, depth, order, flag)
                     running[ref] = (i, first, last)
 
             for i in range(self.workers):
@@ -237,7 +239,7 @@ class Swarm:
                 if progress is not None:
                     walks, steps = sum(c.runs for c in done), sum(c.steps for c in done)
                     progress(SimProgress(walks, steps, elapsed))
-            return self._merged(model, seed, depth, done, limit, stopped, t0)
+            return self._merged(model, (seed, depth, order), done, limit, stopped, t0)
         finally:
             ray.kill(flag)
             for i in sorted(dead):
@@ -246,8 +248,7 @@ class Swarm:
     def _merged(
         self,
         model: Model,
-        seed: int,
-        depth: int,
+        walk: tuple[int, int, Order],  # seed, depth, order
         done: list[Chunk],
         limit: str | None,
         stopped: str | None,
@@ -263,6 +264,7 @@ class Swarm:
                     best[pi] = (length, run)
             for pi, why in c.unknown:
                 unknown.setdefault(pi, why)
+        seed, depth, order = walk
         sim = Simulator(model) if best else None
         findings: list[SimFinding] = []
         walked: dict[int, Walk] = {}
@@ -270,7 +272,7 @@ class Swarm:
             length, run = best[pi]
             assert sim is not None
             if run not in walked:
-                walked[run] = sim.walk(seed, run, depth)
+                walked[run] = sim.walk(seed, run, depth, order=order)
             f = next(f for f in walked[run].findings if f.prop_index == pi)
             assert f.trace.length == length, "a walk differs between two processes"
             findings.append(f)
