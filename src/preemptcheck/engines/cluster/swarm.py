@@ -187,9 +187,10 @@ class Swarm:
             limit: str | None = None
             stopped: str | None = None
             dead: set[int] = set()
+            shared = ray.put(model)  # sent once to each node, not once per actor
             for i, a in enumerate(self.actors):
                 try:
-                    ray.get(a.load.remote(model))
+                    ray.get(a.load.remote(shared))
                 except lost as exc:
                     dead.add(i)
                     limit = f"worker {i + 1} of {self.workers} lost ({type(exc).__name__})"
@@ -219,8 +220,6 @@ class Swarm:
                             )
                         continue
                     done.append(c)
-                    if c.limit is not None and c.limit.startswith("timeout") and limit is None:
-                        limit = c.limit
                     if stopped is None and any(pi in unexpected for pi, _, _ in c.found):
                         stopped = "stopped at the first trace that goes against an expectation"
                     submit(i)
