@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import os
 import re
@@ -13,7 +14,7 @@ from typing import Any
 
 from preemptcheck.checking import allcpus
 from preemptcheck.checking.monitoring import judge_monitors
-from preemptcheck.checking.options import DEFAULT_MAX_STATES, Engine
+from preemptcheck.checking.options import DEFAULT_MAX_STATES, Backend, Engine
 from preemptcheck.checking.options import Options as Options  # re-exported for callers
 from preemptcheck.checking.responses import judge_responses, state_graph
 from preemptcheck.checking.results import (
@@ -40,6 +41,7 @@ from preemptcheck.core.errors import (
 from preemptcheck.core.progress import Phase
 from preemptcheck.core.source import SourceCache, Span, show_path
 from preemptcheck.engines.explicit import ExplicitRun, Explorer, Progress
+from preemptcheck.engines.explicit.search import AUTO_NATIVE_AFTER
 from preemptcheck.engines.symmetry import analyze
 from preemptcheck.model import instantiations, load_model
 from preemptcheck.model.ir import Model, PropKind
@@ -167,6 +169,20 @@ def check_paths(
     *,
     progress: Report | None = None,
     sources: SourceCache | None = None,
+) -> RunResult:
+    if options.cluster is None:
+        return _check_paths(paths, options, progress, sources)
+    from preemptcheck.engines.cluster.connect import lazily, parse_cluster
+
+    with lazily(parse_cluster(options.cluster)):  # Ray connected once, when first needed
+        return _check_paths(paths, options, progress, sources)
+
+
+def _check_paths(
+    paths: Iterable[str],
+    options: Options,
+    progress: Report | None,
+    sources: SourceCache | None,
 ) -> RunResult:
     sources = sources or SourceCache()
     results: list[ModelResult | ModelFailure] = []
@@ -310,7 +326,8 @@ def check_model(
                 )
             notes.append(f"no symmetry reduction: {reason}")
     cb = _for(path, progress)
-    run = explorer.run(
+    search = functools.partial(
+        explorer.run,
         max_states=options.max_states,
         default_max_states=DEFAULT_MAX_STATES,
         timeout=options.timeout,
@@ -318,6 +335,19 @@ def check_model(
         progress=cb,
         max_memory=options.max_memory,
     )
+    if options.cluster is not None:  # partitioned across Ray's workers: the same run
+        from preemptcheck.engines.cluster.search import run_on_cluster
+
+        run = run_on_cluster(
+            explorer,
+            options.cluster,
+            timeout=options.timeout,
+            progress=cb,
+            max_memory=options.max_memory,
+            single=search,
+        )
+    else:
+        run = search()
     result = judge(model, run, notes=[*notes, *run.notes])
     result = _judge_on_graph(
         result, explorer, None if run.complete else run.limit, options, _phases(path, progress)
@@ -470,10 +500,21 @@ def _judge_on_graph(
     graph built for all of them (`reason`: why they cannot be decided)."""
     if not any(p.kind in GRAPH_KINDS for p in result.model.properties):
         return result
-    # after a native search the graph is built natively, bounded like the search itself
-    cap = options.max_states if result.stats.backend == "native" else options.state_cap()
+    # after a native search the graph is built natively, bounded like the search itself;
+    # after a cluster's, as the search on this machine would have run (the same graph)
+    native = result.stats.backend == "native"
+    if result.stats.backend == "cluster":
+        states = result.stats.states or 0
+        native = options.backend == Backend.native or states > AUTO_NATIVE_AFTER
+    cap = options.max_states if native else options.state_cap()
     graph, reason = state_graph(
-        result, explorer, reason, max_states=cap, timeout=options.timeout, phase=phase
+        result,
+        explorer,
+        reason,
+        max_states=cap,
+        timeout=options.timeout,
+        phase=phase,
+        native=native,
     )
     kinds = {p.kind for p in result.model.properties}
     if phase is not None and graph is not None and PropKind.LEADS_TO in kinds:

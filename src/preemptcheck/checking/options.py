@@ -69,6 +69,8 @@ class Options:
     # symbolic: prove invariants for every number of CPUs (quantified inductive invariants)
     all_cpus: bool = keyed(False)
     workers: int = unkeyed(1)  # threads of the native search (the result does not depend on it)
+    # `--cluster SPEC`: the search partitioned across a Ray cluster (the same result)
+    cluster: str | None = unkeyed(None)
 
     def __post_init__(self) -> None:
         # accept the plain strings too (the library API, older callers)

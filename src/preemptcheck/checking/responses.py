@@ -23,6 +23,7 @@ def state_graph(
     max_states: int | None,
     timeout: float | None,
     phase: Callable[[str], None] | None = None,
+    native: bool | None = None,
 ) -> tuple[StateGraph | None, str | None]:
     """The whole state graph for the properties decided on it (leads_to, monitors), built
     once whichever engine decided the others; or why there is none (`reason`: e.g. the
@@ -34,7 +35,8 @@ def state_graph(
     if reason is not None:
         return None, reason
     try:
-        native = result.stats.backend == "native"  # the graph is built as the search was
+        if native is None:  # the graph is built as the search was
+            native = result.stats.backend == "native"
         graph = build_graph(
             explorer, max_states=max_states, timeout=timeout, native=native, phase=phase
         )

@@ -128,6 +128,16 @@ def verify(
             "the same for any number.",
         ),
     ] = 1,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SPEC",
+            show_default=False,
+            help="Partition the explicit search across a Ray cluster's workers, with the "
+            "same result: local (a worker per CPU here), local:N, auto, HOST:PORT or "
+            "ray://HOST:PORT. Needs pip install 'preemptcheck[cluster]'.",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (inconclusive, exit 3).")
     ] = None,
@@ -266,6 +276,8 @@ def verify(
             if same_file(fa, fb):
                 raise usage(f"{a} and {b} name the same file: {fa}")
     with guarded(sources, debug):
+        if cluster is not None:
+            _check_cluster(cluster, engine, backend, max_states, fail_fast, workers)
         for option, target, folder in (
             ("--junit", junit_file, False),
             ("--sarif", sarif_file, False),
@@ -293,6 +305,7 @@ def verify(
         backend=backend,
         max_memory=memory,
         workers=workers,
+        cluster=cluster,
     )
     progress = Display(limit=max_states)
     t0 = time.monotonic()
@@ -328,6 +341,33 @@ def verify(
     if sys.stderr.isatty() or os.environ.get("PREEMPTCHECK_TIMING"):
         typer.echo(f"checked in {time.monotonic() - t0:.2f} s", err=True)
     raise typer.Exit(interrupt.EXIT_STATUS[late] if late else run.exit_code)
+
+
+def _check_cluster(
+    spec: str,
+    engine: Engine,
+    backend: Backend,
+    max_states: int | None,
+    fail_fast: bool,
+    workers: int,
+) -> None:
+    """--cluster's spec, Ray installed, and the options it cannot honour (exit 2)."""
+    from preemptcheck.engines.cluster.connect import parse_cluster, require_ray
+
+    parse_cluster(spec)
+    if engine == Engine.symbolic:
+        raise usage("--cluster partitions the explicit search: not with --engine symbolic")
+    if backend == Backend.python:
+        raise usage("--cluster runs the native backend's code: not with --backend python")
+    # the single-machine search stops these in the middle of a level, at a state whose
+    # place the partitioned one only knows once the level is done
+    if max_states is not None:
+        raise usage("--cluster explores every state: --max-states is not supported with it")
+    if fail_fast:
+        raise usage("--cluster explores every state: --fail-fast is not supported with it")
+    if workers != 1:
+        raise usage("--workers sets the threads of a search on this machine: not with --cluster")
+    require_ray()
 
 
 def _write_outputs(

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from preemptcheck.core.errors import Code, Diagnostic, UsageError
@@ -45,6 +45,16 @@ class ClusterInfo:
     workers: int
     address: str  # where the driver is connected (Ray's address of the instance)
     started: bool  # this run started the instance (and shuts it down)
+    # what runs on the connection keep for the next (the search's actors), and how to end it
+    kept: dict[str, Any] = field(default_factory=dict, compare=False)
+    closers: list[Callable[[], None]] = field(default_factory=list, compare=False)
+
+    def close(self) -> None:
+        """End what the runs kept (before a shut-down, or on a connection left up)."""
+        while self.closers:
+            with contextlib.suppress(Exception):
+                self.closers.pop()()
+        self.kept.clear()
 
 
 def _bad(spec: str, why: str) -> UsageError:
@@ -109,7 +119,11 @@ def connected(spec: ClusterSpec) -> Iterator[ClusterInfo]:
     the way out, also on an error or Ctrl-C), an address is joined (and left)."""
     ray = require_ray()
     if ray.is_initialized():  # the caller's own connection: use it, leave it up
-        yield ClusterInfo(spec, _workers(ray, spec), _address(ray), started=False)
+        info = ClusterInfo(spec, _workers(ray, spec), _address(ray), started=False)
+        try:
+            yield info
+        finally:
+            info.close()
         return
     if spec.local:
         n = spec.workers if spec.workers is not None else local_cpus()
@@ -128,9 +142,11 @@ def connected(spec: ClusterSpec) -> Iterator[ClusterInfo]:
         raise UsageError(
             [Diagnostic(Code.BAD_OPTION, f"--cluster {spec}: cannot connect to Ray: {exc}")]
         ) from None
+    info = ClusterInfo(spec, _workers(ray, spec), _address(ray), started=True)
     try:
-        yield ClusterInfo(spec, _workers(ray, spec), _address(ray), started=True)
+        yield info
     finally:
+        info.close()
         ray.shutdown()
 
 
@@ -145,3 +161,43 @@ def _workers(ray: Any, spec: ClusterSpec) -> int:
 def _address(ray: Any) -> str:
     context = ray.get_runtime_context()
     return str(getattr(context, "gcs_address", "") or "")
+
+
+class _Lazy:
+    """A connection made on first use and kept until the scope that made this ends."""
+
+    def __init__(self, spec: ClusterSpec) -> None:
+        self.spec = spec
+        self.stack = contextlib.ExitStack()
+        self.info: ClusterInfo | None = None
+
+    def get(self) -> ClusterInfo:
+        if self.info is None:
+            self.info = self.stack.enter_context(connected(self.spec))
+        return self.info
+
+
+_scope: list[_Lazy] = []
+
+
+@contextlib.contextmanager
+def lazily(spec: ClusterSpec) -> Iterator[None]:
+    """Within this, `session(spec)` connects once, on first use, for every run inside (a
+    verify of many models pays Ray's start-up once, and none when every result is cached)."""
+    lazy = _Lazy(spec)
+    _scope.append(lazy)
+    try:
+        with lazy.stack:
+            yield
+    finally:
+        _scope.remove(lazy)
+
+
+@contextlib.contextmanager
+def session(spec: ClusterSpec) -> Iterator[ClusterInfo]:
+    """The connection of the innermost `lazily(spec)` scope, or one for this use alone."""
+    if _scope and _scope[-1].spec == spec:
+        yield _scope[-1].get()
+        return
+    with connected(spec) as info:
+        yield info
