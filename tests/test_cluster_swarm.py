@@ -261,7 +261,8 @@ def test_a_worker_killed_mid_run_fails_the_run_with_the_counts_so_far(tmp_path: 
     assert code == doc["exit_code"] == 3
     first, second = doc["models"]
     assert first["params"] == {"k": 1}
-    assert re.fullmatch(r"worker [12] of 2 lost \(\w+\): walks \d+-\d+ did not run", first["limit"])
+    lost = r"worker [12] of 2 lost \(\w+\): its walks \d+-\d+ not counted"
+    assert re.fullmatch(lost, first["limit"]), first["limit"]
     assert first["walks"] < 5000
     assert (second["walks"], second["limit"], second["workers"]) == (5000, None, 2)
     # in text: the walks that ran, never a clean "in 5,000 walks"

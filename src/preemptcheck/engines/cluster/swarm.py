@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -72,8 +71,6 @@ class Chunk:
     stuck: int
     found: tuple[tuple[int, int, int], ...]  # (property index, trace length, walk), shortest
     unknown: tuple[tuple[int, str], ...]
-    limit: str | None  # why it stopped before its last walk
-    pid: int
 
 
 class _Flag:
@@ -97,10 +94,9 @@ class _Worker:
         self.sim: Simulator | None = None
         self.unexpected: frozenset[int] = frozenset()
 
-    def load(self, model: Model) -> int:
+    def load(self, model: Model) -> None:
         self.sim = Simulator(model)
         self.unexpected = unexpected_when_found(model)
-        return os.getpid()
 
     def walks(self, seed: int, first: int, last: int, depth: int, order: Order, flag: Any) -> Chunk:
         ray = require_ray()
@@ -122,7 +118,7 @@ class _Worker:
             return None
 
         if why is not None:
-            return Chunk(first, 0, 0, 0, 0, (), (), why, os.getpid())
+            return Chunk(first, 0, 0, 0, 0, (), ())
         run = sim.run(seed, runs=range(first, last + 1), depth=depth, stop=stop, order=order)
         return Chunk(
             first,
@@ -132,8 +128,6 @@ class _Worker:
             run.stuck,
             tuple((f.prop_index, f.trace.length, f.run) for f in run.findings),
             run.unknown,
-            run.limit,
-            os.getpid(),
         )
 
 
@@ -216,7 +210,7 @@ class Swarm:
                         if limit is None:
                             limit = (
                                 f"worker {i + 1} of {self.workers} lost "
-                                f"({type(exc).__name__}): walks {first}-{last} did not run"
+                                f"({type(exc).__name__}): its walks {first}-{last} not counted"
                             )
                         continue
                     done.append(c)
