@@ -221,6 +221,20 @@ def test_with_nothing_to_stop_them_every_walk_runs_as_on_one_machine(
 # ---------------------------------------------------------------- faults
 
 
+@pytest.mark.usefixtures("ray_local")
+def test_workers_the_cluster_has_no_cpu_for_are_not_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the Ray instance has 2 CPUs: the third worker of local:3 never starts
+    from preemptcheck.engines.cluster import swarm
+
+    monkeypatch.setattr(swarm, "START", 1.0)
+    path = write_model(tmp_path, SOUND)
+    r = only(simulate_path(path, SimOptions(seed=2, runs=50, depth=20, cluster="local:3")))
+    assert (r.run.runs, r.run.limit) == (50, None)
+    assert r.run.workers in (1, 2)  # those up when START ran out (both, unless one was slow)
+
+
 class Killer:
     """Kills the first swarm worker it sees running walks (SIGKILL), from a thread."""
 
@@ -253,7 +267,7 @@ def test_a_worker_killed_mid_run_fails_the_run_with_the_counts_so_far(tmp_path: 
         tmp_path,
         SOUND.replace("    vars:", "    params:\n      k: {values: [1, 2], default: 1}\n    vars:"),
     )
-    args = ["--seed", "1", "--runs", "5000", "--depth", "30", "--set", "k=1,2"]
+    args = ["--seed", "1", "--runs", "2000", "--depth", "30", "--set", "k=1,2"]
     with Killer() as killer:
         code, out, _ = invoke(path, *args, "--cluster", "local:2", "--format", "json")
     assert killer.killed
@@ -263,18 +277,18 @@ def test_a_worker_killed_mid_run_fails_the_run_with_the_counts_so_far(tmp_path: 
     assert first["params"] == {"k": 1}
     lost = r"worker [12] of 2 lost \(\w+\): its walks \d+-\d+ not counted"
     assert re.fullmatch(lost, first["limit"]), first["limit"]
-    assert first["walks"] < 5000
-    assert (second["walks"], second["limit"], second["workers"]) == (5000, None, 2)
-    # in text: the walks that ran, never a clean "in 5,000 walks"
+    assert first["walks"] < 2000
+    assert (second["walks"], second["limit"], second["workers"]) == (2000, None, 2)
+    # in text: the walks that ran, never a clean "in 2,000 walks"
     with Killer() as killer:
         code, text, _ = invoke(path, *args[:-2], "--cluster", "local:2")
     assert killer.killed
     assert code == 3
     m = re.search(r"simulation: ([\d,]+) walks of at most 30 steps, seed 1, on 2 workers", text)
     assert m is not None, text
-    assert m[1] != "5,000"
+    assert m[1] != "2,000"
     assert re.search(r"stopped early: worker [12] of 2 lost", text)
-    assert "5,000 walks" not in text
+    assert "2,000 walks" not in text
 
 
 @pytest.mark.usefixtures("ray_local")

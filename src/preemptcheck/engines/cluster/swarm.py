@@ -47,6 +47,8 @@ MAX_CHUNK = 1000
 IN_FLIGHT = 2  # chunks queued on each actor, so it never waits for the driver
 POLL = 0.1  # seconds between looks at the stop flag (workers) or at the chunks (driver)
 GRACE = 10.0  # seconds the driver waits for running chunks to stop before killing them
+START = 60.0  # seconds to wait for every worker to start before going on with those that did
+NO_WORKER = 600.0  # seconds to wait for the first worker to start (a busy cluster)
 
 
 def unexpected_when_found(model: Model) -> frozenset[int]:
@@ -182,12 +184,25 @@ class Swarm:
             stopped: str | None = None
             dead: set[int] = set()
             shared = ray.put(model)  # sent once to each node, not once per actor
-            for i, a in enumerate(self.actors):
-                try:
-                    ray.get(a.load.remote(shared))
-                except lost as exc:
-                    dead.add(i)
-                    limit = f"worker {i + 1} of {self.workers} lost ({type(exc).__name__})"
+            loads = {a.load.remote(shared): i for i, a in enumerate(self.actors)}
+            up: list[int] = []  # the workers that started (their actor has the model)
+            while loads and limit is None:
+                ready, _ = ray.wait(list(loads), num_returns=len(loads), timeout=POLL)
+                for ref in ready:
+                    i = loads.pop(ref)
+                    try:
+                        ray.get(ref)
+                        up.append(i)
+                    except lost as exc:
+                        dead.add(i)
+                        limit = f"worker {i + 1} of {self.workers} lost ({type(exc).__name__})"
+                waited = time.monotonic() - t0
+                if interrupt.requested():
+                    limit = interrupt.reason()
+                elif waited > START and up:
+                    break  # the others wait for a CPU the cluster does not have free
+                elif waited > NO_WORKER and not up:
+                    limit = f"no worker started in {NO_WORKER:g} s (no free CPU on the cluster?)"
 
             def submit(i: int) -> None:
                 if todo and limit is None and stopped is None and i not in dead:
@@ -195,7 +210,7 @@ class Swarm:
                     ref = self.actors[i].walks.remote(seed, first, last, depth, order, flag)
                     running[ref] = (i, first, last)
 
-            for i in range(self.workers):
+            for i in up:
                 for _ in range(IN_FLIGHT):
                     submit(i)
             stop_at: float | None = None
@@ -232,7 +247,7 @@ class Swarm:
                 if progress is not None:
                     walks, steps = sum(c.runs for c in done), sum(c.steps for c in done)
                     progress(SimProgress(walks, steps, elapsed))
-            return self._merged(model, (seed, depth, order), done, limit, stopped, t0)
+            return self._merged(model, (seed, depth, order), done, (limit, stopped), len(up), t0)
         finally:
             ray.kill(flag)
             for i in sorted(dead):
@@ -243,8 +258,8 @@ class Swarm:
         model: Model,
         walk: tuple[int, int, Order],  # seed, depth, order
         done: list[Chunk],
-        limit: str | None,
-        stopped: str | None,
+        why: tuple[str | None, str | None],  # the limit, or why the swarm stopped
+        workers: int,
         t0: float,
     ) -> SimulationRun:
         """The chunks as one run: per property the shortest trace, the earliest walk on a
@@ -255,9 +270,10 @@ class Swarm:
             for pi, length, run in c.found:
                 if (length, run) < best.get(pi, (length + 1, run)):
                     best[pi] = (length, run)
-            for pi, why in c.unknown:
-                unknown.setdefault(pi, why)
+            for pi, reason in c.unknown:
+                unknown.setdefault(pi, reason)
         seed, depth, order = walk
+        limit, stopped = why
         sim = Simulator(model) if best else None
         findings: list[SimFinding] = []
         walked: dict[int, Walk] = {}
@@ -279,7 +295,7 @@ class Swarm:
             limit,
             time.monotonic() - t0,
             stopped=None if limit is not None else stopped,
-            workers=self.workers,
+            workers=workers,
         )
 
 
