@@ -126,7 +126,8 @@ def simulate(
     Each violation is replayed on the reference semantics and printed with its seed and
     walk number; --seed S --run K repeats that walk alone. Exit codes: 0 nothing
     unexpected found, 1 a property violated against its expectation, 2 bad input or usage,
-    3 a limit (--timeout) or a property that cannot be evaluated, 4 internal error.
+    3 a limit (--timeout, a --cluster worker lost) or a property that cannot be evaluated,
+    4 internal error.
     """
     if runs is not None and run is not None:
         raise usage("--runs and --run ask for different walks: give one")
