@@ -1,15 +1,17 @@
 """Swarm simulation (`simulate --cluster`): the walks of one seed shared out in chunks over
 Ray actors, stopped everywhere at the first unexpected verdict.
 
-Walk k draws from the seed and k alone (engines/simulate.py), so a walk is the same on
-whichever worker runs it: a worker's configuration is its share of the walk numbers, and
-the printed `--seed S --run K` repeats any walk on one machine. Each actor compiles the
-model once and runs chunks of walk numbers handed out as workers free up; it returns only
-counts and, per property, the length and walk number of its shortest trace. The driver
-keeps the shortest over all chunks (the earliest walk on a tie, as one process does) and
-walks each winner again on its own simulator to build the trace, so a printed trace is
-exactly what `--run K` prints; checking/simulate.py replays it on the reference semantics.
-With every walk done the result is the single-process one for the same seed.
+Walk k draws from the seed and k alone (engines/simulate.py), and in the `swarm` order
+also the actions it leaves out, so a walk is the same on whichever worker runs it: a
+walk's configuration is (seed, k, order), a worker's is its share of the walk numbers, and
+the printed `--seed S --run K` (with `--order swarm`) repeats any walk on one machine.
+
+Each actor compiles the model once and runs chunks of walk numbers handed out as workers
+free up; it returns only counts and, per property, the length and walk number of its
+shortest trace. The driver keeps the shortest over all chunks (the earliest walk on a tie,
+as one process does) and walks each winner again on its own simulator to build the trace,
+so a printed trace is exactly what `--run K` prints; checking/simulate.py replays it on
+the reference semantics. With every walk done the result is the single-process one.
 
 The first trace a worker finds that goes against its property's expectation (the verdict
 that fails the run) sets a flag actor; the other workers read it between walks and stop.
