@@ -73,13 +73,16 @@ def test_a_violation_verify_shows_is_found_and_replays() -> None:
 
 @pytest.mark.slow
 def test_the_same_seed_prints_the_same_bytes() -> None:
+    # stdout only: off a terminal, stderr gets a progress line whenever a run lasts past
+    # the progress interval, which a loaded machine decides
     args = [FULL, "--seed", "3", "--runs", "40", "--depth", "40"]
-    first = invoke(*args)
+    first = invoke(*args)[:2]
     assert first[0] == 0, first
     assert "wwnr" in first[1]
     assert "seed 3" in first[1]
-    assert first == invoke(*args)
-    assert invoke(*args, "--format", "json") == invoke(*args, "--format", "json")
+    assert first == invoke(*args)[:2]
+    json_args = (*args, "--format", "json")
+    assert invoke(*json_args)[:2] == invoke(*json_args)[:2]
 
 
 def test_a_walk_is_repeated_alone_from_its_seed_and_number() -> None:

@@ -199,7 +199,8 @@ def test_symbolic_runs_repeat_byte_for_byte() -> None:
     first = CliRunner().invoke(app, args)
     second = CliRunner().invoke(app, args)
     assert first.exit_code == 0
-    assert first.output == second.output
+    # stdout: stderr's progress lines come and go with the machine's load
+    assert first.stdout == second.stdout
 
 
 def test_bound_must_be_positive() -> None:
@@ -221,6 +222,7 @@ def test_only_the_symbolic_engine_imports_z3() -> None:
         "engines/_z3expr.py",
         "engines/param/cti.py",
         "engines/param/encode.py",
+        "engines/param/local.py",
         "engines/param/mine.py",
         "engines/param/prove.py",
         "engines/param/run.py",
