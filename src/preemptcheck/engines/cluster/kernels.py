@@ -3,9 +3,9 @@ records for their owners, and entering the records it owns into its store.
 
 A partition's store is the native store's (engines.explicit.store): packed words, an
 open-addressing table of int32 indices, and per state the link to the state it was first
-reached from, here (partition, local index, step id). A record is a successor as the
-sender made it: its words, then its key, the sender's local index of the state it came
-from, and the step id. The key is `g * max_succ + j`, where g is the global breadth-first
+reached from, here the partition that holds it and the key below (the step id is found
+again when a trace is rebuilt). A record is a successor as the sender made it: its words,
+then its key. The key is `g * max_succ + j`, where g is the global breadth-first
 index of the expanded state and j the successor's place among that state's successors:
 the single-process search numbers a level's new states by exactly this key (the first
 state to reach a state is its parent, and that state's successors are taken in order), so
@@ -74,9 +74,15 @@ def expand_share(  # type: ignore[no-untyped-def]  # typed by the numba signatur
     sids = np.zeros(max_succ, np.int32)
     ev = np.zeros((max_events, 4), np.int64)
     meta = np.zeros(meta_size, np.int64)
-    # the records in expansion order, then placed by owner
-    tmp = np.zeros((n * max_succ, words + 3), np.uint64)
+    # the records in expansion order, then placed by owner; a successor made twice in the
+    # share is sent once, with its smaller key (`seen`: an open-addressing table over them)
+    tmp = np.zeros((n * max_succ, words + 1), np.uint64)
     dest = np.zeros(n * max_succ, np.int64)
+    size = 1
+    while size < 2 * n * max_succ:
+        size *= 2
+    seen = np.zeros(size, np.int32)
+    smask = size - 1
     m = 0
     transitions = 0
     for x in range(lo, hi):
@@ -119,13 +125,23 @@ def expand_share(  # type: ignore[no-untyped-def]  # typed by the numba signatur
             row = out[j]
             if symmetric:
                 canon(row)
-            for w in range(words):
-                tmp[m, w] = row[w]
-            tmp[m, words] = _u(g * max_succ + j)
-            tmp[m, words + 1] = _u(x)
-            tmp[m, words + 2] = _u(sids[j])
-            dest[m] = owner(row, parts)
-            m += 1
+            key = _u(g * max_succ + j)
+            h = _i(hash_row(row) & _u(smask))
+            while True:
+                t = seen[h]
+                if t == 0:
+                    seen[h] = m + 1
+                    for w in range(words):
+                        tmp[m, w] = row[w]
+                    tmp[m, words] = key
+                    dest[m] = owner(row, parts)
+                    m += 1
+                    break
+                if same_row(tmp, t - 1, row):
+                    if key < tmp[t - 1, words]:
+                        tmp[t - 1, words] = key
+                    break
+                h = (h + 1) & smask
     counts[:] = 0
     for r in range(m):
         counts[dest[r]] += 1
@@ -144,10 +160,8 @@ def expand_share(  # type: ignore[no-untyped-def]  # typed by the numba signatur
         CANON_T,
         types.int32[::1],  # table
         types.uint64[:, ::1],  # states
-        types.int64[::1],  # gidx: the key of this level's new states until they are ranked
-        types.int32[::1],  # parent_part
-        types.int32[::1],  # parent
-        types.int32[::1],  # via
+        types.int64[::1],  # pkey: the smallest key each state was reached by
+        types.int32[::1],  # parent_part: the partition that sent it
         types.int64,  # n: states stored
         types.int64,  # level_lo: this level's first new state
         _RECORDS,  # rec: as the object store hands it over, read-only
@@ -158,7 +172,7 @@ def expand_share(  # type: ignore[no-untyped-def]  # typed by the numba signatur
     cache=True,
 )
 def enter(  # type: ignore[no-untyped-def]  # typed by the numba signature above
-    canon, table, states, gidx, parent_part, parent, via, n, level_lo, rec, src, symmetric,
+    canon, table, states, pkey, parent_part, n, level_lo, rec, src, symmetric,
     full,
 ):  # fmt: skip
     """Enters the records into the store (its arrays and table have room for all of them
@@ -176,21 +190,17 @@ def enter(  # type: ignore[no-untyped-def]  # typed by the numba signature above
                 table[h] = n + 1
                 for w in range(words):
                     states[n, w] = row[w]
-                gidx[n] = key
+                pkey[n] = key
                 parent_part[n] = src
-                parent[n] = _i(rec[r, words + 1])
-                via[n] = _i(rec[r, words + 2])
                 if symmetric:
                     full[0] += canon(states[n])
                 n += 1
                 break
             k = t - 1
             if same_row(states, k, row):
-                if k >= level_lo and key < gidx[k]:
-                    gidx[k] = key
+                if k >= level_lo and key < pkey[k]:
+                    pkey[k] = key
                     parent_part[k] = src
-                    parent[k] = _i(rec[r, words + 1])
-                    via[k] = _i(rec[r, words + 2])
                 break
             h = (h + 1) & mask
     return n

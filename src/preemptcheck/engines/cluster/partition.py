@@ -79,18 +79,18 @@ class Partition:
         cap = 1 << 12
         self.states = np.zeros((cap, words), np.uint64)
         self.gidx = np.zeros(cap, np.int64)
+        self.pkey = np.zeros(cap, np.int64)
         self.parent_part = np.zeros(cap, np.int32)
-        self.parent = np.zeros(cap, np.int32)
-        self.via = np.zeros(cap, np.int32)
         self.table = np.zeros(FIRST_TABLE, np.int32)
         self.n = 0
         self.front = (0, 0)  # the frontier's local indices
         self.depth = 0
         self.pending: np.ndarray | None = None  # this partition's own records of a share
+        self.order = np.zeros(0, np.int64)  # the level's new states in the order of their keys
         init = int_to_words(explorer.initial(), words)
         if kernels.owner(init, parts) == me:
             self.states[0] = init
-            self.parent_part[0] = self.parent[0] = self.via[0] = -1
+            self.parent_part[0] = self.pkey[0] = -1
             store.rehash(self.table, self.states, 1)
             self.n = 1
             if self.symmetric:
@@ -112,7 +112,7 @@ class Partition:
         partition (its own kept here for `enter`), then the share's transitions."""
         lo = min(self.front[0] + share * size, self.front[1])
         hi = min(lo + size, self.front[1])
-        rec = np.zeros(((hi - lo) * self.code.max_succ, self.words + 3), np.uint64)
+        rec = np.zeros(((hi - lo) * self.code.max_succ, self.words + 1), np.uint64)
         counts = np.zeros(self.parts, np.int64)
         transitions = kernels.expand_share(
             self.code.expand, self.code.canon, self.states, self.gidx, lo, hi, self.depth,
@@ -146,8 +146,8 @@ class Partition:
         for q, r in enumerate(recs):
             if len(r):
                 self.n = kernels.enter(
-                    self.code.canon, self.table, self.states, self.gidx, self.parent_part,
-                    self.parent, self.via, self.n, self.level_lo, _readonly(r), q,
+                    self.code.canon, self.table, self.states, self.pkey, self.parent_part,
+                    self.n, self.level_lo, _readonly(r), q,
                     self.symmetric, self.full,
                 )  # fmt: skip
         return True
@@ -164,7 +164,7 @@ class Partition:
                 cap = most
                 if cap * (8 * self.words + BYTES_FIXED) > self.budget:
                     return False
-            for name in ("states", "gidx", "parent_part", "parent", "via"):
+            for name in ("states", "gidx", "pkey", "parent_part"):
                 old = getattr(self, name)
                 new = np.zeros((cap, *old.shape[1:]), old.dtype)
                 new[: self.n] = old[: self.n]
@@ -180,31 +180,43 @@ class Partition:
     def end_level(self) -> tuple[Any, np.ndarray]:
         """What the level found here (best, found per property; the new states), and the
         new states' keys, sorted."""
-        keys = np.sort(self.gidx[self.level_lo : self.n])
+        self.order = np.argsort(self.pkey[self.level_lo : self.n])
+        keys = self.pkey[self.level_lo : self.n][self.order]
         return (self.best.copy(), self.found.copy(), self.n - self.level_lo), keys
 
     def rank(self, level_start: int, *sorted_keys: np.ndarray) -> None:
         """Number this level's new states as the single-process search does: by their keys'
         place among every partition's (the keys are distinct), after `level_start`."""
-        keys = self.gidx[self.level_lo : self.n]
-        rank = np.zeros(len(keys), np.int64)
-        for other in sorted_keys:
-            rank += np.searchsorted(other, keys)
-        self.gidx[self.level_lo : self.n] = level_start + rank
+        order = self.order  # this partition's new states by key
+        keys = self.pkey[self.level_lo : self.n][order]
+        rank = np.arange(len(keys), dtype=np.int64)
+        for q, other in enumerate(sorted_keys):
+            if q != self.me:  # sorted queries: searchsorted walks each array once
+                rank += np.searchsorted(other, keys)
+        self.gidx[self.level_lo + order] = level_start + rank
         self.front = (self.level_lo, self.n)
 
     def totals(self) -> tuple[np.ndarray, np.ndarray, int]:
         """Coverage, the witness properties not evaluable somewhere, the unreduced states."""
         return self.cov.copy(), self.eval_errors.copy(), int(self.full[0])
 
-    def state(self, k: int) -> tuple[list[int], int, int, int]:
-        """State k's words, and its link: the partition and index of its parent, the step."""
-        return (
-            [int(w) for w in self.states[k]],
-            int(self.parent_part[k]),
-            int(self.parent[k]),
-            int(self.via[k]),
-        )
+    def node(self, g: int, j: int) -> tuple[list[int], int, int, int]:
+        """The state of global index g: its words, the partition holding its parent and its
+        key, and the step id of its j-th successor (j = -1: none asked)."""
+        (found,) = np.flatnonzero(self.gidx[: self.n] == g)
+        k = int(found)
+        sid = -1
+        if j >= 0:
+            out = np.zeros((self.code.max_succ, self.words), np.uint64)
+            sids = np.zeros(self.code.max_succ, np.int32)
+            ev = np.zeros((self.code.max_events, 4), np.int64)
+            meta = np.zeros(self.meta_size, np.int64)
+            cov = np.zeros_like(self.cov)
+            active = np.zeros_like(self.active)
+            n_out = self.code.expand(self.states[k].copy(), active, out, sids, ev, cov, meta)
+            assert j < n_out, "a parent link names a successor its state does not have"
+            sid = int(sids[j])
+        return [int(w) for w in self.states[k]], int(self.parent_part[k]), int(self.pkey[k]), sid
 
 
 def _readonly(rec: np.ndarray) -> np.ndarray:

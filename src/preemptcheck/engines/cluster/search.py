@@ -138,14 +138,18 @@ class _Driver:
     def findings(self) -> tuple[Finding, ...]:
         out = []
         for pi in sorted(self.best):
-            _, (p, k, sid, cpu, err) = self.best[pi]
+            (_, g, _), (p, _, sid, cpu, err) = self.best[pi]
             packed: list[int] = []
             sids: list[int] = []
-            while k != -1:
-                words, p, k, via = self.get(self.actors[p].state.remote(k))
+            j = -1  # the place of the step from this state to the one after it
+            while True:
+                words, parent_p, pkey, step = self.get(self.actors[p].node.remote(g, j))
                 packed.append(sum(w << (64 * i) for i, w in enumerate(words)))
-                if via != -1:
-                    sids.append(via)
+                if j != -1:
+                    sids.append(step)
+                if parent_p == -1:
+                    break
+                p, (g, j) = parent_p, divmod(pkey, self.max_succ)
             packed.reverse()
             sids.reverse()
             msg = _message(self.explorer, packed[-1], pi, sid, cpu) if err else None
