@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import z3
 
 from preemptcheck.engines._houdini import Move, candidates, columns, houdini, sample_states
-from preemptcheck.engines._z3expr import Compiler, Ctx, GiveUp, Term, Z, ite
+from preemptcheck.engines._z3expr import Compiler, Ctx, GiveUp, Renaming, Term, Z, ite
 from preemptcheck.engines._z3expr import slot_width as _slot_width
 from preemptcheck.engines.layout import Layout, encode
 from preemptcheck.expr.ast import Const, Expr, VarInfo
@@ -126,6 +126,7 @@ class Symbolic:
 
     def __init__(self, model: Model) -> None:
         self.model = model
+        self._renamings: dict[tuple[int, int, int], tuple[Renaming, object, object, object]] = {}
         self.ts = TransitionSystem(model)
         self.layout = Layout(self.ts)
         self.ref = Reference(model)
@@ -190,12 +191,18 @@ class Symbolic:
 
     def _at(self, f: Z, s: _Vars, sel: Z | None = None, t: _Vars | None = None) -> Z:
         """The template formula `f` (over x, sel, y) instantiated on s, sel, t."""
-        pairs = list(zip(self.x.all(), s.all(), strict=True))
-        if sel is not None:
-            pairs.append((self.sel, sel))
-        if t is not None:
-            pairs += list(zip(self.y.all(), t.all(), strict=True))
-        return z3.substitute(f, *pairs)
+        key = (id(s), id(sel), id(t))
+        known = self._renamings.get(key)
+        if known is None:
+            pairs = list(zip(self.x.all(), s.all(), strict=True))
+            if sel is not None:
+                pairs.append((self.sel, sel))
+            if t is not None:
+                pairs += list(zip(self.y.all(), t.all(), strict=True))
+            # s, sel and t kept with it, so that their ids are not reused by other objects
+            known = self._renamings[key] = (Renaming(pairs), s, sel, t)
+        return known[0](f)
+
 
     def _decode(self, m: Z, s: _Vars) -> State:
         packed = 0
