@@ -396,7 +396,7 @@ def check_symbolic(
 
     t0 = time.monotonic()
     deadline = t0 + options.timeout if options.timeout else None
-    run = Symbolic(model).run(
+    run = Symbolic(model, deadline=deadline).run(
         bound=options.bound,
         rlimit=options.rlimit,
         work_limit=options.work_limit,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +110,9 @@ class StateProp:
 class TransitionSystem:
     """The model's action instances, specialized, with global step ids; engines compile this."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, *, deadline: float | None = None) -> None:
+        """`deadline` (time.monotonic()): past it, TimeoutError (a large model's build can
+        take long enough for --timeout to matter)."""
         self.model = model
         self.properties: tuple[Property, ...] = model.properties
         self.instances: list[Instance] = []
@@ -117,6 +120,8 @@ class TransitionSystem:
         self.var_index = {v.name: i for i, v in enumerate(model.vars)}
         for ai, action in enumerate(model.actions):
             for cpu in action.cpus:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError
                 for b in binding_product(action):
                     self._add(action, ai, cpu, b)
         self.state_props: list[StateProp] = []
@@ -129,23 +134,44 @@ class TransitionSystem:
                     self.state_props.append(StateProp(pi, c, fold(prop.expr, env)))
 
     def _add(self, action: Action, ai: int, cpu: int, b: Bindings) -> None:
-        env: dict[str, Value] = {"self": cpu, **dict(b)}
-        n = len(action.steps)
-        specs: list[SpecStep] = []
-        for k, step in enumerate(action.steps):
-            guard = _conj(action.when, step.when) if k == 0 else step.when
-            label = StepLabel(action.name, cpu, b, k, n)
-            never: list[tuple[int, Expr | None]] = []
-            reach: list[tuple[int, Expr | None]] = []
-            for pi, prop in enumerate(self.properties):
-                for name, when in prop.actions:
-                    if name != action.name:
-                        continue
-                    folded = fold(when, env) if when is not None else None
-                    (never if prop.kind == PropKind.NEVER else reach).append((pi, folded))
-            spec = SpecStep(
-                sid=len(self.steps),
-                label=label,
+        specs = specialize(self.properties, action, cpu, b, len(self.steps))
+        self.steps.extend(specs)
+        self.instances.append(Instance(len(self.instances), action, ai, cpu, b, specs))
+
+    def label(self, sid: int) -> StepLabel:
+        return self.steps[sid].label
+
+    def disabled_actions(self) -> frozenset[str]:
+        """Actions whose every first step has a guard that the params fold to false."""
+        live = {
+            i.action.name
+            for i in self.instances
+            if not (isinstance(i.steps[0].guard, Const) and i.steps[0].guard.value is False)
+        }
+        return frozenset(a.name for a in self.model.actions if a.name not in live)
+
+
+def specialize(
+    properties: tuple[Property, ...], action: Action, cpu: int, b: Bindings, sid: int
+) -> tuple[SpecStep, ...]:
+    """The steps of `action` on `cpu` with bindings `b`, folded, numbered from `sid`."""
+    env: dict[str, Value] = {"self": cpu, **dict(b)}
+    n = len(action.steps)
+    specs: list[SpecStep] = []
+    for k, step in enumerate(action.steps):
+        guard = _conj(action.when, step.when) if k == 0 else step.when
+        never: list[tuple[int, Expr | None]] = []
+        reach: list[tuple[int, Expr | None]] = []
+        for pi, prop in enumerate(properties):
+            for name, when in prop.actions:
+                if name != action.name:
+                    continue
+                folded = fold(when, env) if when is not None else None
+                (never if prop.kind == PropKind.NEVER else reach).append((pi, folded))
+        specs.append(
+            SpecStep(
+                sid=sid + k,
+                label=StepLabel(action.name, cpu, b, k, n),
                 guard=fold(guard, env) if guard is not None else None,
                 cond=fold(step.cond, env) if step.cond is not None else None,
                 assigns=tuple(
@@ -163,18 +189,5 @@ class TransitionSystem:
                 never=tuple(never),
                 reach=tuple(reach),
             )
-            self.steps.append(spec)
-            specs.append(spec)
-        self.instances.append(Instance(len(self.instances), action, ai, cpu, b, tuple(specs)))
-
-    def label(self, sid: int) -> StepLabel:
-        return self.steps[sid].label
-
-    def disabled_actions(self) -> frozenset[str]:
-        """Actions whose every first step has a guard that the params fold to false."""
-        live = {
-            i.action.name
-            for i in self.instances
-            if not (isinstance(i.steps[0].guard, Const) and i.steps[0].guard.value is False)
-        }
-        return frozenset(a.name for a in self.model.actions if a.name not in live)
+        )
+    return tuple(specs)

@@ -1,7 +1,8 @@
 """The fixed-instance engine for one CPU count, strengthened by an invariant proved for every
 count: the conjuncts are loaded as invariant properties of that instance and proved
-inductive together with its properties (engines/symbolic.py, `strengthen_with`), so a proof
-for 64 CPUs reuses the parameterized one instead of mining candidates from 64 CPUs.
+inductive together with its properties, on representative steps (param/local.py) or over
+the whole transition relation (engines/symbolic.py, `strengthen_with`), so a proof for 64
+CPUs reuses the parameterized one instead of mining candidates from 64 CPUs.
 Only this package, engines/_z3expr.py, engines/_houdini.py and engines/symbolic.py import z3.
 """
 
@@ -14,9 +15,15 @@ from collections.abc import Sequence
 from preemptcheck.core.errors import Code, Collector, Diagnostic, UsageError
 from preemptcheck.core.source import SourceCache, Span
 from preemptcheck.engines.param.fragment import cpu_param
-from preemptcheck.engines.symbolic import DEFAULT_WORK_LIMIT, Symbolic, SymbolicRun
+from preemptcheck.engines.param.local import prove_locally
+from preemptcheck.engines.symbolic import (
+    DEFAULT_WORK_LIMIT,
+    PropertyOutcome,
+    Symbolic,
+    SymbolicRun,
+)
 from preemptcheck.model import load_model
-from preemptcheck.model.ir import Model
+from preemptcheck.model.ir import Model, PropKind
 from preemptcheck.model.merge import Entry
 from preemptcheck.model.params import show
 from preemptcheck.model.yamlnodes import parse_yaml
@@ -65,15 +72,38 @@ def prove_fixed_with(
     work_limit: int | None = DEFAULT_WORK_LIMIT,
     sources: SourceCache | None = None,
     properties: Sequence[str] | None = None,
+    deadline: float | None = None,
 ) -> tuple[Model, SymbolicRun]:
     """The fixed-instance engine on `model` with `ncpu` CPUs, strengthened by `invariant`
     (the conjuncts a ParamOutcome lists) instead of mined candidates; the instance (whose
     properties end with the conjuncts) and the run (one outcome per property of it).
     `properties`: only these of the model's (None: all, built-ins included; a reachable
-    property or the deadlock check adds bounded model checking to the proof)."""
+    property or the deadlock check adds bounded model checking to the proof).
+    When the instance's properties are all invariants, they are first proved inductive
+    together on representative steps (param/local.py, about linear in `ncpu`); what that
+    leaves open goes to the whole instance's transition relation (engines/symbolic.py)."""
     m = instance_with(model, ncpu, invariant, sources, properties)
     ids = [p.id for p in m.properties if p.id.startswith(PREFIX)]
-    run = Symbolic(m).run(bound=bound, rlimit=rlimit, work_limit=work_limit, strengthen_with=ids)
+    local = None
+    if all(p.kind == PropKind.INVARIANT for p in m.properties):
+        local = prove_locally(m, rlimit=rlimit, work_limit=work_limit, deadline=deadline)
+        if len(local.proved) == len(m.properties):
+            how = (
+                f"k-induction, k=1, strengthened by {len(ids)} invariants; on "
+                f"{local.steps} representative steps ({local.symmetry})"
+            )
+            outs = tuple(PropertyOutcome(pi, "proved", 1, None, how) for pi in local.proved)
+            texts = tuple(p.source for p in m.properties if p.id in ids)
+            return m, SymbolicRun(outs, bound, local.elapsed, 0, local.work, texts)
+        if work_limit is not None:
+            work_limit = max(work_limit - local.work, 1)
+    run = Symbolic(m, deadline=deadline).run(
+        bound=bound, rlimit=rlimit, work_limit=work_limit, strengthen_with=ids, deadline=deadline
+    )
+    if local is not None:
+        run = dataclasses.replace(
+            run, elapsed=run.elapsed + local.elapsed, work=run.work + local.work
+        )
     return m, run
 
 

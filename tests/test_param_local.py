@@ -1,0 +1,199 @@
+"""Invariants of one CPU count proved on representative steps (engines/param/local.py),
+against the engines that look at every step: whatever it proves, explicit search finds
+holding, and on models without `steps:` sequences it proves exactly what the whole
+transition relation proves 1-inductive (Houdini's largest inductive subset is unique).
+Checked on random multi-CPU models, a lock with a per-CPU invariant about the other CPUs,
+a model that names a CPU, and the stop_machine() benchmark with its invariant."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+
+from conftest import write_model
+from preemptcheck.checking.check import Options, check_model
+from preemptcheck.checking.results import Verdict
+from preemptcheck.engines.param.fixed import instance_with, prove_fixed_with
+from preemptcheck.engines.param.local import prove_locally
+from preemptcheck.engines.symbolic import Symbolic
+from preemptcheck.model import load_model
+from preemptcheck.model.ir import Model, PropKind
+from test_param_agreement import random_model
+
+ROOT = Path(__file__).resolve().parents[1]
+STOP_MACHINE = str(ROOT / "benchmarks" / "models" / "stop-machine.yaml")
+# the invariant `verify --all-cpus` prints for stop-machine's headline property
+STOP_INVARIANT = [
+    "all(implies(cur[c] == in_fn, state == run) for c in cpus)",
+    "all(implies(state == run, pc[c].hardirq == 0) for c in cpus)",
+    "all(implies(pc[c].count == 0, state in [none, prepare, exit]) for c in cpus)",
+    "all(implies(state == run, irqs_off[c]) for c in cpus)",
+    "all(implies(cur[c] == disable_irq, pc[c].hardirq == 0) for c in cpus)",
+    "all(implies(cur[c] == none, state in [none, prepare, exit]) for c in cpus)",
+    "all(implies(cur[c] == prepare, pc[c].count == 1) for c in cpus)",
+    "all(implies(cur[c] == exit, state in [none, prepare, exit]) for c in cpus)",
+    "all(implies(cur[c] == disable_irq, irqs_off[c]) for c in cpus)",
+]
+
+
+def _invariants_only(model: Model) -> Model:
+    keep = tuple(p for p in model.properties if p.kind == PropKind.INVARIANT)
+    return dataclasses.replace(model, properties=keep)
+
+
+def _agree(full: Model) -> set[str]:
+    """Local proofs of `full`'s invariants against explicit search (on `full`, whose `range`
+    it needs) and the whole relation; the ids proved."""
+    model = _invariants_only(full)
+    local = prove_locally(model)
+    assert not local.reason, local.reason
+    proved = {model.properties[pi].id for pi in local.proved}
+    explicit = check_model(full.file, full, Options(), None)
+    assert explicit.stats.complete
+    for p in explicit.properties:
+        if p.id in proved:
+            assert p.verdict == Verdict.HOLDS, (model.cpus, p.id, p.verdict, p.reason)
+    ids = [p.id for p in model.properties]
+    whole = Symbolic(model).run(bound=1, strengthen_with=ids)
+    by_whole = {
+        model.properties[o.prop_index].id
+        for o in whole.outcomes
+        if o.status == "proved" and o.depth == 1
+    }
+    assert proved == by_whole, (model.cpus, proved, by_whole, local.dropped)
+    return proved
+
+
+def test_random_models_agree(tmp_path: Path) -> None:
+    rng = random.Random(1919)
+    proved = dropped = 0
+    for i in range(10):
+        text = random_model(rng, i)
+        path = write_model(tmp_path, text, f"random-{i}.yaml")
+        for n in (2, 3):
+            model = load_model(path, overrides={"NCPU": str(n)})
+            got = _agree(model)
+            proved += len(got)
+            dropped += sum(1 for p in model.properties if p.kind == PropKind.INVARIANT) - len(got)
+    assert proved > 0, "the random models exercise both answers"
+    assert dropped > 0, "the random models exercise both answers"
+
+
+LOCK = """
+model: one-lock
+params:
+  NCPU: {values: [2, 3], default: 2}
+cpus: NCPU
+vars:
+  locked: {type: bool}
+  holder: {type: bool, index: cpus}
+  pc: {type: int, range: [0, 3], index: cpus}     # the lock's preempt count
+actions:
+  lock:
+    when: not locked
+    do: {locked: true, holder: true, pc: pc + 1}
+  unlock:
+    when: holder
+    do: {locked: false, holder: false, pc: pc - 1}
+  steal:                      # another CPU takes the lock over: holder moves
+    for: {t: cpus}
+    when: holder and t != self and STEAL
+    do:
+      holder: false
+      holder[t]: true
+properties:
+  one-holder:
+    invariant: implies(holder, all(not holder[c] for c in cpus if c != self))
+  held-is-atomic:
+    invariant: implies(holder, pc != 0)
+  count-matches:
+    invariant: "pc == (1 if holder else 0)"
+  holder-locked:
+    invariant: all(implies(holder[c], locked) for c in cpus)
+  pairs:
+    invariant: all(all(implies(c != d, not (holder[c] and holder[d])) for d in cpus) for c in cpus)
+"""
+
+
+@pytest.mark.parametrize("steal", ["false", "true"])
+def test_lock_agrees(tmp_path: Path, steal: str) -> None:
+    path = write_model(tmp_path, LOCK.replace("STEAL", steal))
+    for n in (2, 3):
+        proved = _agree(load_model(path, overrides={"NCPU": str(n)}))
+        if steal == "false":
+            assert proved == {
+                "one-holder",
+                "held-is-atomic",
+                "count-matches",
+                "holder-locked",
+                "pairs",
+            }
+        else:  # the new holder's count was never raised
+            assert not {"held-is-atomic", "count-matches"} & proved
+            assert {"one-holder", "pairs", "holder-locked"} <= proved
+
+
+def test_a_named_cpu_is_kept_apart(tmp_path: Path) -> None:
+    # CPU 0 may not take the lock: the others are interchangeable, CPU 0 is not
+    text = LOCK.replace("STEAL", "false").replace(
+        "when: not locked", "when: not locked and self != 0"
+    )
+    path = write_model(tmp_path, text)
+    model = load_model(path, overrides={"NCPU": "3"})
+    local = prove_locally(_invariants_only(model))
+    assert local.symmetry == "CPUs 1, 2 interchangeable"
+    _agree(model)
+    extra = "  zero-never-holds:\n    invariant: not holder[0]\n"
+    model = load_model(write_model(tmp_path, text + extra, "named.yaml"), overrides={"NCPU": "3"})
+    assert "zero-never-holds" in _agree(model)
+
+
+def test_stop_machine_instances_agree() -> None:
+    base = load_model(STOP_MACHINE)
+    for n in (2, 3):
+        inst = instance_with(
+            base, n, STOP_INVARIANT, properties=["fn-runs-on-a-stopped-machine", "range"]
+        )
+        proved = _agree(inst)
+        assert "fn-runs-on-a-stopped-machine" in proved
+        assert len(proved) == len(inst.properties) - 1  # all but range
+
+
+def test_stop_machine_large_instance_is_proved_on_representative_steps() -> None:
+    base = load_model(STOP_MACHINE)
+    for n in (64, 1):
+        m, run = prove_fixed_with(
+            base, n, STOP_INVARIANT, properties=["fn-runs-on-a-stopped-machine"]
+        )
+        assert [o.status for o in run.outcomes] == ["proved"] * len(m.properties), run
+        assert "representative steps" in run.outcomes[0].reason
+    # without the invariant's facts about the other CPUs it is not proved, and the whole
+    # instance's engine (where the check falls back to) finds no proof either
+    weak = [c for c in STOP_INVARIANT if "pc[c].count" not in c]
+    m, run = prove_fixed_with(base, 3, weak, bound=3, properties=["fn-runs-on-a-stopped-machine"])
+    pi = [p.id for p in m.properties].index("fn-runs-on-a-stopped-machine")
+    assert run.outcomes[pi].status != "proved"
+    assert "representative" not in run.outcomes[pi].reason
+
+
+def test_order_dependent_aggregates_use_no_symmetry(tmp_path: Path) -> None:
+    # an element that may fail (a division) makes `all`'s answer depend on the CPUs' order
+    text = LOCK.replace("STEAL", "false") + (
+        "  odd:\n    invariant: all(pc[c] // 1 >= 0 for c in cpus)\n"
+    )
+    model = load_model(write_model(tmp_path, text), overrides={"NCPU": "3"})
+    local = prove_locally(_invariants_only(model))
+    assert "may fail to evaluate" in local.symmetry
+    _agree(model)
+
+
+def test_a_limit_proves_nothing() -> None:
+    base = load_model(STOP_MACHINE)
+    inst = instance_with(base, 8, STOP_INVARIANT, properties=["fn-runs-on-a-stopped-machine"])
+    for kw in ({"work_limit": 1}, {"deadline": 0.0}):
+        local = prove_locally(inst, **kw)  # type: ignore[arg-type]
+        assert local.proved == ()
+        assert local.reason
