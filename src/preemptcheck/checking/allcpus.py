@@ -1,5 +1,6 @@
-"""`verify --all-cpus`: a model's invariants proved for every number of CPUs (engines/param),
-its other properties left to the fixed-instance engine, as one model result."""
+"""`verify --all-cpus` (or a model with `cpus: any`): a model's invariants proved for every
+number of CPUs (engines/param), its other properties left to the fixed-instance engine, as
+one model result."""
 
 from __future__ import annotations
 
@@ -91,10 +92,11 @@ def check_all_cpus(
                 cti_model=cti.model if cti is not None else None,
             )
         )
+    why = "--all-cpus" if model.cpus_any is None else "cpus: any"
     notes = [
-        f"--all-cpus: invariants decided for every number of CPUs from {run.outcomes[0].least}"
+        f"{why}: invariants decided for every number of CPUs from {run.outcomes[0].least}"
         if run.outcomes
-        else "--all-cpus",
+        else why,
     ]
     fixed: dict[str, PropertyResult] = {}
     if others:
@@ -103,7 +105,10 @@ def check_all_cpus(
         )
         sub = fixed_engine(one, options, progress=progress)
         fixed = {p.id: p for p in sub.properties}
-        params = ", ".join(f"{k}={show(v)}" for k, v in model.param_values) or "as written"
+        shown = [f"{k}={show(v)}" for k, v in model.param_values]
+        if model.cpus_any is not None:  # cpus: any, loaded with its smallest instance
+            shown.insert(0, f"{model.cpus} CPUs")
+        params = ", ".join(shown) or "as written"
         notes.append(
             f"the other properties are decided for this instance ({params}) by the "
             "fixed-instance symbolic engine"

@@ -247,7 +247,8 @@ def _stopped(
 def every_mode(path: str, overrides: Mapping[str, str], sources: SourceCache) -> dict[str, str]:
     """`overrides` with `mode` set to every value the model's `mode` param lists (a model
     without one is left as it is): `--all-modes` is `--set mode=V1,V2,...`."""
-    mode = next((p for p in load_model(path, sources=sources).params if p.name == "mode"), None)
+    loaded = load_model(path, sources=sources, allow_any_cpus=True)
+    mode = next((p for p in loaded.params if p.name == "mode"), None)
     if mode is None:
         return dict(overrides)
     return {**overrides, "mode": ",".join(show(v) for v in mode.values)}
@@ -262,7 +263,7 @@ def check_file(
     cache: ResultCache | None = None,
 ) -> ModelResult:
     sources = sources or SourceCache()
-    model = load_model(path, overrides=options.overrides, sources=sources)
+    model = load_model(path, overrides=options.overrides, sources=sources, allow_any_cpus=True)
     model = select_properties(model, options.properties)
     if interrupt.requested():
         raise _Stopped
@@ -294,8 +295,23 @@ def check_model(
     progress: Report | None,
 ) -> ModelResult:
     """One loaded model (one choice of params) checked with `options`: the engine, the
-    replay of every trace, the properties decided on the state graph. No results cache."""
-    if options.all_cpus:
+    replay of every trace, the properties decided on the state graph. No results cache.
+    A model with `cpus: any` is checked for every number of CPUs (as --all-cpus does) by
+    the symbolic engine, and refused by the explicit one, which needs a number."""
+    if model.cpus_any is not None and options.engine == Engine.explicit:
+        raise ModelError(
+            [
+                Diagnostic(
+                    Code.NOT_SUPPORTED_YET,
+                    "`any` (every number of CPUs): the explicit engine checks one "
+                    "number; give it (cpus: 4), or use --engine symbolic, which proves "
+                    "the invariants for every number (as --all-cpus does)",
+                    model.cpus_any,
+                    "cpus",
+                )
+            ]
+        )
+    if options.all_cpus or model.cpus_any is not None:
         return allcpus.check_all_cpus(
             model, options, fixed_engine=check_symbolic, progress=_for(path, progress)
         )

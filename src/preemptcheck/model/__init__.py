@@ -74,9 +74,14 @@ def load_model(
     overrides: Mapping[str, str] | None = None,
     sources: SourceCache | None = None,
     extra_properties: Mapping[str, Entry] | None = None,
+    ncpu: int | None = None,
+    allow_any_cpus: bool = False,
 ) -> Model:
     """Read, merge and validate one model for one choice of params; raises InputError.
-    `extra_properties` are added after the model's own (a query from the command line)."""
+    `extra_properties` are added after the model's own (a query from the command line).
+    A model with `cpus: any` (every number of CPUs) is an error unless `allow_any_cpus`
+    (it is then loaded with two CPUs, or as many as its `on:` needs) or `ncpu` gives the
+    number to load it with; `ncpu` means nothing for a model that gives its number."""
     sources = sources or SourceCache()
     raw = _raw(path, sources)
     diags = Collector()
@@ -93,7 +98,7 @@ def load_model(
         if isinstance(p.type, EnumT):
             scope.anon_enums.append(p.type)
     tasks = build_enums(raw, scope, diags)
-    cpus = build_cpus(raw, scope, diags)
+    cpus, cpus_any = build_cpus(raw, scope, diags, ncpu=ncpu, allow_any=allow_any_cpus)
     variables = build_vars(raw, scope, diags)
     check_defs, check_props = load_check_files(raw, diags, sources)
     diags.raise_if_any()
@@ -186,6 +191,7 @@ def load_model(
         symmetry=symmetry.span if symmetry is not None else None,
         trace=trace,
         trace_tasks=trace_tasks,
+        cpus_any=cpus_any,
         files=tuple(
             dict.fromkeys(
                 [*raw.files, *(p.monitor.automaton.file for p in properties if p.monitor)]

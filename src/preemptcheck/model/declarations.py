@@ -69,22 +69,57 @@ def _name_list(node: Node, path: str, diags: Collector) -> list[str] | None:
     return list(out)
 
 
-def build_cpus(raw: RawModel, scope: ModelScope, diags: Collector) -> int:
+def build_cpus(
+    raw: RawModel, scope: ModelScope, diags: Collector, *, ncpu: int | None, allow_any: bool
+) -> tuple[int, Span | None]:
+    """The number of CPUs, and where `cpus: any` says every number (None: a number). A
+    model with `cpus: any` is loaded with `ncpu` CPUs, or (`allow_any`) with its smallest
+    instance of two CPUs or more; otherwise it is an error: the caller needs a number."""
     node = raw.scalars.get("cpus")
     n: Value | None = 1
-    if node is not None:
-        n = const_value(node, scope, diags, "cpus", INT)
-        if isinstance(n, int) and not 1 <= n <= MAX_CPUS:
+    if node is not None and is_any(node.value):
+        if ncpu is None and not allow_any:
             diags.error(
-                Code.INVALID_VALUE,
-                f"cpus must be between 1 and {MAX_CPUS}, got {n}",
+                Code.NOT_SUPPORTED_YET,
+                "`any` (every number of CPUs) is checked only by `verify --engine "
+                "symbolic`, which proves the invariants for every number (as --all-cpus "
+                "does); this command needs one number: give it (cpus: 4)",
                 node.span,
                 "cpus",
             )
-            n = None
+        n = ncpu if ncpu is not None else max(2, _named_by_on(raw) + 1)
+    elif node is not None:
+        n = const_value(node, scope, diags, "cpus", INT)
+    if node is not None and isinstance(n, int) and not 1 <= n <= MAX_CPUS:
+        diags.error(
+            Code.INVALID_VALUE,
+            f"cpus must be between 1 and {MAX_CPUS}, got {n}",
+            node.span,
+            "cpus",
+        )
+        n = None
     cpus = n if isinstance(n, int) else 1
     scope.domains["cpus"] = Domain("cpus", INT, tuple(range(cpus)))
-    return cpus
+    return cpus, node.span if node is not None and is_any(node.value) else None
+
+
+def is_any(value: object) -> bool:
+    """`cpus: any`: every number of CPUs."""
+    return isinstance(value, str) and value.strip() == "any"
+
+
+def _named_by_on(raw: RawModel) -> int:
+    """The largest CPU an action's `on:` names (0 when none does)."""
+    out = 0
+    for entry in raw.sections["actions"].values():
+        if not entry.node.is_map or "on" not in entry.node.value:
+            continue
+        on = entry.node.value["on"].value
+        for item in on if isinstance(on, list) else [on]:
+            v = getattr(item, "value", item)
+            if isinstance(v, int) and not isinstance(v, bool):
+                out = max(out, v)
+    return out
 
 
 def domain_of(node: Node, scope: ModelScope, diags: Collector, path: str) -> Domain | None:

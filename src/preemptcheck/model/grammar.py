@@ -400,7 +400,12 @@ MODEL = Obj(
     (
         Key("model", Scalar(("string",)), "The model's name."),
         Key("doc", TEXT, "One paragraph: what the model is for."),
-        Key("cpus", Scalar(CONST.types, minimum=1, maximum=MAX_CPUS), "The number of CPUs."),
+        Key(
+            "cpus",
+            Scalar(CONST.types, minimum=1, maximum=MAX_CPUS),
+            "The number of CPUs, or `any`: every number (only `verify --engine symbolic` "
+            "checks such a model: it proves the invariants for every number of CPUs).",
+        ),
         Key("tasks", NAMES, "Task names, a domain like cpus."),
         Key("deadlock", Scalar(("string",), enum=DEADLOCK), "Is a state with no action an error?"),
         Key("symmetry", Scalar(("string",), enum=SYMMETRIES), "CPUs are interchangeable."),

@@ -229,6 +229,9 @@ class Model:
     symmetry: Span | None = None  # where `symmetry: cpus` declares the CPUs interchangeable
     trace: tuple[TraceMap, ...] = ()  # how a kernel recording's events map to the model's
     trace_tasks: tuple[tuple[str, str], ...] = ()  # `trace: {tasks: ...}`: pid -> task
+    # where `cpus: any` asks for every number of CPUs (`cpus` is then the count it was
+    # loaded with: load_model's `ncpu`, or its smallest multi-CPU instance)
+    cpus_any: Span | None = None
 
     @property
     def mode(self) -> str | None:

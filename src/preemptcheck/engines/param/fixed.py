@@ -43,7 +43,7 @@ def instance_with(
     invariant property `all-cpus-invariant-K`."""
     sources = sources or SourceCache()
     param = cpu_param(model, sources)
-    if param is None and ncpu != model.cpus:
+    if param is None and ncpu != model.cpus and model.cpus_any is None:
         raise UsageError(
             [
                 Diagnostic(
@@ -56,7 +56,7 @@ def instance_with(
         )
     ids = [f"{PREFIX}{k}" for k in range(len(invariant))]
     overrides = {param: str(ncpu)} if param is not None else {}
-    m = with_invariants(model, dict(zip(ids, invariant, strict=True)), sources, overrides)
+    m = with_invariants(model, dict(zip(ids, invariant, strict=True)), sources, overrides, ncpu)
     keep = {p.id for p in model.properties} if properties is None else set(properties)
     keep |= set(ids)
     return dataclasses.replace(m, properties=tuple(p for p in m.properties if p.id in keep))
@@ -112,9 +112,11 @@ def with_invariants(
     invariants: dict[str, str],
     sources: SourceCache,
     overrides: dict[str, str] | None = None,
+    ncpu: int | None = None,
 ) -> Model:
-    """`model` loaded again (its params as they are, but for `overrides`) with each text of
-    `invariants` an invariant property under its id; the texts are a source of their own."""
+    """`model` loaded again (its params as they are, but for `overrides`; with `ncpu` CPUs
+    when it says `cpus: any`, else as many as it has) with each text of `invariants` an
+    invariant property under its id; the texts are a source of their own."""
     where = f"<invariants for {model.file}>"
     text = json.dumps({i: {"invariant": inv} for i, inv in invariants.items()})
     sources.add(where, text)
@@ -124,4 +126,7 @@ def with_invariants(
     assert node is not None
     extra = {i: Entry(i, node.key_spans[i], node.value[i]) for i in invariants}
     params = {k: show(v) for k, v in model.param_values} | (overrides or {})
-    return load_model(model.file, overrides=params, sources=sources, extra_properties=extra)
+    any_count = (model.cpus if ncpu is None else ncpu) if model.cpus_any is not None else None
+    return load_model(
+        model.file, overrides=params, sources=sources, extra_properties=extra, ncpu=any_count
+    )

@@ -137,20 +137,26 @@ def _pinned_actions(model: Model, sources: SourceCache) -> set[str]:
 
 def instance(model: Model, n: int, sources: SourceCache | None = None) -> Model | None:
     """The model with `n` CPUs (its other params as they are), None when it cannot be had:
-    a literal `cpus:` other than n, or a count the param refuses."""
+    a literal `cpus:` other than n, or a count the param refuses (`cpus: any` takes any)."""
     if n == model.cpus:
         return model
     sources = sources or SourceCache()
-    try:
-        param = cpu_param(model, sources)
-    except Refusal:
-        return None
-    if param is None:
-        return None
     overrides = {k: show(v) for k, v in model.param_values}
-    overrides[param] = str(n)
+    if model.cpus_any is None:
+        try:
+            param = cpu_param(model, sources)
+        except Refusal:
+            return None
+        if param is None:
+            return None
+        overrides[param] = str(n)
     try:
-        m = load_model(model.file, overrides=overrides, sources=sources)
+        m = load_model(
+            model.file,
+            overrides=overrides,
+            sources=sources,
+            ncpu=n if model.cpus_any is not None else None,
+        )
     except InputError:
         return None
     keep = {p.id for p in model.properties}
