@@ -601,7 +601,7 @@ class Symbolic:
         if not cand:
             return
         self.phase("strengthening: mining candidate invariants from sampled states")
-        samples = sample_states(self.layout)
+        samples = sample_states(self.ref, self.layout)
         mined = candidates(self.cx, columns(self.layout, self.x.slots, self.x.seq), samples)
         facts = [f for f, _ in mined]
         formulas = [*facts, *(z3.Not(self._induct(g)) for g in cand)]
