@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import z3
 
 from preemptcheck.engines._houdini import Move, candidates, columns, houdini, sample_states
-from preemptcheck.engines._z3expr import Compiler, Ctx, GiveUp, Renaming, Term, Z, ite
+from preemptcheck.engines._z3expr import Compiler, Ctx, GiveUp, Renaming, Term, Z
 from preemptcheck.engines._z3expr import slot_width as _slot_width
+from preemptcheck.engines._z3step import step_terms
 from preemptcheck.engines.layout import Layout, encode
 from preemptcheck.expr.ast import Const, Expr, VarInfo
 from preemptcheck.model.ir import Model, PropKind
@@ -37,6 +38,12 @@ from preemptcheck.semantics.trace import ReplayError, Trace
 # largest bundled run, models-large/full-smp.yaml, spends 27.5 million, the models/ ones at
 # most 8.9 million, so no bundled model comes near it
 DEFAULT_WORK_LIMIT = 500_000_000
+BUILD_TIMEOUT = "--timeout reached while the transition relation was being built"
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeoutError
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,30 +131,40 @@ class _Run:
 class Symbolic:
     """Compiles a model's transition system to z3 once; `run` checks every property."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, *, deadline: float | None = None) -> None:
+        """`deadline` (time.monotonic(), --timeout): past it the build stops, and `run`
+        finds every property unknown."""
         self.model = model
-        self._renamings: dict[tuple[int, int, int], tuple[Renaming, object, object, object]] = {}
-        self.ts = TransitionSystem(model)
-        self.layout = Layout(self.ts)
-        self.ref = Reference(model)
         self.cx = Ctx()  # the run's own z3 context: nothing from earlier runs shows through
-        self.widths = [_slot_width(sl.var) for sl in self.layout.slots]
-        self.seq_widths = [max(1, w) for _, w in self.layout.seq_slots]
-        self.x = self._fresh("x")
-        self.comp = Compiler(self.cx, self._reader(self.x))
         self.steps: list[_Step] = []
         self.gave_up: str | None = None
         self.ran = False
         self.phase: Callable[[str], None] = lambda text: None
+        self.deadline = deadline
+        self._renamings: dict[tuple[int, int, int], tuple[Renaming, object, object, object]] = {}
         try:
-            self.steps = [
-                self._step(inst, k, spec)
-                for inst in self.ts.instances
-                for k, spec in enumerate(inst.steps)
-                if not (isinstance(spec.guard, Const) and spec.guard.value is False)
-            ]
+            self.ts = TransitionSystem(model, deadline=deadline)
+        except TimeoutError:
+            self.gave_up = BUILD_TIMEOUT
+            return
+        self.layout = Layout(self.ts)
+        self.ref = Reference(model)
+        self.widths = [_slot_width(sl.var) for sl in self.layout.slots]
+        self.seq_widths = [max(1, w) for _, w in self.layout.seq_slots]
+        self.x = self._fresh("x")
+        self.comp = Compiler(self.cx, self._reader(self.x))
+        try:
+            for inst in self.ts.instances:
+                _check_deadline(deadline)
+                for k, spec in enumerate(inst.steps):
+                    if not (isinstance(spec.guard, Const) and spec.guard.value is False):
+                        self.steps.append(self._step(inst, k, spec))
         except GiveUp as exc:
+            self.steps = []
             self.gave_up = f"the encoding of the actions gave up: {exc}"
+        except TimeoutError:
+            self.steps = []
+            self.gave_up = BUILD_TIMEOUT
         self.sel_width = max(1, (len(self.steps) - 1).bit_length())
         self.sel = self.cx.bv("sel", self.sel_width)
         self.y = self._fresh("y")
@@ -203,7 +220,6 @@ class Symbolic:
             known = self._renamings[key] = (Renaming(pairs), s, sel, t)
         return known[0](f)
 
-
     def _decode(self, m: Z, s: _Vars) -> State:
         packed = 0
         for sl, v in zip(self.layout.slots, s.slots, strict=True):
@@ -224,35 +240,13 @@ class Symbolic:
             pos = q == codes[(inst.index, k)]
         elif not inst.action.irq and codes:
             pos = q == 0
-        g = c.ex(spec.guard) if spec.guard is not None else c.truth()
-        cond = c.ex(spec.cond) if spec.cond is not None else c.truth()
-        errs: list[Z] = []
-        targets = []
-        for a in spec.assigns:
-            entries, ierr = c.entry(a.target.var, a.target.index)
-            value = c.ex(a.value)
-            errs += [ierr, value.err]
-            targets.append((a.target, entries, value))
-        for j, (ta, ea, _) in enumerate(targets):
-            for tb, eb, _ in targets[:j]:
-                if ta.var.name == tb.var.name and (
-                    ta.fld is None or tb.fld is None or ta.fld == tb.fld
-                ):
-                    errs.append(
-                        self.cx.or_(
-                            *(self.cx.and_(ca, cb) for ca, ja in ea for cb, jb in eb if ja == jb)
-                        )
-                    )
-        writes: dict[int, Z] = {}
-        for t, entries, value in targets:
-            for i, (here, e) in enumerate(entries):
-                slot = self.layout.first_slot[t.var.name] + e
-                cur = writes.get(slot, self.x.slots[slot])
-                new, serr = c.store(t, cur, value)
-                writes[slot] = ite(here, new, cur)
-                if i == 0:
-                    errs.append(serr)  # depends on the value only: the same for every entry
-        writes = {s: ite(cond.v, v, self.x.slots[s]) for s, v in writes.items()}
+        terms = step_terms(
+            c,
+            spec,
+            lambda var, entry: self.layout.first_slot[var] + entry,
+            lambda slot: self.x.slots[slot],
+        )
+        g = terms.guard
         seq = None
         if inst.action.is_sequence or len(inst.steps) > 1:
             seq = codes.get((inst.index, k + 1), 0)
@@ -260,8 +254,8 @@ class Symbolic:
             spec,
             en=self.cx.and_(pos, z3.Not(g.err), g.v),
             guard_err=self.cx.and_(pos, g.err),
-            effect_err=self.cx.or_(cond.err, self.cx.and_(cond.v, self.cx.or_(*errs))),
-            writes=writes,
+            effect_err=terms.effect_err,
+            writes=terms.writes,
             seq=seq,
         )
 
@@ -275,6 +269,7 @@ class Symbolic:
         for j, st in enumerate(self.steps):
             out.append(z3.Implies(self.sel == j, self.cx.and_(st.en, z3.Not(st.effect_err))))
         for slot, (old, new) in enumerate(zip(self.x.slots, self.y.slots, strict=True)):
+            _check_deadline(self.deadline)
             val = old
             for j, st in reversed(list(enumerate(self.steps))):
                 if slot in st.writes:
@@ -380,14 +375,20 @@ class Symbolic:
         if phase is not None:
             self.phase = phase
         t0 = time.monotonic()
-        n = len(self.ts.properties)
+        n = len(self.model.properties)
+        if deadline is not None:
+            self.deadline = deadline if self.deadline is None else min(deadline, self.deadline)
+        if self.gave_up is None:
+            try:
+                goals, failed = self._goals()
+                trans = self._trans()
+            except TimeoutError:
+                self.gave_up = BUILD_TIMEOUT
         if self.gave_up is not None:
             gave_up = [PropertyOutcome(pi, "unknown", 0, None, self.gave_up) for pi in range(n)]
             return SymbolicRun(tuple(gave_up), bound, time.monotonic() - t0)
         cx = self.cx
         cx.rlimit, cx.work_limit = rlimit or None, work_limit
-        goals, failed = self._goals()
-        trans = self._trans()
         run = _Run(cx.solver("QF_BV"), cx.solver("QF_BV"))
         if strengthen_with:
             self._strengthen_with(run, goals, trans, strengthen_with)
