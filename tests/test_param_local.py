@@ -197,3 +197,12 @@ def test_a_limit_proves_nothing() -> None:
         local = prove_locally(inst, **kw)  # type: ignore[arg-type]
         assert local.proved == ()
         assert local.reason
+
+
+def test_the_whole_instance_build_honours_the_deadline() -> None:
+    """--timeout stops the fixed-instance engine while it builds a large instance (256 CPUs
+    took 70 s to build): every property is then unknown, never proved."""
+    inst = instance_with(load_model(STOP_MACHINE), 64, STOP_INVARIANT)
+    run = Symbolic(inst, deadline=0.0).run(deadline=0.0)
+    assert {o.status for o in run.outcomes} == {"unknown"}
+    assert all("--timeout" in o.reason for o in run.outcomes)
