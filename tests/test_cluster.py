@@ -209,3 +209,18 @@ def test_a_run_without_cluster_never_imports_ray() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
     )
     assert out.stdout.strip().endswith("no ray"), out.stdout + out.stderr
+
+
+def test_a_model_the_native_backend_refuses_runs_here_with_a_note() -> None:
+    """fold-ipi on 4 CPUs reduced by symmetry: a CPU's slice straddles two 64-bit words,
+    which the native canonicaliser cannot sort (it was an internal error, exit 4)."""
+    args = ["verify", str(ROOT / "models/races/fold-ipi.yaml"), "--set", "NCPU=4",
+            "--symmetry", "--no-cache"]  # fmt: skip
+    why = "not native because a CPU's slice of the state straddles two 64-bit words"
+    native = CliRunner().invoke(app, [*args, "--backend", "native"])
+    assert native.exit_code == 0, native.output
+    assert f"note: the Python backend explored this model: {why}" in native.stdout
+    cluster = CliRunner().invoke(app, [*args, "--cluster", "local:2"])
+    assert cluster.exit_code == 0, cluster.output
+    assert f"note: the search ran on this machine, not the cluster: {why}" in cluster.stdout
+    assert "50 states, 139 transitions, depth 11 (exhaustive; python backend)" in cluster.stdout

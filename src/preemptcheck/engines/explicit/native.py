@@ -292,6 +292,9 @@ def native_unsupported(
             return "its CPU symmetry needs permutations tried per state"
         if any(mask.bit_length() > 62 for _, mask in sym.blocks):
             return "a CPU's slice of the state is wider than 62 bits"
+        if any(off % 64 + mask.bit_length() > 64 for offs, mask in sym.blocks for off in offs):
+            # canon() reads and writes each CPU's slice within one 64-bit word
+            return "a CPU's slice of the state straddles two 64-bit words"
         if any(math.factorial(len(cls)) >= 1 << 63 for cls in sym.classes):
             # orbit sizes are counted in int64, with n! for n interchangeable CPUs (store._FACT)
             return "more than 20 interchangeable CPUs (21! does not fit in 64 bits)"
