@@ -2,7 +2,7 @@
 Markdown tables.
 
 Run from the repository root:  .venv/bin/python benchmarks/allcpus.py [--ncpu 4,16,64,256]
-[--reuse 4,64] [--timeout 300] [--repeat 1]
+[--reuse 4,16,64,256] [--timeout 300] [--repeat 1] [--no-verify]
 
 The model is benchmarks/models/stop-machine.yaml and the property its per-CPU
 `fn-runs-on-a-stopped-machine`, whose proof needs facts about the other CPUs' counts. Every
@@ -19,7 +19,8 @@ case is a fresh process, killed at the timeout (shown as "> T"):
    * all CPUs: `prove_all_cpus`, the parameterized proof, once for every N;
    * fixed N reusing: `prove_fixed_with`, the z3 engine on N CPUs strengthened by the
      parameterized proof's invariant (its conjuncts as properties of the instance) instead
-     of guessing its own. The invariant is the one the all-CPUs run of this session printed.
+     of guessing its own, proved on representative steps (engines/param/local.py). The
+     invariant is the one the all-CPUs run of this session printed.
 """
 
 from __future__ import annotations
@@ -252,7 +253,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ncpu", default="4,16,64,256", help="CPU counts of the fixed runs")
     ap.add_argument(
-        "--reuse", default="4,64", help="CPU counts of the runs reusing the all-CPUs invariant"
+        "--reuse",
+        default="4,16,64,256",
+        help="CPU counts of the runs reusing the all-CPUs invariant (ratios against the first)",
     )
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     ap.add_argument("--repeat", type=int, default=1)
@@ -324,15 +327,23 @@ def main() -> None:
         print(f"all-CPUs invariant ({len(invariant)} conjuncts besides the property):")
         for text in invariant:
             print(f"    {text}")
-    if len(reuse) >= 2 and all(_proved(reused.get(n, [])) for n in reuse[:2]):
-        small, large = (reused[n] for n in reuse[:2])
+    if reuse and _proved(reused.get(reuse[0], [])):
         print()
-        print(_ratio(f"reusing, NCPU={reuse[1]} against reusing, NCPU={reuse[0]}", large, small))
-        if _proved(fixed.get(reuse[0], [])):
+        small = reused[reuse[0]]
+        for n in reuse[1:]:
+            if _proved(reused.get(n, [])):
+                print(
+                    _ratio(f"reusing, NCPU={n} against reusing, NCPU={reuse[0]}", reused[n], small)
+                )
+        if (
+            len(reuse) >= 2
+            and _proved(reused.get(reuse[1], []))
+            and _proved(fixed.get(reuse[0], []))
+        ):
             print(
                 _ratio(
                     f"reusing, NCPU={reuse[1]} against fixed NCPU={reuse[0]}",
-                    large,
+                    reused[reuse[1]],
                     fixed[reuse[0]],
                 )
             )
