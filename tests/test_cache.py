@@ -254,7 +254,7 @@ def test_every_option_declares_whether_results_depend_on_it() -> None:
         "symmetry": True, "engine": Engine.symbolic, "bound": 3, "rlimit": 7,
         "work_limit": 9, "backend": Backend.native, "max_memory": 1 << 20,
         "overrides": {"NCPU": "3"}, "strict": True, "cache_dir": "/x", "all_modes": True,
-        "workers": 2, "all_cpus": True,
+        "workers": 2, "all_cpus": True, "cluster": "local:2",
     }  # fmt: skip
     assert set(changed) == set(fields)  # every option is tried here
     for name, value in changed.items():
@@ -266,4 +266,5 @@ def test_every_option_declares_whether_results_depend_on_it() -> None:
         "cache_dir",
         "all_modes",
         "workers",
+        "cluster",
     }
