@@ -139,28 +139,43 @@ def test_a_killed_worker_makes_the_run_inconclusive(
     assert again.exit_code == 0
 
 
-def test_ctrl_c_stops_the_run_and_its_workers(
-    ray_instance: Any, monkeypatch: pytest.MonkeyPatch
+def test_ctrl_c_stops_the_run_and_its_workers_and_keeps_what_it_decided(
+    ray_instance: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Stopped inside a level past the one that violated an invariant: the violation and its
+    trace are the single-process search's, the rest is unknown, the workers are killed."""
+    text = LOST_UPDATE.read_text().replace(
+        "  hardirq-bounded:\n",
+        "  shared-stays-small:\n    invariant: shared < 12\n    expect: violated\n"
+        "  hardirq-bounded:\n",
+    )
+    model = tmp_path / "lost-update.yaml"
+    model.write_text(text)
+    single = check_paths([str(model)], Options()).models[0]
+    (violated,) = [p for p in single.properties if p.verdict.value == "violated"]
+    assert violated.trace is not None
+    depth = len(violated.trace.steps)
     actors = _capture_actors(monkeypatch)
     stopped: list[Any] = []
 
-    def ctrl_c(path: str, event: object) -> None:
-        if not stopped:
+    def ctrl_c(path: str, event: Any) -> None:
+        if not stopped and event.depth > depth + 2:
             stopped.extend(actors)
             interrupt._stop(signal.SIGINT)
 
-    options = Options(overrides={"NCPU": "2"}, cluster="local:2")
     try:
-        run = check_paths([str(LOST_UPDATE)], options, progress=ctrl_c)
+        run = check_paths([str(model)], Options(cluster="local:2"), progress=ctrl_c)
     finally:
         interrupt._requested = None
     (m,) = run.models
+    assert stopped
     assert m.stats.complete is False
     assert m.stats.limit == "interrupted by SIGINT"
-    assert {p.verdict.value for p in m.properties} == {"unknown"}
+    assert 0 < (m.stats.states or 0) < (single.stats.states or 0)
+    verdicts = {p.id: (p.verdict.value, p.trace) for p in m.properties}
+    assert verdicts.pop(violated.id) == ("violated", violated.trace)
+    assert {v for v, _ in verdicts.values()} == {"unknown"}
     # the workers were killed: a call to one fails
-    assert stopped
     with pytest.raises(ray_instance.exceptions.RayActorError):
         ray_instance.get(stopped[0].pid.remote(), timeout=60)
 

@@ -203,7 +203,8 @@ class Partition:
     def node(self, g: int, j: int) -> tuple[list[int], int, int, int]:
         """The state of global index g: its words, the partition holding its parent and its
         key, and the step id of its j-th successor (j = -1: none asked)."""
-        (found,) = np.flatnonzero(self.gidx[: self.n] == g)
+        # among the numbered states (a run stopped inside a level has more, not yet ranked)
+        (found,) = np.flatnonzero(self.gidx[: self.front[1]] == g)
         k = int(found)
         sid = -1
         if j >= 0:
