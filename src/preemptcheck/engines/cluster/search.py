@@ -65,9 +65,18 @@ class _Driver:
         self.frontier = 1
 
     def get(self, refs: Any) -> Any:
+        errors = self.ray.exceptions
         try:
             return self.ray.get(refs)
-        except (self.ray.exceptions.RayActorError, self.ray.exceptions.ObjectLostError) as exc:
+        except errors.RayError as exc:
+            lost = (errors.RayActorError, errors.ObjectLostError)
+            if (
+                isinstance(exc, errors.RayTaskError)
+                and not isinstance(exc, lost)
+                and not isinstance(getattr(exc, "cause", None), errors.RayError)
+            ):
+                raise  # an exception in a worker's code: an internal error
+            # a worker, its machine or its objects gone: the run cannot go on
             raise WorkerLost(_first_line(exc)) from None
 
     def run(self, *, timeout: float | None, progress: ProgressFn | None, t0: float) -> str | None:
