@@ -206,3 +206,47 @@ def test_the_whole_instance_build_honours_the_deadline() -> None:
     run = Symbolic(inst, deadline=0.0).run(deadline=0.0)
     assert {o.status for o in run.outcomes} == {"unknown"}
     assert all("--timeout" in o.reason for o in run.outcomes)
+
+
+WITNESS = """
+model: witness
+params:
+  NCPU: {values: [3, 4], default: 3}
+cpus: NCPU
+vars:
+  flag: {type: bool, index: cpus}
+  x: {type: bool, index: cpus, init: true}
+  y: {type: bool, index: cpus}
+actions:
+  hoist:
+    when: all(x[c] for c in cpus)
+    do: {flag: true}
+  drop:
+    when: flag
+    do: {flag: false}
+  clear:
+    when: not any(flag[c] for c in cpus) and not y
+    do: {x: false}
+  restore:
+    when: not x
+    do: {x: true}
+  copy:                 # some CPU has raised its flag: every x is set, this one's too
+    when: any(flag[c] for c in cpus)
+    do: {y: true}
+  forget:
+    do: {y: false}
+properties:
+  flag-means-all-x:
+    invariant: implies(flag, all(x[c] for c in cpus))
+  y-means-x:
+    invariant: implies(y, x)
+"""
+
+
+def test_a_witness_among_all_cpus_needs_every_instance(tmp_path: Path) -> None:
+    # `copy` is enabled by some CPU whose flag is up: which one is not among the CPUs near
+    # the step, so the first, smaller assumption leaves y-means-x open; assuming
+    # flag-means-all-x at every CPU proves it
+    for n in (3, 4):
+        model = load_model(write_model(tmp_path, WITNESS), overrides={"NCPU": str(n)})
+        assert _agree(model) == {"flag-means-all-x", "y-means-x"}
