@@ -122,7 +122,8 @@ class _Check:
         self.s.add(self._valid())
         self.active = list(range(len(self.goals)))
         self.dropped: dict[int, str] = {}
-        self._inst: dict[tuple[int, Tuple], tuple[Z, Z, frozenset[int]]] = {}
+        self._inst: dict[tuple[int, Tuple], tuple[Z, frozenset[int]]] = {}
+        self._lits: dict[tuple[int, Tuple], Z] = {}
         self._every: dict[int, Z] = {}
         self.queries = 0
 
@@ -161,8 +162,8 @@ class _Check:
 
     # ------------------------------------------------------------ goal instances
 
-    def inst(self, gi: int, t: Tuple) -> tuple[Z, Z, frozenset[int]]:
-        """Goal gi at the CPUs t: its literal, that it holds (no error, true), what it reads."""
+    def inst(self, gi: int, t: Tuple) -> tuple[Z, frozenset[int]]:
+        """Goal gi at the CPUs t: that it holds (no error, true), and what it reads."""
         key = (gi, t)
         if key not in self._inst:
             g = self.goals[gi]
@@ -170,7 +171,7 @@ class _Check:
             if g.renamable and t != t0 and len(t) <= self.model.cpus:
                 # the instance at t0 with each CPU's entries renamed (a z3 substitution is
                 # much cheaper than compiling again)
-                _, holds0, reads0 = self.inst(gi, t0)
+                holds0, reads0 = self.inst(gi, t0)
                 ren = {
                     self.first[v.name] + a: self.first[v.name] + b
                     for v in self.model.vars
@@ -184,10 +185,17 @@ class _Check:
                 term = self.comp.ex(e)
                 holds = self.cx.and_(z3.Not(term.err), term.v)
                 reads = self._reads(e)
-            lit = self.cx.lit(f"g{gi}@{','.join(map(str, t))}")
-            self.s.add(z3.Implies(lit, holds))
-            self._inst[key] = (lit, holds, reads)
+            self._inst[key] = (holds, reads)
         return self._inst[key]
+
+    def lit(self, gi: int, t: Tuple) -> Z:
+        """A literal that, assumed, makes goal gi hold at the CPUs t."""
+        key = (gi, t)
+        if key not in self._lits:
+            lit = self.cx.lit(f"g{gi}@{','.join(map(str, t))}")
+            self.s.add(z3.Implies(lit, self.inst(gi, t)[0]))
+            self._lits[key] = lit
+        return self._lits[key]
 
     def _reads(self, e: Expr) -> frozenset[int]:
         out: set[int] = set()
@@ -219,7 +227,7 @@ class _Check:
                 for p in range(k):
                     for rest in itertools.product(pool, repeat=k - 1):
                         tuples.update((*rest[:p], c, *rest[p:]) for c in range(n))
-            out += [self.inst(gi, t)[0] for t in sorted(tuples)]
+            out += [self.lit(gi, t) for t in sorted(tuples)]
         return out
 
     def every(self, gi: int) -> Z:
@@ -228,7 +236,7 @@ class _Check:
             k = len(self.goals[gi].names)
             lit = self.cx.lit(f"g{gi}@all")
             every = itertools.product(range(self.model.cpus), repeat=k)
-            each = [self.inst(gi, t)[1] for t in every]
+            each = [self.inst(gi, t)[0] for t in every]
             self.s.add(z3.Implies(lit, self.cx.and_(*each)))
             self._every[gi] = lit
         return self._every[gi]
@@ -270,7 +278,7 @@ class _Check:
                 init.append((self.x[self.first[v.name] + e], self.cx.num(encode(v.info, value), w)))
         for gi in list(self.active):
             for t in self.reps(self.fixed, len(self.goals[gi].names)):
-                _, holds, reads = self.inst(gi, t)
+                holds, reads = self.inst(gi, t)
                 holds = z3.simplify(z3.substitute(holds, *(init[r] for r in sorted(reads))))
                 if not z3.is_true(holds):
                     self._drop(gi, "false in the initial state")
@@ -282,7 +290,7 @@ class _Check:
         changes = [(self.x[s], new) for s, new in st.writes.items()]
         for gi in self.active:
             for t in self.reps(fixed, len(self.goals[gi].names)):
-                _, holds, reads = self.inst(gi, t)
+                holds, reads = self.inst(gi, t)
                 if reads & st.writes.keys():
                     post.append((gi, z3.substitute(holds, *changes)))
         if not post:
