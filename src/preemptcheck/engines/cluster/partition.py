@@ -85,7 +85,7 @@ class Partition:
         self.n = 0
         self.front = (0, 0)  # the frontier's local indices
         self.depth = 0
-        self.pending: np.ndarray | None = None  # this partition's own records of a share
+        self.pending: dict[int, np.ndarray] = {}  # this partition's own records, by share
         self.order = np.zeros(0, np.int64)  # the level's new states in the order of their keys
         init = int_to_words(explorer.initial(), words)
         if kernels.owner(init, parts) == me:
@@ -126,20 +126,17 @@ class Partition:
             part = rec[start : start + counts[q]]
             start += int(counts[q])
             if q == self.me:
-                self.pending = part
+                self.pending[share] = part
                 part = rec[:0]
             out.append(part)
         out.append(int(transitions))
         return tuple(out)
 
-    def enter(self, *recs: np.ndarray) -> bool:
-        """Enter the records every partition sent (this one's own kept by `expand`); False
-        when the store would pass its budget (nothing is entered then)."""
-        recs = tuple(
-            self.pending if q == self.me and self.pending is not None else r
-            for q, r in enumerate(recs)
-        )
-        self.pending = None
+    def enter(self, share: int, *recs: np.ndarray) -> bool:
+        """Enter the records of `share` every partition sent (this one's own kept by
+        `expand`); False when the store would pass its budget (nothing is entered then)."""
+        own = self.pending.pop(share)
+        recs = tuple(own if q == self.me else r for q, r in enumerate(recs))
         most = self.n + sum(len(r) for r in recs)
         if not self._room(most):
             return False

@@ -87,17 +87,26 @@ class _Driver:
             self.frontier = sum(sizes)
             shares = -(-max(sizes) // share)
             inflight: list[Any] = []
-            for s in range(shares):
-                outs = [
-                    a.expand.options(num_returns=self.parts + 1).remote(s, share)
-                    for a in self.actors
-                ]
+            made: list[Any] = []
+            # each worker expands share s + 1 before it enters share s: it need not wait
+            # for the others' share s to be made, which they are making meanwhile
+            for s in range(shares + 1):
+                if s < shares:
+                    made.append(
+                        [
+                            a.expand.options(num_returns=self.parts + 1).remote(s, share)
+                            for a in self.actors
+                        ]
+                    )
+                if s == 0:
+                    continue
+                outs = made.pop(0)
                 entered = [
-                    a.enter.remote(*(outs[p][q] for p in range(self.parts)))
+                    a.enter.remote(s - 1, *(outs[p][q] for p in range(self.parts)))
                     for q, a in enumerate(self.actors)
                 ]
                 inflight.append((entered, [o[self.parts] for o in outs]))
-                if len(inflight) > 1:  # one share in flight while this one is made
+                if len(inflight) > 1:  # one share being entered while the next is made
                     limit = self._settle(inflight.pop(0), progress, t0, timeout)
                     if limit is not None:
                         return limit
