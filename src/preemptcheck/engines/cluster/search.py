@@ -10,7 +10,9 @@ first shortest finding (partition, index, step, cpu), and the active properties;
 is rebuilt by asking the partitions for parent links backwards, then replayed as always.
 
 A worker that dies makes the run inconclusive with its partial counts; Ctrl-C and
---timeout stop it between two shares; the actors are killed on every way out.
+--timeout stop it between two shares. The actors serve the next model of the same
+connection after a whole run; one that stops midway kills them (work may be queued on
+them), and so does the connection's end.
 """
 
 from __future__ import annotations
