@@ -247,3 +247,23 @@ def test_timeout_stops_the_symbolic_engine_inconclusive() -> None:
     assert "(incomplete: --timeout 0.5 s)" in out.output
     assert "unknown: --timeout reached after depth" in out.output
     assert CliRunner().invoke(app, ["verify", "--rlimit", "-1", LARGE]).exit_code == 2
+
+
+def test_a_model_narrowed_without_the_range_property_is_strengthened() -> None:
+    """Houdini samples states with the explicit engine's generated successor function, which
+    once needed the built-in `range` property: a model narrowed to its invariants (as the
+    all-CPUs engine narrows its instances) raised StopIteration instead of a verdict."""
+    import dataclasses
+
+    from preemptcheck.engines.symbolic import Symbolic
+    from preemptcheck.model import load_model
+
+    model = load_model(str(ROOT / "models" / "races" / "fold-ipi.yaml"))
+    kept = tuple(p for p in model.properties if p.kind == PropKind.INVARIANT)
+    assert kept
+    assert all(p.kind != PropKind.RANGE for p in kept)
+    narrowed = dataclasses.replace(model, properties=kept)
+    run = Symbolic(narrowed).run()
+    assert len(run.outcomes) == len(kept)
+    assert [o.status for o in run.outcomes] == ["proved"] * len(kept), run.outcomes
+    assert any("strengthened" in o.reason for o in run.outcomes), run.outcomes

@@ -101,7 +101,10 @@ class Codegen:
         self.dyn: set[str] = set()
         self.temps = 0
         self.props = ts.properties
-        self.range_pi = next(i for i, p in enumerate(self.props) if p.kind == PropKind.RANGE)
+        # None in a model whose properties were narrowed without the built-in `range`
+        self.range_pi = next(
+            (i for i, p in enumerate(self.props) if p.kind == PropKind.RANGE), None
+        )
         self.sid = -1  # the step being generated
 
     # ------------------------------------------------------------ expressions
