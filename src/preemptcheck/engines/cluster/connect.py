@@ -131,6 +131,16 @@ def connected(spec: ClusterSpec) -> Iterator[ClusterInfo]:
         kw: dict[str, Any] = {"address": "local", "num_cpus": n, "_node_ip_address": "127.0.0.1"}
     else:
         kw = {"address": spec.address}
+    with _token_auth(spec):
+        info = _init(ray, spec, kw)
+    try:
+        yield info
+    finally:
+        info.close()
+        ray.shutdown()
+
+
+def _init(ray: Any, spec: ClusterSpec, kw: dict[str, Any]) -> ClusterInfo:
     try:
         ray.init(
             **kw,
@@ -142,12 +152,21 @@ def connected(spec: ClusterSpec) -> Iterator[ClusterInfo]:
         raise UsageError(
             [Diagnostic(Code.BAD_OPTION, f"--cluster {spec}: cannot connect to Ray: {exc}")]
         ) from None
-    info = ClusterInfo(spec, _workers(ray, spec), _address(ray), started=True)
-    try:
-        yield info
-    finally:
-        info.close()
-        ray.shutdown()
+    return ClusterInfo(spec, _workers(ray, spec), _address(ray), started=True)
+
+
+@contextlib.contextmanager
+def _token_auth(spec: ClusterSpec) -> Iterator[None]:
+    """A cluster that `ray start` began (Ray 2.5x and later) authenticates with the token in
+    ~/.ray/auth_token; a driver joining it sends the token only in token mode, which `ray
+    start` turns on for itself but `ray.init` of an address does not: Ray's own switch for
+    that, where this Ray has one (RAY_AUTH_MODE, when set, decides instead)."""
+    if not spec.local:
+        with contextlib.suppress(ImportError, AttributeError):
+            from ray._private.authentication import authentication_token_setup as auth
+
+            auth.maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    yield
 
 
 def _workers(ray: Any, spec: ClusterSpec) -> int:
@@ -170,10 +189,17 @@ class _Lazy:
         self.spec = spec
         self.stack = contextlib.ExitStack()
         self.info: ClusterInfo | None = None
+        self.failed: UsageError | None = None
 
     def get(self) -> ClusterInfo:
+        if self.failed is not None:  # once: Ray takes about 20 s to give up on an address
+            raise self.failed
         if self.info is None:
-            self.info = self.stack.enter_context(connected(self.spec))
+            try:
+                self.info = self.stack.enter_context(connected(self.spec))
+            except UsageError as exc:
+                self.failed = exc
+                raise
         return self.info
 
 
