@@ -239,3 +239,14 @@ def test_a_model_the_native_backend_refuses_runs_here_with_a_note() -> None:
     assert cluster.exit_code == 0, cluster.output
     assert f"note: the search ran on this machine, not the cluster: {why}" in cluster.stdout
     assert "50 states, 139 transitions, depth 11 (exhaustive; python backend)" in cluster.stdout
+
+
+def test_a_worker_past_its_memory_stops_the_run_inconclusive(ray_instance: Any) -> None:
+    options = Options(overrides={"NCPU": "2"}, cluster="local:2", max_memory=300_000)
+    run = check_paths([str(LOST_UPDATE)], options)
+    (m,) = run.models
+    assert m.stats.complete is False
+    assert m.stats.limit == "memory limit reached (a worker's store, --max-memory)"
+    assert 0 < (m.stats.states or 0) < 127_040
+    assert {p.verdict.value for p in m.properties} == {"unknown"}
+    assert run.exit_code == 3
