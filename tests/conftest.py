@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -214,3 +216,25 @@ def without_monitors(models: Path) -> None:
     for path in models.glob("*.yaml"):
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace(", ../properties/monitors.yaml]", "]"), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def ray_instance() -> Iterator[Any]:
+    """One local Ray instance per test process for the cluster tests (tests/test_cluster.py,
+    tests/test_cluster_swarm.py; starting one costs seconds): started unless the process
+    already has one, and shut down only by whoever started it. `--cluster local:N` runs
+    in the tests use this connection and leave it up."""
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(
+            address="local",
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            _node_ip_address="127.0.0.1",
+        )
+    yield ray
+    if started:
+        ray.shutdown()

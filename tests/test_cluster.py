@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +31,6 @@ BIG = ROOT / "tests/fixtures/cluster/lost-update-13m.yaml"
 MULTI_CPU = ["models/races/fold-ipi.yaml", "models/races/fold-remote-rmw.yaml",
              "models/races/lost-wakeup.yaml"]  # fmt: skip
 LOST_UPDATE = ROOT / "benchmarks/models/lost-update.yaml"
-
-
-@pytest.fixture(scope="session")
-def ray_instance() -> Iterator[Any]:
-    ray = pytest.importorskip("ray")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-        _node_ip_address="127.0.0.1",
-    )
-    yield ray
-    ray.shutdown()
 
 
 def _cli(args: list[str], *, json_too: bool) -> tuple[int, str, dict[str, Any] | None]:

@@ -13,7 +13,6 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -75,26 +74,6 @@ SOUND = grid(7, "x <= 7")
 # x and y climb apart to 15, y reset by an action always enabled: uniform walks of 40 steps
 # almost never see both at 12 (seed 1: not in 2,000), walks that leave resety out often do
 DEEP = grid(15, "not (x == 12 and y == 12)")
-
-
-@pytest.fixture(scope="module")
-def ray_local() -> Iterator[None]:
-    """One local Ray instance for this module's runs (starting one costs seconds):
-    `connected` uses a connection the process already has and leaves it up."""
-    ray = pytest.importorskip("ray")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address="local",
-            num_cpus=2,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-            _node_ip_address="127.0.0.1",
-        )
-    yield
-    if started:
-        ray.shutdown()
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -159,7 +138,7 @@ def test_the_swarm_order_finds_what_uniform_walks_miss(tmp_path: Path) -> None:
     assert not taken & set(p.omitted), (taken, p.omitted)
 
 
-@pytest.mark.usefixtures("ray_local")
+@pytest.mark.usefixtures("ray_instance")
 def test_a_violation_is_found_and_its_printed_command_repeats_it(tmp_path: Path) -> None:
     path = write_model(tmp_path, DEEP)
     args = ["--seed", "1", "--runs", "20000", "--depth", "40", "--order", "swarm"]
@@ -184,7 +163,7 @@ def test_a_violation_is_found_and_its_printed_command_repeats_it(tmp_path: Path)
     assert table in again
 
 
-@pytest.mark.usefixtures("ray_local")
+@pytest.mark.usefixtures("ray_instance")
 @pytest.mark.parametrize("order", [UNIFORM, SWARM])
 def test_with_nothing_to_stop_them_every_walk_runs_as_on_one_machine(
     tmp_path: Path, order: Order
@@ -221,7 +200,7 @@ def test_with_nothing_to_stop_them_every_walk_runs_as_on_one_machine(
 # ---------------------------------------------------------------- faults
 
 
-@pytest.mark.usefixtures("ray_local")
+@pytest.mark.usefixtures("ray_instance")
 def test_workers_the_cluster_has_no_cpu_for_are_not_waited_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,7 +239,7 @@ class Killer:
         self.thread.join()
 
 
-@pytest.mark.usefixtures("ray_local")
+@pytest.mark.usefixtures("ray_instance")
 def test_a_worker_killed_mid_run_fails_the_run_with_the_counts_so_far(tmp_path: Path) -> None:
     # two param choices: the kill comes in the first; the second gets a new worker
     path = write_model(
@@ -291,7 +270,7 @@ def test_a_worker_killed_mid_run_fails_the_run_with_the_counts_so_far(tmp_path: 
     assert "2,000 walks" not in text
 
 
-@pytest.mark.usefixtures("ray_local")
+@pytest.mark.usefixtures("ray_instance")
 def test_ctrl_c_stops_the_workers_and_reports_what_ran(tmp_path: Path) -> None:
     path = write_model(tmp_path, SOUND)
     sent: list[bool] = []
