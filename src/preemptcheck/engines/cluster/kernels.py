@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
-from preemptcheck.engines.explicit.store import CANON_T, EXPAND_T, hash_row, same_row
+from preemptcheck.engines.explicit.store import CANON_T, EXPAND_T, hash_row, slot
 
 _u = np.uint64
 _i = np.int64
@@ -82,7 +82,6 @@ def expand_share(  # type: ignore[no-untyped-def]  # typed by the numba signatur
     while size < 2 * n * max_succ:
         size *= 2
     seen = np.zeros(size, np.int32)
-    smask = size - 1
     m = 0
     transitions = 0
     for x in range(lo, hi):
@@ -126,22 +125,17 @@ def expand_share(  # type: ignore[no-untyped-def]  # typed by the numba signatur
             if symmetric:
                 canon(row)
             key = _u(g * max_succ + j)
-            h = _i(hash_row(row) & _u(smask))
-            while True:
-                t = seen[h]
-                if t == 0:
-                    seen[h] = m + 1
-                    for w in range(words):
-                        tmp[m, w] = row[w]
-                    tmp[m, words] = key
-                    dest[m] = owner(row, parts)
-                    m += 1
-                    break
-                if same_row(tmp, t - 1, row):
-                    if key < tmp[t - 1, words]:
-                        tmp[t - 1, words] = key
-                    break
-                h = (h + 1) & smask
+            h = slot(seen, tmp, row)  # tmp's rows: a state's words, then its key
+            t = seen[h]
+            if t == 0:
+                seen[h] = m + 1
+                for w in range(words):
+                    tmp[m, w] = row[w]
+                tmp[m, words] = key
+                dest[m] = owner(row, parts)
+                m += 1
+            elif key < tmp[t - 1, words]:
+                tmp[t - 1, words] = key
     counts[:] = 0
     for r in range(m):
         counts[dest[r]] += 1
@@ -179,28 +173,21 @@ def enter(  # type: ignore[no-untyped-def]  # typed by the numba signature above
     new); a state of this level reached again by a smaller key takes that key's parent.
     Returns the states stored now."""
     words = states.shape[1]
-    mask = table.shape[0] - 1
     for r in range(rec.shape[0]):
         row = rec[r, :words]
         key = _i(rec[r, words])
-        h = _i(hash_row(row) & _u(mask))
-        while True:
-            t = table[h]
-            if t == 0:
-                table[h] = n + 1
-                for w in range(words):
-                    states[n, w] = row[w]
-                pkey[n] = key
-                parent_part[n] = src
-                if symmetric:
-                    full[0] += canon(states[n])
-                n += 1
-                break
-            k = t - 1
-            if same_row(states, k, row):
-                if k >= level_lo and key < pkey[k]:
-                    pkey[k] = key
-                    parent_part[k] = src
-                break
-            h = (h + 1) & mask
+        h = slot(table, states, row)
+        k = table[h] - 1
+        if k < 0:
+            table[h] = n + 1
+            for w in range(words):
+                states[n, w] = row[w]
+            pkey[n] = key
+            parent_part[n] = src
+            if symmetric:
+                full[0] += canon(states[n])
+            n += 1
+        elif k >= level_lo and key < pkey[k]:
+            pkey[k] = key
+            parent_part[k] = src
     return n

@@ -44,12 +44,9 @@ from preemptcheck.engines.explicit.store import (
     TRANSITIONS,
     UNEXPECTED,
     N,
-    hash_row,
-    same_row,
+    probe,
+    slot,
 )
-
-_u = np.uint64
-_i = np.int64
 
 
 @njit(
@@ -98,7 +95,6 @@ def explore(  # type: ignore[no-untyped-def]  # typed by the numba signature abo
     deadlock = ctl[DEADLOCK]
     full = ctl[FULL]
     n_unexpected = ctl[UNEXPECTED]
-    mask = table.shape[0] - 1
     # per state of the block: successors, their step ids, counts, and where each
     # successor's probe resumes (-1: already visited)
     b_out = np.zeros((block, max_succ, words), np.uint64)
@@ -143,16 +139,8 @@ def explore(  # type: ignore[no-untyped-def]  # typed by the numba signature abo
                     row = b_out[r, j]
                     if symmetric:
                         b_orbit[r, j] = canon(row)
-                    h = _i(hash_row(row) & _u(mask))
-                    while True:
-                        e = table[h]
-                        if e == 0:
-                            break
-                        if same_row(states, e - 1, row):
-                            h = _i(-1)
-                            break
-                        h = (h + 1) & mask
-                    b_slot[r, j] = h
+                    h = slot(table, states, row)
+                    b_slot[r, j] = h if table[h] == 0 else -1
         stop = -1
         for r in range(b):
             if i == level_end:
@@ -206,25 +194,20 @@ def explore(  # type: ignore[no-untyped-def]  # typed by the numba signature abo
                 if h < 0:
                     continue
                 row = b_out[r, j]
-                while True:
-                    e = table[h]
-                    if e == 0:
-                        if n >= cap:  # one state more than allowed: stop, inconclusive
-                            status = AT_CAP
-                            break
-                        table[h] = n + 1
-                        for w in range(words):
-                            states[n, w] = row[w]
-                        parent[n] = i
-                        via[n] = b_sids[r, j]
-                        full += b_orbit[r, j] if symmetric else 1
-                        n += 1
+                # the slot found before the walk, or later along its probe sequence (this
+                # block's earlier rows may have been entered there since)
+                h = probe(table, states, row, h)
+                if table[h] == 0:
+                    if n >= cap:  # one state more than allowed: stop, inconclusive
+                        status = AT_CAP
                         break
-                    if same_row(states, e - 1, row):
-                        break
-                    h = (h + 1) & mask
-                if status == AT_CAP:
-                    break
+                    table[h] = n + 1
+                    for w in range(words):
+                        states[n, w] = row[w]
+                    parent[n] = i
+                    via[n] = b_sids[r, j]
+                    full += b_orbit[r, j] if symmetric else 1
+                    n += 1
             transitions += b_n[r]
             i += 1
             if status == AT_CAP:  # as the Python search: this state's steps are counted

@@ -168,19 +168,28 @@ def same_row(states: np.ndarray, k: int, row: np.ndarray) -> bool:
     return True
 
 
+@njit(cache=True, inline="always")
+def probe(table: np.ndarray, states: np.ndarray, row: np.ndarray, h: np.int64) -> np.int64:
+    """Linear probing from slot h of `table` (entries: a state's index + 1, 0 empty): the
+    slot that holds `row`, or the empty slot where it goes. Every table of states uses it."""
+    mask = table.shape[0] - 1
+    while True:
+        t = table[h]
+        if t == 0 or same_row(states, t - 1, row):
+            return h
+        h = (h + 1) & mask
+
+
+@njit(cache=True, inline="always")
+def slot(table: np.ndarray, states: np.ndarray, row: np.ndarray) -> np.int64:
+    """The slot of `row` in `table`, or the empty one where it goes (see probe)."""
+    return probe(table, states, row, _i(hash_row(row) & _u(table.shape[0] - 1)))
+
+
 @njit(cache=True)
 def lookup(table: np.ndarray, states: np.ndarray, row: np.ndarray) -> int:
     """The index of state `row`, or -1."""
-    mask = table.shape[0] - 1
-    h = _i(hash_row(row) & _u(mask))
-    while True:
-        t = table[h]
-        if t == 0:
-            return -1
-        k = t - 1
-        if same_row(states, k, row):
-            return int(k)
-        h = (h + 1) & mask
+    return int(table[slot(table, states, row)]) - 1
 
 
 @njit(cache=True)
