@@ -30,7 +30,7 @@ from preemptcheck.engines.cluster.connect import ClusterInfo, require_ray
 from preemptcheck.engines.cluster.partition import Partition, share_size
 from preemptcheck.engines.explicit.found import ExplicitRun, Finding, Progress, ProgressFn
 from preemptcheck.engines.explicit.native import NativeCodegen
-from preemptcheck.engines.explicit.nativerun import _message
+from preemptcheck.engines.explicit.nativerun import words_to_int
 from preemptcheck.engines.explicit.search import Explorer
 
 NONE = np.iinfo(np.int64).max
@@ -164,7 +164,7 @@ class _Driver:
             j = -1  # the place of the step from this state to the one after it
             while True:
                 words, parent_p, pkey, step = self.get(self.actors[p].node.remote(g, j))
-                packed.append(sum(w << (64 * i) for i, w in enumerate(words)))
+                packed.append(words_to_int(words))
                 if j != -1:
                     sids.append(step)
                 if parent_p == -1:
@@ -172,7 +172,7 @@ class _Driver:
                 p, (g, j) = parent_p, divmod(pkey, self.max_succ)
             packed.reverse()
             sids.reverse()
-            msg = _message(self.explorer, packed[-1], pi, sid, cpu) if err else None
+            msg = self.explorer.error_message(packed[-1], pi, sid, cpu) if err else None
             trace = self.explorer._trace((packed, sids), pi, -1, sid, cpu, msg)
             out.append(Finding(pi, trace))
         return tuple(out)

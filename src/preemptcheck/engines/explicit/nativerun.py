@@ -224,7 +224,7 @@ def run_native(
         if i == -1:
             continue
         path = explorer._path(_Rows(search.states), search.parent, search.via, i)
-        msg = _message(explorer, path[0][-1], pi, sid, cpu) if err else None
+        msg = explorer.error_message(path[0][-1], pi, sid, cpu) if err else None
         findings.append(Finding(pi, explorer._trace(path, pi, i, sid, cpu, msg)))
     ctl = search.ctl
     return ExplicitRun(
@@ -329,15 +329,3 @@ class _Rows:
 
     def __getitem__(self, k: int) -> int:
         return words_to_int(self.states[k])
-
-
-def _message(explorer: Explorer, packed: int, pi: int, sid: int, cpu: int) -> str:
-    """The message of the evaluation error the native search found: the Python target runs
-    the same checks in the same order on that one state."""
-    _, ev, _ = explorer.expand(
-        packed, (1 << len(explorer.ts.properties)) - 1, [0] * len(explorer.ts.model.actions)
-    )
-    for p, s, c, msg in ev:
-        if (p, s, c) == (pi, sid, cpu) and msg is not None:
-            return msg
-    raise AssertionError("the native and the Python successor functions disagree")

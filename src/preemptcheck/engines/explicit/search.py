@@ -57,6 +57,18 @@ class Explorer:
         s = self.layout.pack(initial_state(self.ts.model))
         return self.symmetry.canon(s)[0] if self.symmetry is not None else s
 
+    def error_message(self, packed: int, pi: int, sid: int, cpu: int) -> str:
+        """The message of an evaluation error a native search found in state `packed` (it
+        records only that there was one): this successor function runs the same checks in
+        the same order on that one state."""
+        _, ev, _ = self.expand(
+            packed, (1 << len(self.ts.properties)) - 1, [0] * len(self.ts.model.actions)
+        )
+        for p, s, c, msg in ev:
+            if (p, s, c) == (pi, sid, cpu) and msg is not None:
+                return msg
+        raise AssertionError("the native and the Python successor functions disagree")
+
     def native_unsupported(self) -> str | None:
         """Why this model cannot be explored natively (None: it can)."""
         from preemptcheck.engines.explicit.native import native_unsupported
