@@ -8,17 +8,23 @@ a model that names a CPU, and the stop_machine() benchmark with its invariant.""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from conftest import write_model
 from preemptcheck.checking.check import Options, check_model
 from preemptcheck.checking.results import Verdict
+from preemptcheck.engines.param import frame as framing
 from preemptcheck.engines.param.fixed import instance_with, prove_fixed_with
 from preemptcheck.engines.param.local import prove_locally
 from preemptcheck.engines.symbolic import Symbolic
+from preemptcheck.expr.ast import Agg, Expr, VarInfo, walk
+from preemptcheck.expr.evaluate import EvalError, evaluate
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model, PropKind
 from test_param_agreement import random_model
@@ -250,3 +256,192 @@ def test_a_witness_among_all_cpus_needs_every_instance(tmp_path: Path) -> None:
     for n in (3, 4):
         model = load_model(write_model(tmp_path, WITNESS), overrides={"NCPU": str(n)})
         assert _agree(model) == {"flag-means-all-x", "y-means-x"}
+
+
+# ---------------------------------------------------------------- aggregates cut to a frame
+
+CUT = """
+model: cut
+params:
+  NCPU: {values: [4, 5], default: 4}
+cpus: NCPU
+enums:
+  mode: [idle, busy, done]
+vars:
+  a: {type: bool, index: cpus}
+  n: {type: int, range: [0, 2], index: cpus}
+  m: {type: enum, of: mode, index: cpus, init: idle}
+  g: {type: bool}
+actions:
+  tick:
+    do: {g: not g}
+properties:
+  under-not: {invariant: "not all(a[c] for c in cpus if c != self)"}
+  in-a-value: {invariant: "(n if any(a[c] and g for c in cpus) else 2) == n[0]"}
+  mixed: {invariant: "all(implies(m[c] == busy, n[c] > 0) for c in cpus) == g"}
+  named: {invariant: "any(c == 0 and a[c] for c in cpus)"}
+  nested: {invariant: "all(any(a[d] != a[c] for d in cpus) for c in cpus)"}
+  count: {invariant: "count(a[c] for c in cpus) > 1"}
+  may-fail: {invariant: "all(2 // n[c] > 1 for c in cpus)"}
+  global-read: {invariant: "not any(m[c] in [busy, done] and not g for c in cpus if c != self)"}
+  no-entry: {invariant: "all(c != 2 for c in cpus) or a"}
+  two: {invariant: "any(a[c] == a[self] for c in cpus if c != self) != all(n[c] < n for c in cpus)"}
+  member: {invariant: "implies(any(c in [0, 1] and m[c] == done for c in cpus), not a)"}
+"""
+
+
+def test_a_cut_aggregate_can_take_its_exact_value(tmp_path: Path) -> None:
+    """frame.cut's lemma, on random states of 4 and 5 CPUs and random frames: for some
+    choice of each generic CPU among those outside the frame (and of each fresh Boolean),
+    the cut expression evaluates as the exact one (an evaluation error included), wherever
+    the aggregate sits (under `not`, in a value, compared, nested)."""
+    rng = random.Random(1920)
+    kinds = {"generic": 0, "boolean": 0, "kept": 0}
+    counter = itertools.count()
+
+    def fresh() -> str:
+        return f"r{next(counter)}"
+
+    for n in (4, 5):
+        model = load_model(write_model(tmp_path, CUT), overrides={"NCPU": str(n)})
+        cpus = list(range(n))
+        for _ in range(40):
+            state: dict[str, object] = {
+                "a": [rng.random() < 0.5 for _ in cpus],
+                "n": [rng.randint(0, 2) for _ in cpus],
+                "m": [rng.choice(["idle", "busy", "done"]) for _ in cpus],
+                "g": rng.random() < 0.5,
+            }
+            me = rng.choice(cpus)
+            frame = frozenset(rng.sample(cpus, rng.randint(0, n - 1)))
+            others = [c for c in cpus if c not in frame]
+            for p in model.properties:
+                if p.expr is None:
+                    continue
+                env = {"self": me} if p.per_cpu else {}
+                cut, rests = framing.cut(p.expr, env, frame, fresh)
+                n_aggs = sum(1 for x in walk(p.expr) if isinstance(x, Agg) and x.domain.is_cpus)
+                kinds["kept"] += n_aggs > len(rests)
+                for r in rests:
+                    kinds["generic" if r.generic else "boolean"] += 1
+                exact = _value(p.expr, state, env, {})
+                choices = [others if r.generic else [False, True] for r in rests]
+                got = {
+                    _value(cut, state, env, dict(zip((r.name for r in rests), pick, strict=True)))
+                    for pick in itertools.product(*choices)
+                }
+                assert exact in got, (n, p.id, me, sorted(frame), state, exact, got)
+    assert all(kinds.values()), kinds
+
+
+def _value(e: Expr, state: dict[str, Any], env: dict[str, int], pick: dict[str, Any]) -> object:
+    """`e` in `state`; a generic CPU's entries are those of the CPU `pick` gives it."""
+
+    def read(var: VarInfo, index: object) -> Any:
+        if "@" in var.name:
+            name, cpu = var.name.split("@")
+            return state[name][pick[cpu]]
+        if var.name in pick:
+            return pick[var.name]
+        return state[var.name] if index is None else state[var.name][index]
+
+    try:
+        return evaluate(e, read, env)
+    except EvalError:
+        return "error"
+
+
+def _framed_model(rng: random.Random, i: int) -> str:
+    """A random model whose aggregates over cpus sit everywhere frame.cut reaches: guards,
+    under `not`, assigned values, elements reading a global, `c != self`, CPU 0 named."""
+
+    def elem() -> str:
+        atom = rng.choice(["a[c]", "not a[c]", "n[c] > 0", "n[c] == 2", "n[c] < n"])
+        return atom + rng.choice(["", "", " and g", " or not g"])
+
+    def agg() -> str:
+        cond = rng.choice(["", " if c != self", " if c != self", " if c != 0"])
+        return f"{rng.choice(['any', 'all'])}({elem()} for c in cpus{cond})"
+
+    local = ["a", "not a", "n > 0", "n == 0", "n < 2", "g", "not g"]
+    actions: dict[str, Any] = {}
+    for k in range(rng.randint(3, 5)):
+        guard = rng.choice(
+            [
+                rng.choice(local),
+                f"{rng.choice(local)} and {agg()}",
+                f"{rng.choice(local)} and not {agg()}",
+                f"not ({agg()} or g)",
+                f"implies({agg()}, {rng.choice(local)})",
+            ]
+        )
+        do: dict[str, str] = {}
+        for var in rng.sample(["a", "n", "g"], rng.randint(1, 2)):
+            do[var] = rng.choice(
+                {
+                    "a": ["not a", "true", "false", agg()],
+                    "n": ["n + 1 if n < 2 else 0", "0", f"1 if {agg()} else 2"],
+                    "g": ["not g", "a", agg(), f"not {agg()}"],
+                }[var]
+            )
+        actions[f"a{k}"] = {"when": guard, "do": do}
+    if rng.random() < 0.5:
+        actions["give"] = {
+            "for": {"t": "cpus"},
+            "when": f"t != self and a and {rng.choice(['not a[t]', agg()])}",
+            "do": {"a": "false", "a[t]": "true"},
+        }
+    props: dict[str, Any] = {}
+    for k in range(rng.randint(2, 3)):
+        rhs = rng.choice([rng.choice(local), agg(), agg(), f"not {agg()}"])
+        props[f"inv{k}"] = {"invariant": f"implies({rng.choice(local)}, {rhs})"}
+    props["glob"] = {
+        "invariant": rng.choice(
+            [
+                "all(implies(a[c], g) for c in cpus)",
+                "implies(g, any(a[c] for c in cpus))",
+                "all(all(implies(c != d, not (a[c] and a[d])) for d in cpus) for c in cpus)",
+                "all(implies(n[c] == 2, not g) for c in cpus)",
+            ]
+        )
+    }
+    doc = {
+        "model": f"framed-{i}",
+        "params": {"NCPU": {"values": [3, 4], "default": 3}},
+        "cpus": "NCPU",
+        "vars": {
+            "a": {"type": "bool", "index": "cpus"},
+            "n": {"type": "int", "range": [0, 2], "index": "cpus"},
+            "g": {"type": "bool"},
+        },
+        "actions": actions,
+        "properties": props,
+        "deadlock": "allowed",
+    }
+    return str(yaml.safe_dump(doc, sort_keys=False, width=10_000))
+
+
+def test_random_models_with_cut_aggregates_agree(tmp_path: Path) -> None:
+    # the same cross-check as test_random_models_agree, on models whose steps and
+    # invariants have aggregates over cpus in every position: what the steps checked on
+    # their frame prove is what the whole relation proves
+    rng = random.Random(2019)
+    proved = dropped = framed = widened = 0
+    for i in range(14):
+        text = _framed_model(rng, i)
+        path = write_model(tmp_path, text, f"framed-{i}.yaml")
+        for n in (3, 4):
+            model = load_model(path, overrides={"NCPU": str(n)})
+            try:
+                got = _agree(model)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{text}") from exc
+            local = prove_locally(_invariants_only(model))
+            proved += len(got)
+            dropped += len(local.dropped)
+            framed += local.framed
+            widened += local.steps - local.framed
+    assert proved > 0, "the random models exercise both answers"
+    assert dropped > 0, "the random models exercise both answers"
+    assert framed > 0, "some steps are proved on their frame"
+    assert widened > 0, "some steps need every CPU"

@@ -1,5 +1,5 @@
 """Invariants of one CPU count proved 1-inductive on representative steps: the model's CPU
-symmetry (engines/symmetry.py) and the frame keep the check about linear in the count.
+symmetry (engines/symmetry.py) and the frame keep the check about the same size for any count.
 
 The goals are the model's invariant properties, proved together (Houdini drops the ones a
 step can break from a state of all of them). A goal is a set of instances: `all(... for c
@@ -14,9 +14,16 @@ stay written out, as the fixed-instance engine writes them). Why checking few is
   CPUs) that breaks an instance over the CPUs the step fixes and, per class, as many more
   as the goal quantifies: only those steps and those instances are checked.
 * An instance that reads no entry the step writes keeps its value (the frame).
-* The state a step starts from is first assumed to satisfy only some instances (over the
-  CPUs above, and the small ones at every CPU): fewer assumptions, a stronger check. When
-  that is not enough, every instance is assumed; a step that still breaks one drops it.
+* A step is first checked on its frame, the CPUs above with as many more per class as any
+  goal quantifies: its aggregates over cpus, and the instances', are cut to the frame
+  (frame.py: the elements at the frame's CPUs, and a generic CPU for the others' part), and
+  the state it starts from is assumed to satisfy only the instances over the frame's and
+  the generic CPUs. An instance keeps its generic CPUs across the step where the CPUs they
+  stand for read nothing the step writes (else it is written out). More transitions from
+  fewer assumptions: a stronger check, whose size does not grow with the count.
+* When that is not enough, the step is checked with every aggregate written out, from a
+  state first assumed to satisfy only some instances (over the CPUs above, and the small
+  ones at every CPU), then every instance; a step that still breaks one drops it.
 * A CPU's place in a `steps:` sequence is read by no goal: every step is taken from every
   place (more steps than the model has, so again a stronger check).
 
@@ -38,11 +45,23 @@ import z3
 from preemptcheck.engines import symmetry
 from preemptcheck.engines._z3expr import Compiler, Ctx, GiveUp, Z, slot_width
 from preemptcheck.engines._z3step import StepTerms, step_terms
-from preemptcheck.engines.layout import encode
-from preemptcheck.expr.ast import Agg, Binary, Bound, Call, Const, EnumT, Expr, VarRef, walk
-from preemptcheck.expr.evaluate import fold
-from preemptcheck.model.ir import Model, PropKind
-from preemptcheck.semantics.system import binding_product, specialize
+from preemptcheck.engines.param import frame as framing
+from preemptcheck.expr.ast import (
+    Agg,
+    Binary,
+    Bound,
+    Call,
+    Const,
+    EnumT,
+    Expr,
+    Value,
+    VarInfo,
+    VarRef,
+    walk,
+)
+from preemptcheck.expr.evaluate import EvalError, evaluate, fold
+from preemptcheck.model.ir import Action, Model, PropKind, Var
+from preemptcheck.semantics.system import Bindings, SpecStep, binding_product, specialize
 
 Tuple = tuple[int, ...]
 
@@ -58,6 +77,7 @@ class LocalRun:
     elapsed: float
     steps: int  # representative steps checked
     symmetry: str  # the classes of interchangeable CPUs used, or why none
+    framed: int  # of the steps, those checked on their frame alone (each aggregate cut)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +89,32 @@ class _Goal:
     # the quantified CPUs appear only as indices of per-CPU variables, and no CPU is named:
     # an instance is another one with the CPUs' entries renamed
     renamable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _CutInst:
+    """A goal instance with its aggregates over cpus cut to a frame: its literal, that it
+    holds, the slots it reads, and what its fresh Booleans stand for."""
+
+    lit: Z
+    holds: Z
+    reads: frozenset[int]
+    rests: tuple[framing.Rest, ...]
+
+
+@dataclass(slots=True)
+class _Rep:
+    """One representative step: the CPUs it fixes, its frame (those, and per class as many
+    more as a goal quantifies), its terms with the aggregates over cpus cut to the frame
+    (None: the frame is every CPU), and its exact terms, made when first needed."""
+
+    fixed: frozenset[int]
+    frame: frozenset[int]
+    cut: StepTerms | None
+    rests: tuple[framing.Rest, ...]  # what the cut aggregates' generic CPUs stand for
+    source: tuple[Action, int, Bindings, int]  # the action, its CPU, bindings, step number
+    exact: StepTerms | None
+    widened: bool = False  # checked over every CPU at least once
 
 
 class _Stop(Exception):
@@ -112,20 +158,53 @@ class _Check:
         moved = {c for cls in self.classes for c in cls}
         self.fixed = frozenset(c for c in range(model.cpus) if c not in moved)
         self.first: dict[str, int] = {}
-        self.x: list[Z] = []
+        self.slots: list[tuple[Var, int]] = []  # slot -> its variable and entry position
         for v in model.vars:
-            self.first[v.name] = len(self.x)
-            w = slot_width(v.info)
-            self.x += [self.cx.bv(f"{v.name}#{e}@x", w) for e in range(len(v.entries))]
-        self.comp = Compiler(self.cx, lambda var, entry: self.x[self.first[var.name] + entry])
+            self.first[v.name] = len(self.slots)
+            self.slots += [(v, e) for e in range(len(v.entries))]
         self.s = self.cx.solver("QF_BV")
-        self.s.add(self._valid())
+        self._x: dict[int, Z] = {}  # the state's entries, made when first read
+        self._fresh: dict[str, Z] = {}  # frame.cut's Booleans
+        self._names = itertools.count()
+        self.comp = Compiler(self.cx, self._read)
         self.active = list(range(len(self.goals)))
         self.dropped: dict[int, str] = {}
         self._inst: dict[tuple[int, Tuple], tuple[Z, frozenset[int]]] = {}
         self._lits: dict[tuple[int, Tuple], Z] = {}
         self._every: dict[int, Z] = {}
+        # goal instances with their aggregates cut to a frame (None: nothing to cut)
+        self._cut: dict[tuple[int, Tuple, frozenset[int]], _CutInst | None] = {}
+        self._generic: dict[tuple[int, tuple[int | str, ...]], Z] = {}
         self.queries = 0
+
+    # ------------------------------------------------------------ state
+
+    def xs(self, s: int) -> Z:
+        """The bits of slot s in the state a step starts from."""
+        if s not in self._x:
+            v, e = self.slots[s]
+            self._x[s] = self._bits(f"{v.name}#{e}@x", v.info)
+        return self._x[s]
+
+    def _read(self, var: VarInfo, entry: int) -> Z:
+        first = self.first.get(var.name)
+        if first is not None:
+            return self.xs(first + entry)
+        if var.name not in self._fresh:  # a generic CPU's entry or a Boolean of frame.cut
+            self._fresh[var.name] = self._bits(var.name, var)
+        return self._fresh[var.name]
+
+    def _bits(self, name: str, info: VarInfo) -> Z:
+        """A new entry that holds a value of its type."""
+        w = slot_width(info)
+        x = self.cx.bv(name, w)
+        top = 1 if info.kind == "bool" else info.hi - info.lo
+        if info.kind != "word" and top < (1 << w) - 1:
+            self.s.add(z3.ULE(x, top))
+        return x
+
+    def _name(self) -> str:
+        return f"rest#{next(self._names)}"
 
     # ------------------------------------------------------------ CPUs
 
@@ -139,8 +218,9 @@ class _Check:
     def reps(self, fixed: frozenset[int], k: int) -> list[Tuple]:
         return list(itertools.product(self.pool(fixed, k), repeat=k))
 
-    def steps(self) -> Iterator[tuple[frozenset[int], StepTerms]]:
-        """One instance of each action per orbit, each of its steps, with the CPUs it fixes."""
+    def steps(self) -> Iterator[_Rep]:
+        """One instance of each action per orbit, each of its steps."""
+        kf = max([1, *(len(g.names) for g in self.goals)])
         for a in self.model.actions:
             cpu_names = [n for n, d in a.bindings if d.is_cpus]
             others = [(n, d) for n, d in a.bindings if not d.is_cpus]
@@ -148,17 +228,36 @@ class _Check:
             for cpus in self.reps(self.fixed, k):
                 if cpus[0] not in a.cpus:
                     continue
+                fixed = self.fixed | frozenset(cpus)
+                frame = frozenset(self.pool(fixed, kf))
+                whole = len(frame) == self.model.cpus
                 for rest in binding_product(dataclasses.replace(a, bindings=tuple(others))):
                     by_name = dict(zip(cpu_names, cpus[1:], strict=True)) | dict(rest)
                     b = tuple((n, by_name[n]) for n, _ in a.bindings)
-                    specs = specialize(self.model.properties, a, cpus[0], b, 0)
+                    env = {"self": cpus[0], **by_name}
+                    cut, rests = (a, ()) if whole else framing.cut_action(a, env, frame, self._name)
+                    specs = specialize(self.model.properties, cut, cpus[0], b, 0)
+                    starts = [specs[0].guard]
+                    if rests and len(specs) > 1:  # whether the sequence starts, exactly
+                        starts.append(specialize(self.model.properties, a, cpus[0], b, 0)[0].guard)
+                    if any(isinstance(g, Const) and g.value is False for g in starts):
+                        continue
                     for k_, spec in enumerate(specs):
-                        if k_ == 0 and isinstance(spec.guard, Const) and spec.guard.value is False:
-                            break
-                        terms = step_terms(
-                            self.comp, spec, lambda v, e: self.first[v] + e, self.x.__getitem__
-                        )
-                        yield self.fixed | frozenset(cpus), terms
+                        terms = self._terms(spec)
+                        source = (a, cpus[0], b, k_)
+                        exact = None if rests else terms
+                        cut_terms = None if whole else terms
+                        yield _Rep(fixed, frame, cut_terms, rests, source, exact)
+
+    def _terms(self, spec: SpecStep) -> StepTerms:
+        return step_terms(self.comp, spec, lambda v, e: self.first[v] + e, self.xs)
+
+    def exact(self, rep: _Rep) -> StepTerms:
+        """The step's terms with every aggregate written out."""
+        if rep.exact is None:
+            a, cpu, b, k = rep.source
+            rep.exact = self._terms(specialize(self.model.properties, a, cpu, b, 0)[k])
+        return rep.exact
 
     # ------------------------------------------------------------ goal instances
 
@@ -178,7 +277,7 @@ class _Check:
                     if v.info.index is not None and v.info.index.is_cpus
                     for a, b in zip(t0, t, strict=True)
                 }
-                holds = z3.substitute(holds0, *((self.x[a], self.x[b]) for a, b in ren.items()))
+                holds = z3.substitute(holds0, *((self.xs(a), self.xs(b)) for a, b in ren.items()))
                 reads = frozenset(ren.get(r, r) for r in reads0)
             else:
                 e = fold(g.body, dict(zip(g.names, t, strict=True)))
@@ -197,11 +296,30 @@ class _Check:
             self._lits[key] = lit
         return self._lits[key]
 
+    def cut_inst(self, gi: int, t: Tuple, frame: frozenset[int]) -> _CutInst | None:
+        """Goal gi at the CPUs t with its aggregates over cpus cut to `frame` (None: it has
+        none to cut)."""
+        key = (gi, t, frame)
+        if key not in self._cut:
+            g = self.goals[gi]
+            env = dict(zip(g.names, t, strict=True))
+            body, rests = (g.body, ()) if g.small else framing.cut(g.body, env, frame, self._name)
+            if not rests:
+                self._cut[key] = None
+            else:
+                e = fold(body, env)
+                term = self.comp.ex(e)
+                holds = self.cx.and_(z3.Not(term.err), term.v)
+                lit = self.cx.lit(f"g{gi}@{','.join(map(str, t))}~{len(self._cut)}")
+                self.s.add(z3.Implies(lit, holds))
+                self._cut[key] = _CutInst(lit, holds, self._reads(e), rests)
+        return self._cut[key]
+
     def _reads(self, e: Expr) -> frozenset[int]:
         out: set[int] = set()
         for n in walk(e):
-            if not isinstance(n, VarRef):
-                continue
+            if not isinstance(n, VarRef) or n.var.name not in self.first:
+                continue  # not a state variable: a Boolean of frame.cut
             first, dom = self.first[n.var.name], n.var.index
             if dom is None:
                 out.add(first)
@@ -250,8 +368,8 @@ class _Check:
             changed = True
             while changed and self.active:
                 changed = False
-                for fixed, st in steps:
-                    changed |= self._step(fixed, st)
+                for step in steps:
+                    changed |= self._step(step)
             reason = ""
         except _Stop as exc:
             reason = str(exc)
@@ -268,46 +386,52 @@ class _Check:
             time.monotonic() - self.t0,
             len(steps),
             self.described,
+            sum(1 for step in steps if not step.widened),
         )
 
     def _init(self) -> None:
-        init = []
-        for v in self.model.vars:
-            w = slot_width(v.info)
-            for e, value in enumerate(v.init):
-                init.append((self.x[self.first[v.name] + e], self.cx.num(encode(v.info, value), w)))
+        """Drop the goals false in the initial state (at the CPUs of one instance per orbit),
+        evaluated as the explicit engine evaluates them."""
+        by_name = {v.name: v for v in self.model.vars}
+        where: dict[str, dict[Value, int]] = {}
+
+        def read(var: VarInfo, index: Value | None) -> Value:
+            v = by_name[var.name]
+            if index is None or var.index is None:
+                return v.init[0]
+            if var.name not in where:
+                where[var.name] = {x: i for i, x in enumerate(var.index.values)}
+            return v.init[where[var.name][index]]
+
         for gi in list(self.active):
-            for t in self.reps(self.fixed, len(self.goals[gi].names)):
-                holds, reads = self.inst(gi, t)
-                holds = z3.simplify(z3.substitute(holds, *(init[r] for r in sorted(reads))))
-                if not z3.is_true(holds):
+            g = self.goals[gi]
+            for t in self.reps(self.fixed, len(g.names)):
+                try:
+                    holds = bool(evaluate(g.body, read, dict(zip(g.names, t, strict=True))))
+                except EvalError:
+                    holds = False
+                if not holds:
                     self._drop(gi, "false in the initial state")
                     break
 
-    def _step(self, fixed: frozenset[int], st: StepTerms) -> bool:
+    def _step(self, rep: _Rep) -> bool:
         """Drop what the step breaks (from a state of every goal); whether it broke any."""
+        if rep.cut is not None and self._within_frame(rep, rep.cut):
+            return False
+        rep.widened = True
+        st = self.exact(rep)
         post: list[tuple[int, Z]] = []
-        changes = [(self.x[s], new) for s, new in st.writes.items()]
+        changes = [(self.xs(s), new) for s, new in st.writes.items()]
         for gi in self.active:
-            for t in self.reps(fixed, len(self.goals[gi].names)):
+            for t in self.reps(rep.fixed, len(self.goals[gi].names)):
                 holds, reads = self.inst(gi, t)
                 if reads & st.writes.keys():
                     post.append((gi, z3.substitute(holds, *changes)))
         if not post:
             return False
-        self.queries += 1
-        q = self.cx.lit(f"q{self.queries}")
-        taken = self.cx.and_(z3.Not(st.guard.err), st.guard.v, z3.Not(st.effect_err))
-        self.s.add(z3.Implies(q, self.cx.and_(taken, self.cx.or_(*(z3.Not(p) for _, p in post)))))
+        q = self._query(st, [p for _, p in post])
         for full in (False, True):
-            if self.deadline is not None and time.monotonic() > self.deadline:
-                raise _Stop("--timeout reached")
-            r = self.cx.check(self.s, q, *self.assumed(fixed, full))
-            if self.cx.exhausted:
-                why = self.cx.stop
-                if why == "work":
-                    why = f"the work limit of {self.cx.work_limit:,} z3 resource units was reached"
-                raise _Stop(str(why))
+            r = self._check(q, *self.assumed(rep.fixed, full))
             if r == z3.unsat:
                 return False
         if r == z3.unknown:
@@ -321,21 +445,92 @@ class _Check:
             self._drop(gi, "a step breaks it from a state of the others")
         return True
 
+    def _within_frame(self, rep: _Rep, st: StepTerms) -> bool:
+        """Whether the step, its aggregates cut to its frame, breaks no goal instance from a
+        state of the instances over the frame's CPUs, theirs cut too (an instance's fresh
+        Booleans are the same before and after the step where the CPUs they stand for read
+        nothing it writes; otherwise the instance is taken exactly)."""
+        written = [self.slots[s] for s in st.writes]
+        changes = [(self.xs(s), new) for s, new in st.writes.items()]
+        rests = list(rep.rests)
+
+        def at(gi: int, t: Tuple) -> tuple[Z, Z, frozenset[int]]:
+            c = self.cut_inst(gi, t, rep.frame)
+            if c is not None and not any(
+                r.reads(v.info, e, rep.frame) for r in c.rests for v, e in written
+            ):
+                rests.extend(c.rests)
+                return c.lit, c.holds, c.reads
+            return self.lit(gi, t), *self.inst(gi, t)
+
+        assumed, post = [], []
+        order = sorted(rep.frame)
+        for gi in self.active:
+            k = len(self.goals[gi].names)
+            assumed += [at(gi, t)[0] for t in itertools.product(order, repeat=k)]
+            for t in self.reps(rep.fixed, k):
+                _, holds, reads = at(gi, t)
+                if reads & st.writes.keys():
+                    post.append(z3.substitute(holds, *changes))
+        if not post:
+            return True
+        generic = list(dict.fromkeys(r.name for r in rests if r.generic))
+        for gi in self.active:
+            g = self.goals[gi]
+            k = len(g.names)
+            if not g.renamable or k > self.model.cpus:
+                continue
+            cpus: list[int | str] = [*order, *generic]
+            for tg in itertools.product(cpus, repeat=k):
+                if any(isinstance(c, str) for c in tg):
+                    assumed.append(self.generic_lit(gi, tg))
+        return bool(self._check(self._query(st, post), *assumed) == z3.unsat)
+
+    def generic_lit(self, gi: int, t: tuple[int | str, ...]) -> Z:
+        """A literal that, assumed, makes renamable goal gi hold at t, whose CPUs are
+        numbers or generic CPUs (frame.py)."""
+        key = (gi, t)
+        if key not in self._generic:
+            t0 = tuple(range(len(t)))
+            holds0, _ = self.inst(gi, t0)
+            ren = []
+            for v in self.model.vars:
+                if v.info.index is None or not v.info.index.is_cpus:
+                    continue
+                for a, b in zip(t0, t, strict=True):
+                    to = (
+                        self.xs(self.first[v.name] + b)
+                        if isinstance(b, int)
+                        else self._read(framing.at_generic(v.info, b), 0)
+                    )
+                    ren.append((self.xs(self.first[v.name] + a), to))
+            lit = self.cx.lit(f"g{gi}@{','.join(map(str, t))}")
+            self.s.add(z3.Implies(lit, z3.substitute(holds0, *ren)))
+            self._generic[key] = lit
+        return self._generic[key]
+
+    def _query(self, st: StepTerms, post: list[Z]) -> Z:
+        """A literal that, assumed, takes the step and breaks one of `post`."""
+        self.queries += 1
+        q = self.cx.lit(f"q{self.queries}")
+        taken = self.cx.and_(z3.Not(st.guard.err), st.guard.v, z3.Not(st.effect_err))
+        self.s.add(z3.Implies(q, self.cx.and_(taken, self.cx.or_(*(z3.Not(p) for p in post)))))
+        return q
+
+    def _check(self, *assumptions: Z) -> Z:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _Stop("--timeout reached")
+        r = self.cx.check(self.s, *assumptions)
+        if self.cx.exhausted:
+            why = self.cx.stop
+            if why == "work":
+                why = f"the work limit of {self.cx.work_limit:,} z3 resource units was reached"
+            raise _Stop(str(why))
+        return r
+
     def _drop(self, gi: int, why: str) -> None:
         self.active.remove(gi)
         self.dropped[gi] = why
-
-    def _valid(self) -> Z:
-        """Every entry encodes a value of its type."""
-        out = []
-        for v in self.model.vars:
-            info = v.info
-            w = slot_width(info)
-            top = 1 if info.kind == "bool" else info.hi - info.lo
-            if info.kind != "word" and top < (1 << w) - 1:
-                first = self.first[v.name]
-                out += [z3.ULE(self.x[first + e], top) for e in range(len(v.entries))]
-        return self.cx.and_(*out)
 
 
 def _describe(classes: tuple[tuple[int, ...], ...]) -> str:
