@@ -67,8 +67,8 @@ def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
         "--all-cpus-heavy",
         action="store_true",
         default=False,
-        help="also cross-check --all-cpus on benchmarks/models/stop-machine.yaml's three "
-        "invariants together (minutes) in tests/test_param_agreement.py",
+        help="also cross-check --all-cpus against the fixed-instance symbolic engine's full "
+        "run at 8 and 16 CPUs (minutes) in tests/test_param_agreement.py",
     )
     parser.addoption(
         "--kernel-models",

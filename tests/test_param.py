@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from preemptcheck.checking.check import Options, check_model
 from preemptcheck.checking.results import Verdict
 from preemptcheck.cli.main import app
-from preemptcheck.engines.param import ParamRun, prove_all_cpus, prove_fixed_with
+from preemptcheck.engines.param import ParamOutcome, ParamRun, prove_all_cpus, prove_fixed_with
 from preemptcheck.engines.param.fixed import PREFIX, instance_with
 from preemptcheck.engines.symbolic import Symbolic
 from preemptcheck.model import load_model
@@ -173,6 +173,84 @@ def test_a_planted_bug_is_not_proved_and_its_cti_is_a_real_step(tmp_path: Path) 
     pi = [p.id for p in cti.model.properties].index("request-not-lost")
     assert all(v is True for p, _, v in ref.state_checks(before) if p == pi)
     assert any(v is not True for p, _, v in ref.state_checks(after) if p == pi)
+
+
+# clear's step breaks others-set from a state of the candidates with 2 CPUs (CPU 0 clear,
+# CPU 1 set; CPU 1 clears CPU 0), but z3's quantified query over every N, with the `all`
+# nested in the property, ran to its rlimit and left it unknown (69M units, 45 s)
+NESTED_ALL = """
+model: nested-all
+params:
+  NCPU: {values: [1, 2, 3], default: 2}
+cpus: NCPU
+vars:
+  n: {type: int, range: [0, 2], index: cpus}
+  a: {type: bool, index: cpus, init: true}
+actions:
+  set:
+    when: n > 0
+    do: {a: n > 0}
+  flip:
+    when: a and all(n[c] > 0 for c in cpus if c != self)
+    do: {a: not a}
+  reset:
+    when: n != 2
+    do: {n: 0}
+  clear:
+    for: {t: cpus}
+    when: t != self and a[t] and not a
+    do:
+      a[t]: false
+properties:
+  others-set:
+    invariant: implies(not a, all(a[c] for c in cpus if c != self))
+deadlock: allowed
+"""
+
+# gather needs four CPUs: a step with fewer cannot break never-gathered
+FOUR_CPUS = """
+model: four-cpus
+params:
+  NCPU: {values: [1, 2, 3, 4], default: 2}
+cpus: NCPU
+vars:
+  x: {type: bool, index: cpus}
+actions:
+  gather:
+    for: {t: cpus, u: cpus, v: cpus}
+    when: t != self and u != self and v != self and t != u and t != v and u != v
+    do: {x: true}
+properties:
+  never-gathered:
+    invariant: not x
+deadlock: allowed
+"""
+
+
+def _first(tmp_path: Path, text: str) -> tuple[ParamRun, ParamOutcome]:
+    path = tmp_path / "model.yaml"
+    path.write_text(text.lstrip("\n"))
+    run = prove_all_cpus(load_model(str(path)), rlimit=50_000_000, work_limit=500_000_000)
+    return run, run.outcomes[0]
+
+
+def test_a_step_that_breaks_a_candidate_is_sought_with_few_cpus_first(tmp_path: Path) -> None:
+    """The counterexample to induction is found with at most three CPUs, in a fraction of
+    the work the unbounded query spent before giving up."""
+    run, out = _first(tmp_path, NESTED_ALL)
+    assert out.status == "not-inductive", out.reason
+    assert out.cti is not None
+    assert 2 <= out.cti.ncpu <= 3
+    assert run.work < 20_000_000, run.work
+
+
+def test_a_step_that_needs_more_cpus_is_still_found(tmp_path: Path) -> None:
+    """With few CPUs no step breaks the invariant; the query over every N still finds the
+    one with four (a bounded search is never taken for a proof)."""
+    _, out = _first(tmp_path, FOUR_CPUS)
+    assert out.status == "not-inductive", out.reason
+    assert out.cti is not None
+    assert out.cti.ncpu == 4
 
 
 def test_count_over_cpus_is_refused_at_its_location(tmp_path: Path) -> None:

@@ -1,13 +1,27 @@
 """The parameterized proof (issue 19) against the engines that check one CPU count.
 
-Whenever `prove_all_cpus` says a property holds for every number of CPUs ("holds-all"), the
-explicit search must find it holding for NCPU = 1..4 and the fixed-instance z3 engine must
-find no violation for NCPU = 8 and 16 (a proof or a bounded run); whenever the explicit
-search finds a violation for some small NCPU, the parameterized proof must not say
-"holds-all". Checked on the bundled multi-CPU models, the stop_machine() benchmark model and
-a few random multi-CPU models inside the fragment the parameterized engine accepts (`any`
-and `all` over cpus, CPUs alike at the start); a model outside it is "unsupported", with
-the reason.
+Whenever `prove_all_cpus` says a property holds for every number of CPUs ("holds-all"):
+
+* explicit search finds it holding for NCPU = 1..4 (every reachable state);
+* on the instances with NCPU = 8 and 16, the fixed-instance z3 engine (engines/symbolic.py:
+  the whole transition relation of that instance, bit-vectors, no quantifier, no symmetry):
+  (a) bounded model checking to depth BMC_DEPTH, with no invariant and no strengthening,
+      finds no violation;
+  (b) handed the conjuncts the verdict lists as invariant properties of the instance, proves
+      the property: the conjuncts and the property are 1-inductive together on that
+      instance and true in its initial state (one induction query, or Houdini over them),
+      so it holds there at every depth. Where the proof also rests on facts about CPUs'
+      places in `steps:` sequences, which the language cannot write (`unwritten`), the
+      conjuncts alone need not be inductive: the engine's own run instead (its mined
+      strengthening, k-induction and bounded model checking to depth SHALLOW) must find no
+      violation.
+
+Whenever explicit search finds a violation for some small NCPU, the parameterized proof must
+not say "holds-all". Checked on every bundled multi-CPU model, the stop_machine() benchmark
+model and eight random multi-CPU models inside the fragment the parameterized engine accepts
+(`any` and `all` over cpus, CPUs alike at the start); a model outside it is "unsupported",
+with the reason. The fixed-instance engine's full run (mined strengthening, k-induction and
+bounded model checking to depth BOUND) on the large instances is `pytest --all-cpus-heavy`.
 
 A model's NCPU param may list fewer values than these (fold-ipi.yaml lists 2 and 3): a claim
 for every number of CPUs is checked at the others too (`--set` takes any value of an int
@@ -16,6 +30,7 @@ param). A proof covers the counts from the least one the model names a CPU of (`
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 from pathlib import Path
@@ -25,12 +40,14 @@ import pytest
 import yaml
 
 from conftest import SWITCHES, write_model
-from preemptcheck.checking.check import Options, check_file, select_properties
+from preemptcheck.checking.check import Options, check_file
 from preemptcheck.checking.results import ModelResult, Verdict
 from preemptcheck.model import load_model
 from preemptcheck.model.ir import Model
 
 param = pytest.importorskip("preemptcheck.engines.param")
+symbolic = pytest.importorskip("preemptcheck.engines.symbolic")
+param_fixed = pytest.importorskip("preemptcheck.engines.param.fixed")
 
 ROOT = Path(__file__).resolve().parents[1]
 STATUSES = {"holds-all", "not-inductive", "unsupported", "unknown", "not-decided"}
@@ -38,27 +55,19 @@ RLIMIT = 50_000_000  # z3's work per query and per run: fixed, so that a run rep
 WORK_LIMIT = 500_000_000
 SMALL = (1, 2, 3, 4)  # explicit search
 LARGE = (8, 16)  # the fixed-instance z3 engine
-BOUND = 12  # its bounded model checking depth when induction does not prove a property
+BMC_DEPTH = 4  # its plain bounded model checking of each large instance
+SHALLOW = 4  # its own run's depth where the invariant is not all written
+BOUND = 12  # its full run's depth (--all-cpus-heavy)
 
-# Every model under models/ with more than one CPU, and the benchmark model (slow: its three
-# invariants take the parameterized engine minutes together, its headline alone seconds).
+# Every model under models/ with more than one CPU, and the benchmark model.
 # Not models-large/full-smp.yaml: its NCPU is 2-4, and two CPUs are 105 million states.
 STOP_MACHINE = "benchmarks/models/stop-machine.yaml"
-BUNDLED = (
-    "models/races/fold-ipi.yaml",
-    "models/races/fold-remote-rmw.yaml",
-    "models/races/lost-wakeup.yaml",
-    pytest.param(
-        STOP_MACHINE,
-        marks=[
-            pytest.mark.slow,
-            pytest.mark.skipif(
-                not SWITCHES["all_cpus_heavy"],
-                reason="minutes for its three invariants together: pytest --all-cpus-heavy",
-            ),
-        ],
-        id=STOP_MACHINE,
-    ),
+FOLD_IPI = "models/races/fold-ipi.yaml"
+LOST_WAKEUP = "models/races/lost-wakeup.yaml"  # the one under a second
+BUNDLED = (FOLD_IPI, "models/races/fold-remote-rmw.yaml", LOST_WAKEUP, STOP_MACHINE)
+HEAVY = pytest.mark.skipif(
+    not SWITCHES["all_cpus_heavy"],
+    reason="the fixed-instance engine's full run at 8 and 16 CPUs: pytest --all-cpus-heavy",
 )
 
 
@@ -66,11 +75,9 @@ BUNDLED = (
 
 
 @functools.cache
-def _param_run(path: str, only: str | None = None) -> tuple[Model, Any]:
-    """The parameterized run on the model (with only the property `only`, when given)."""
+def _param_run(path: str) -> tuple[Model, Any]:
+    """The parameterized run on the model (made once per test process)."""
     model = load_model(path)
-    if only is not None:
-        model = select_properties(model, (only,))
     run = param.prove_all_cpus(model, rlimit=RLIMIT, work_limit=WORK_LIMIT)
     assert len(run.outcomes) == len(model.properties), path
     return model, run
@@ -106,6 +113,8 @@ def _explicit(path: str, ncpu: int, *, fixed: bool) -> ModelResult:
 
 
 def _symbolic(path: str, ncpu: int, ids: tuple[str, ...]) -> ModelResult:
+    """The fixed-instance engine's full run (mined strengthening, k-induction, bounded model
+    checking to BOUND) on the instance with `ncpu` CPUs."""
     where, overrides = _instance(path, ncpu)
     options = Options(
         overrides=overrides,
@@ -118,12 +127,23 @@ def _symbolic(path: str, ncpu: int, ids: tuple[str, ...]) -> ModelResult:
     return check_file(where, options)
 
 
+def _only(model: Model, ids: set[str]) -> Model:
+    """`model` with the properties `ids` only (no built-ins)."""
+    return dataclasses.replace(model, properties=tuple(p for p in model.properties if p.id in ids))
+
+
+def _fixed_run(model: Model, *, bound: int, **kw: Any) -> dict[str, Any]:
+    """The fixed-instance engine's run on `model`, its outcome by property id."""
+    run = symbolic.Symbolic(model).run(bound=bound, rlimit=RLIMIT, work_limit=WORK_LIMIT, **kw)
+    return {model.properties[o.prop_index].id: o for o in run.outcomes}
+
+
 # ---------------------------------------------------------------- the checks
 
 
-def _outcomes(path: str, only: str | None = None) -> dict[str, Any]:
+def _outcomes(path: str) -> dict[str, Any]:
     """The parameterized outcome of each property, by id, checked for form."""
-    model, run = _param_run(path, only)
+    model, run = _param_run(path)
     out = {}
     for prop, o in zip(model.properties, run.outcomes, strict=True):
         assert o.status in STATUSES, (path, prop.id, o.status)
@@ -133,11 +153,11 @@ def _outcomes(path: str, only: str | None = None) -> dict[str, Any]:
     return out
 
 
-def check_against_explicit(path: str, only: str | None = None) -> dict[str, str]:
-    """The parameterized verdicts (of the property `only`, when given) against explicit
-    search at the small CPU counts; returns the parameterized status of each property."""
-    outcomes = _outcomes(path, only)
-    model, _ = _param_run(path, only)
+def check_against_explicit(path: str) -> dict[str, str]:
+    """The parameterized verdicts against explicit search at the small CPU counts; returns
+    the parameterized status of each property."""
+    outcomes = _outcomes(path)
+    model, _ = _param_run(path)
     fixed = _cpu_param(model) is None
     for ncpu in _counts(model, SMALL):
         result = _explicit(path, ncpu, fixed=fixed)
@@ -155,9 +175,45 @@ def check_against_explicit(path: str, only: str | None = None) -> dict[str, str]
     return {pid: o.status for pid, o in outcomes.items()}
 
 
-def check_against_symbolic(path: str) -> int:
-    """No violation of a "holds-all" property at the large CPU counts; returns how many
-    (property, count) pairs were checked."""
+def check_against_fixed(path: str) -> int:
+    """Each "holds-all" property on the instances with 8 and 16 CPUs, (a) and (b) of the
+    module's docstring; returns how many (property, count) pairs were checked."""
+    outcomes = _outcomes(path)
+    model, _ = _param_run(path)
+    holds = {pid for pid, o in outcomes.items() if o.status == "holds-all"}
+    checked = 0
+    for ncpu in _counts(model, LARGE):
+        ids = {pid for pid in holds if ncpu >= outcomes[pid].least}
+        if not ids:
+            continue
+        inst = _only(load_model(path, overrides={"NCPU": str(ncpu)}), ids)
+        assert inst.cpus == ncpu, (path, inst.cpus)
+        # (a) no violation within BMC_DEPTH steps, the instance alone
+        for pid, o in _fixed_run(inst, bound=BMC_DEPTH, strengthen=False).items():
+            assert o.status in ("bounded", "proved"), (path, ncpu, pid, o.status, o.reason)
+        # (b) proved on the instance from the conjuncts the verdict lists
+        unwritten = set()
+        for pid in sorted(ids):
+            o = outcomes[pid]
+            if o.unwritten:
+                unwritten.add(pid)
+                continue
+            m = param_fixed.instance_with(model, ncpu, o.invariant, properties=[pid])
+            given = [p.id for p in m.properties if p.id.startswith(param_fixed.PREFIX)]
+            run = _fixed_run(m, bound=1, strengthen=bool(given), strengthen_with=given)
+            where = f"{path} NCPU={ncpu} {pid}: {run[pid].status} {run[pid].reason}"
+            assert run[pid].status == "proved", f"{where}\n{o.invariant}"
+        if unwritten:  # the engine's own run, shallow
+            own = _fixed_run(_only(inst, unwritten), bound=SHALLOW)
+            for pid, o in own.items():
+                assert o.status != "violated", (path, ncpu, pid, o.reason)
+        checked += len(ids)
+    return checked
+
+
+def check_against_full_fixed_engine(path: str) -> int:
+    """No violation of a "holds-all" property at the large CPU counts in the fixed-instance
+    engine's full run; returns how many (property, count) pairs were checked."""
     outcomes = _outcomes(path)
     model, _ = _param_run(path)
     ids = tuple(pid for pid, o in outcomes.items() if o.status == "holds-all")
@@ -174,33 +230,41 @@ def check_against_symbolic(path: str) -> int:
     return checked
 
 
-@pytest.mark.parametrize("rel", BUNDLED)
-def test_bundled_model_against_explicit(rel: str) -> None:
-    check_against_explicit(str(ROOT / rel))
+# Issue 19's acceptance: what must hold for every NCPU, by model and property, with a text
+# some conjunct of the invariant must contain ("": any invariant). stop_machine()'s headline
+# property needs a fact about every CPU's preempt_count to hold on CPU i.
+MUST_HOLD: dict[str, dict[str, str]] = {
+    FOLD_IPI: {"request-not-lost": ""},
+    STOP_MACHINE: {
+        "fn-runs-on-a-stopped-machine": "pc[c]",
+        "stopper-is-atomic": "",
+        "stopper-irqs-off": "",
+    },
+}
 
 
+@pytest.mark.parametrize(
+    "rel",
+    [pytest.param(rel, marks=[] if rel == LOST_WAKEUP else [pytest.mark.slow]) for rel in BUNDLED],
+)
+def test_bundled_model_agrees(rel: str) -> None:
+    """The verdicts for every NCPU hold at 1..4 and at 8 and 16 (and issue 19's acceptance:
+    fold-ipi's request is never lost, stop-machine's invariants hold, on any number of CPUs)."""
+    path = str(ROOT / rel)
+    outcomes = _outcomes(path)
+    for pid, text in MUST_HOLD.get(rel, {}).items():
+        o = outcomes[pid]
+        assert o.status == "holds-all", (pid, o)
+        assert any(text in c for c in o.invariant) or not text, (pid, o.invariant)
+    check_against_explicit(path)
+    assert check_against_fixed(path) >= len(LARGE) * len(MUST_HOLD.get(rel, {}))
+
+
+@HEAVY
 @pytest.mark.slow
 @pytest.mark.parametrize("rel", BUNDLED)
-def test_bundled_model_against_symbolic(rel: str) -> None:
-    check_against_symbolic(str(ROOT / rel))
-
-
-def test_fold_ipi_request_is_never_lost_on_any_number_of_cpus() -> None:
-    """Issue 19's acceptance: fold-ipi's request-not-lost holds for every NCPU."""
-    outcomes = _outcomes(str(ROOT / "models/races/fold-ipi.yaml"))
-    assert outcomes["request-not-lost"].status == "holds-all", outcomes["request-not-lost"]
-
-
-def test_stop_machine_needs_other_cpus_and_holds_for_all() -> None:
-    """The benchmark's headline property holds for every NCPU (issue 19's "done when")."""
-    pid = "fn-runs-on-a-stopped-machine"
-    o = _outcomes(str(ROOT / STOP_MACHINE), pid)[pid]
-    assert o.status == "holds-all", o
-    # what makes it hold on CPU i includes a fact about every CPU's preempt_count
-    assert any("pc[c]" in c for c in o.invariant), o.invariant
-    # and explicit search agrees at NCPU = 1..4 (a few seconds more; the run of the model's
-    # three invariants together, minutes, is the --all-cpus-heavy case above)
-    assert check_against_explicit(str(ROOT / STOP_MACHINE), pid)[pid] == "holds-all"
+def test_bundled_model_against_full_fixed_engine(rel: str) -> None:
+    check_against_full_fixed_engine(str(ROOT / rel))
 
 
 # ---------------------------------------------------------------- outside the fragment
@@ -345,62 +409,55 @@ def _random_texts() -> list[str]:
     return [random_model(rng, i) for i in range(RANDOM_MODELS)]
 
 
-HEAVY_RANDOM = pytest.mark.skipif(
-    not SWITCHES["all_cpus_heavy"], reason="minutes for the random models: pytest --all-cpus-heavy"
-)
+@pytest.fixture(scope="session")
+def random_models(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The random models' files, written once per test process (one path per model, so that
+    its parameterized run is made once there)."""
+    where = tmp_path_factory.mktemp("random-models")
+    return [write_model(where, text, f"random-{i}.yaml") for i, text in enumerate(_random_texts())]
 
 
-def _on_random(i: int, tmp_path: Path, check: Any) -> None:
-    """`check` on random model `i`; a failure shows the model's text."""
-    text = _random_texts()[i]
-    path = write_model(tmp_path, text, f"random-{i}.yaml")
+def _on_random(path: str, check: Any) -> None:
+    """`check` on a random model's file; a failure shows the model's text."""
     try:
         check(path)
     except AssertionError as exc:
+        text = Path(path).read_text(encoding="utf-8")
         raise AssertionError(f"{exc}\n{text}") from exc
 
 
-# the random models whose runs take well under a second here (z3 work is what varies: the
-# others take from seconds to minutes); model 4 has an invariant of each answer
-CHEAP_RANDOM = (1, 4, 5)
+# the random models that take the parameterized engine and the fixed-instance checks more
+# than a second together here (a few seconds)
+SLOW_RANDOM = (2, 6)
 
 
-def _random_cases(cheap: tuple[int, ...]) -> list[Any]:
-    """Every random model, those not in `cheap` only with --all-cpus-heavy."""
-    return [
-        pytest.param(i, id=str(i), marks=[] if i in cheap else [HEAVY_RANDOM])
+@pytest.mark.parametrize(
+    "i",
+    [
+        pytest.param(i, id=str(i), marks=[pytest.mark.slow] if i in SLOW_RANDOM else [])
         for i in range(RANDOM_MODELS)
-    ]
+    ],
+)
+def test_random_model_agrees(i: int, random_models: list[str]) -> None:
+    _on_random(random_models[i], check_against_explicit)
+    _on_random(random_models[i], check_against_fixed)
 
 
-@pytest.mark.parametrize("i", _random_cases(CHEAP_RANDOM))
-def test_random_model_against_explicit(i: int, tmp_path: Path) -> None:
-    _on_random(i, tmp_path, check_against_explicit)
-
-
+@HEAVY
 @pytest.mark.slow
-@pytest.mark.parametrize("i", _random_cases(CHEAP_RANDOM[:1]))  # 2 s with the fixed engine
-def test_random_model_against_symbolic(i: int, tmp_path: Path) -> None:
-    _on_random(i, tmp_path, check_against_symbolic)
+@pytest.mark.parametrize("i", range(RANDOM_MODELS))
+def test_random_model_against_full_fixed_engine(i: int, random_models: list[str]) -> None:
+    _on_random(random_models[i], check_against_full_fixed_engine)
 
 
-def test_a_cheap_random_model_answers_both_ways(tmp_path: Path) -> None:
-    """Without --all-cpus-heavy too, the random models exercise both directions: an
-    invariant proved for every NCPU and one refuted."""
-    statuses: set[str] = set()
-    for i in CHEAP_RANDOM:
-        _, run = _param_run(write_model(tmp_path, _random_texts()[i], f"random-{i}.yaml"))
-        statuses |= {o.status for o in run.outcomes}
-    assert {"holds-all", "not-inductive"} <= statuses, statuses
-
-
-@HEAVY_RANDOM
-def test_random_models_answer_both_ways(tmp_path: Path) -> None:
+def test_random_models_answer_both_ways(random_models: list[str]) -> None:
     """The random models exercise both directions of the agreement: some of their invariants
     hold for every NCPU, some are refuted (explicit search finds several of those violated
-    with two CPUs or more while they hold with one)."""
+    with two CPUs or more while they hold with one); and the engine decides each of them
+    within its limits (none is left unknown)."""
     statuses: set[str] = set()
-    for i, text in enumerate(_random_texts()):
-        _, run = _param_run(write_model(tmp_path, text, f"random-{i}.yaml"))
+    for path in random_models:
+        _, run = _param_run(path)
         statuses |= {o.status for o in run.outcomes}
     assert {"holds-all", "not-inductive"} <= statuses, statuses
+    assert "unknown" not in statuses, statuses

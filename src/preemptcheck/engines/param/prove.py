@@ -42,6 +42,11 @@ class Cand:
 # in all, and each query of it that tries a smaller part
 SUPPORT_WORK = 40_000_000
 SHRINK_RLIMIT = 1_000_000
+# and each query of the instantiated candidates (quantified only inside the properties'
+# own aggregates): a filter that answers unsat quickly or not at all
+GROUND_RLIMIT = 1_000_000
+# a step that breaks a candidate is first sought with at most this many CPUs
+FEW_CPUS = 3
 
 
 class Houdini:
@@ -57,6 +62,8 @@ class Houdini:
         self.s.add(enc.background())
         self.g = self.cx.solver()  # the candidates instantiated at the CPUs queries name
         self.g.add(enc.n >= enc.frag.least)
+        if self.cx.rlimit is None or self.cx.rlimit > GROUND_RLIMIT:
+            self.g.set("rlimit", GROUND_RLIMIT)  # a filter: what it leaves open, `s` decides
         self.seen: set[int] = set()
         self.ground: list[Z] = []
         self.last: Z = self.s  # the solver that answered the last query (for its core)
@@ -67,6 +74,9 @@ class Houdini:
         self._breaks: dict[tuple[int, object], Z] = {}
         self._goals: dict[tuple[int, int], Z] = {}
         self.deadline: float | None = None  # time.monotonic() by which to stop (--timeout)
+        self._few: Z | None = None
+        self._ij = (z3.Int("g!c", ctx), z3.Int("g!d", ctx))  # substituted by ground CPUs
+        self._cand_bodies: list[Z | None] | None = None
         named = enc.frag.named
         i, j = z3.Int("i!c", ctx), z3.Int("i!d", ctx)
         by_form: dict[str, list[Z]] = {}
@@ -152,13 +162,23 @@ class Houdini:
             for k, b in zip(ks, flags, strict=True):
                 solver.add(z3.Implies(b, self.breaks(k, changes, key)))
             solver.add(z3.Implies(some, z3.And(when, z3.Or(*flags))))
+        r = z3.unknown
         if assume:
             self._instantiate(terms)
             r = self.cx.check(self.g, some, *lits)
             if r == z3.unsat or (r == z3.unknown and self.cx.exhausted):
                 self.last = self.g
                 return r, None, []
-        r = self.cx.check(self.s, some, *lits)
+            # such a step among few CPUs first: there model-based instantiation finds a
+            # model quickly when there is one, where over unbounded N it can spend the whole
+            # rlimit looking for it. A model with few CPUs is a model; an unsat or unknown
+            # answer there says nothing of more CPUs, and the unbounded query decides.
+            r = self.cx.check(self.s, some, self.few(), *lits)
+            if r == z3.unknown and self.cx.exhausted:
+                self.last = self.s
+                return r, None, []
+        if r != z3.sat:
+            r = self.cx.check(self.s, some, *lits)
         self.last = self.s
         if r != z3.sat:
             return r, None, []
@@ -178,6 +198,22 @@ class Houdini:
                 hit.append(k)
         return r, m, hit
 
+    def few(self) -> Z:
+        """A literal that, assumed, bounds N to at most FEW_CPUS (or the least count)."""
+        if self._few is None:
+            self._few = self.cx.lit("few")
+            bound = max(self.enc.frag.least, FEW_CPUS)
+            self.s.add(z3.Implies(self._few, self.enc.n <= bound))
+            self.g.add(z3.Implies(self._few, self.enc.n <= bound))
+        return self._few
+
+    def _broken_by_few(self, lits: list[Z]) -> bool:
+        """The instantiated query under `lits` has a model with few CPUs: a smaller set of
+        candidates is tried in vain (a model with few CPUs is quick to find where the
+        unbounded query can spend its whole rlimit looking for one, and then be unknown)."""
+        self.last = self.g
+        return bool(self.cx.check(self.g, self.few(), *lits) == z3.sat)
+
     def _instantiate(self, terms: tuple[Z, ...]) -> None:
         """The candidates (and the background) at every CPU of `terms` and the witnesses,
         in the instantiated solver, for the terms it has not seen."""
@@ -191,9 +227,9 @@ class Houdini:
             self.ground.append(t)
             self.g.add(enc.valid_at(t))
         fresh = {t.get_id() for t in new}
-        for c in self.cands:
+        for c, body in zip(self.cands, self._bodies(), strict=True):
             form = c.fact.form
-            if form == "g":
+            if body is None:
                 continue
             pairs = (
                 [(a, None) for a in self.ground]
@@ -210,8 +246,21 @@ class Houdini:
                     dom += [a != n for n in named]
                 if form == "pk" and b is not None:
                     dom += [b != n for n in named]
-                body = c.fact.build(enc.x, a, b)
-                self.g.add(z3.Implies(z3.And(c.lit, *dom), body))
+                at = [(self._ij[0], a)] + ([(self._ij[1], b)] if b is not None else [])
+                self.g.add(z3.Implies(z3.And(c.lit, *dom), z3.substitute(body, *at)))
+
+    def _bodies(self) -> list[Z | None]:
+        """Each candidate's body at the CPUs `_ij` (None for a global one), built once: its
+        instance at other CPUs is a substitution, much cheaper than building it again."""
+        if self._cand_bodies is None:
+            i, j = self._ij
+            self._cand_bodies = [
+                None
+                if c.fact.form == "g"
+                else c.fact.build(self.enc.x, i, j if c.fact.form in ("p", "pk") else None)
+                for c in self.cands
+            ]
+        return self._cand_bodies
 
     def run(self) -> str | None:
         """Drop candidates until the rest is inductive; the reason when the run must stop."""
@@ -341,6 +390,8 @@ class Houdini:
             self._goals[key] = lit
             self._instantiate(rule.params)
         lits = [self._goals[key], *(self.cands[j].lit for j in assumed)]
+        if not quantified and self._broken_by_few(lits):
+            return False
         for solver in (self.g, self.s) if quantified else (self.g,):
             self.last = solver
             res = self.cx.check(solver, *lits)
@@ -375,8 +426,8 @@ class Houdini:
         start = self.cx.work()
         for j in list(more):
             trial = [x for x in more if x != j]
-            self.last = self.g
-            if self.cx.check(self.g, lit, *(self.cands[x].lit for x in trial)) == z3.unsat:
+            lits = [lit, *(self.cands[x].lit for x in trial)]
+            if not self._broken_by_few(lits) and self.cx.check(self.g, *lits) == z3.unsat:
                 more = trial
             if self.cx.work() - start > budget:
                 return None
