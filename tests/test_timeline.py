@@ -104,8 +104,10 @@ def _well_formed(svg: str) -> None:
 
 
 @pytest.mark.slow
-def test_every_bundled_trace_renders() -> None:
-    run = _run(str(ROOT / "models"), str(ROOT / "models" / "races"))
+def test_every_bundled_trace_renders(shared_results_dir: Path) -> None:
+    # the session's runs of the bundled models (tests/test_ci_outputs.py reads the same)
+    paths = [str(ROOT / "models"), str(ROOT / "models" / "races")]
+    run = check_paths(paths, Options(cache_dir=str(shared_results_dir)))
     files = svg_files(run)
     assert len(files) >= 50
     assert len({name for name, _ in files}) == len(files)
