@@ -104,9 +104,11 @@ def test_readme_has_command_samples() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sample", _command_samples(), ids=lambda b: b.splitlines()[0])
-def test_command_sample_is_what_verify_prints(sample: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_command_sample_is_what_verify_prints(sample: str, monkeypatch, request) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
     command, *expected = sample.splitlines()
+    if " --cluster local" in command:  # the process's Ray, as the cluster tests share it
+        request.getfixturevalue("ray_instance")
     args = shlex.split(command.removeprefix("$ preemptcheck "))
     result = CliRunner().invoke(app, args)
     actual = result.output
