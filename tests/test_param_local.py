@@ -448,3 +448,147 @@ def test_random_models_with_cut_aggregates_agree(tmp_path: Path) -> None:
     assert dropped > 0, "the random models exercise both answers"
     assert framed > 0, "some steps are proved on their frame"
     assert widened > 0, "some steps need every CPU"
+
+
+# The soundness argument of the frame, pinned down: each of the next three models is proved
+# by a variant of the check that drops one of its conditions, though explicit search finds
+# the invariant violated. The violation needs two CPUs outside the frame playing different
+# parts (the frame holds the step's CPU and one more), so only the generic CPUs can supply
+# them.
+
+KEPT_ACROSS = """
+model: two-witnesses
+params:
+  NCPU: {values: [4, 5], default: 5}
+cpus: NCPU
+enums:
+  role: [idle, pa, pb]
+vars:
+  m: {type: enum, of: role, index: cpus, init: idle}
+  x: {type: bool, index: cpus}
+  y: {type: bool}
+  h: {type: bool}
+  d: {type: bool}
+actions:
+  to_a:
+    when: not h and not d
+    do: {m: pa}
+  to_b:
+    when: not h and not d
+    do: {m: pb}
+  toggle:
+    when: not h and not d
+    do: {x: not x}
+  arm:
+    when: >-
+      not h and not d and any(m[c] == pa and x[c] != y for c in cpus)
+      and any(m[c] == pb and x[c] != y for c in cpus)
+    do: {h: true}
+  flip:
+    when: h and m == idle
+    do: {y: not y, h: false, d: true}
+properties:
+  snap:
+    invariant: >-
+      (any(m[c] == pa and x[c] != y for c in cpus)
+      and any(m[c] == pb and x[c] != y for c in cpus)) == h or not (h or d)
+deadlock: allowed
+"""
+
+
+def test_a_generic_cpu_is_not_kept_across_a_step_that_changes_what_it_reads(
+    tmp_path: Path,
+) -> None:
+    """`flip` writes y, which every element of snap's aggregates reads: before the step each
+    aggregate needs a CPU with x != y, after it one with x == y (the old y), two CPUs. With
+    5 CPUs the step breaks snap from a state of it (two pa CPUs, two pb CPUs and the idle
+    CPU that flips). Keeping snap's generic CPUs across the step would make each of them
+    both CPUs at once: only the frame's one other CPU could then play a second part, for
+    one aggregate, and snap would be proved although explicit search finds it violated."""
+    path = write_model(tmp_path, KEPT_ACROSS)
+    assert _agree(load_model(path, overrides={"NCPU": "4"})) == {"snap"}
+    model = load_model(path, overrides={"NCPU": "5"})
+    assert _agree(model) == set()
+    local = prove_locally(_invariants_only(model))
+    assert local.symmetry == "CPUs 0-4 interchangeable"
+    assert local.framed > 0, "the other steps are proved on their frame"
+
+
+THREE_ROLES = """
+model: three-roles
+params:
+  NCPU: {values: [3, 4], default: 4}
+cpus: NCPU
+enums:
+  role: [idle, pa, pb, pc]
+vars:
+  m: {type: enum, of: role, index: cpus, init: idle}
+  h: {type: bool}
+actions:
+  to_a:
+    when: not h
+    do: {m: pa}
+  to_b:
+    when: not h
+    do: {m: pb}
+  to_c:
+    when: not h
+    do: {m: pc}
+  fire:
+    when: >-
+      m == idle and any(m[c] == pa for c in cpus) and any(m[c] == pb for c in cpus)
+      and any(m[c] == pc for c in cpus)
+    do: {h: true}
+properties:
+  never-fired: {invariant: not h}
+deadlock: allowed
+"""
+
+
+def test_each_cut_aggregate_has_a_generic_cpu_of_its_own(tmp_path: Path) -> None:
+    """`fire`'s guard has three aggregates, each needing a CPU of another role: with 4 CPUs
+    (the idle one firing and three others) never-fired is violated. Its frame, the firing CPU
+    and one more, holds one of them; one generic CPU shared by the three aggregates could
+    be only one other, and the guard could never hold on the frame."""
+    path = write_model(tmp_path, THREE_ROLES)
+    assert _agree(load_model(path, overrides={"NCPU": "3"})) == {"never-fired"}
+    assert _agree(load_model(path, overrides={"NCPU": "4"})) == set()
+
+
+ZERO_IDLE = """
+model: zero-idle
+params:
+  NCPU: {values: [3, 4], default: 4}
+cpus: NCPU
+enums:
+  role: [idle, pa, pb]
+vars:
+  m: {type: enum, of: role, index: cpus, init: idle}
+  h: {type: bool}
+actions:
+  to_a:
+    when: not h and self != 0
+    do: {m: pa}
+  to_b:
+    when: not h and self != 0
+    do: {m: pb}
+  fire:
+    when: m == idle and any(m[c] == pa for c in cpus) and any(m[c] == pb for c in cpus)
+    do: {h: true}
+properties:
+  zero-idle: {invariant: "implies(self == 0, m == idle)"}
+  never-fired: {invariant: not h}
+deadlock: allowed
+"""
+
+
+def test_a_generic_cpu_is_assumed_only_what_holds_at_every_cpu(tmp_path: Path) -> None:
+    """zero-idle holds at every CPU, but renamed to another CPU's entries it would say that
+    CPU is idle too: a generic CPU must not be assumed it (it names a CPU, so it is not
+    renamable). Assumed there, no generic CPU could be pa or pb, the frame (CPU 0, the
+    firing CPU, one more) holds only one of the two roles `fire` needs, and never-fired,
+    violated with 4 CPUs, would be proved."""
+    path = write_model(tmp_path, ZERO_IDLE)
+    model = load_model(path, overrides={"NCPU": "4"})
+    assert prove_locally(_invariants_only(model)).symmetry == "CPUs 1-3 interchangeable"
+    assert _agree(model) == {"zero-idle"}
