@@ -317,3 +317,50 @@ def test_cli_all_cpus(tmp_path: Path) -> None:
     assert props["request-not-lost"]["all_cpus"]["invariant"]
     assert props["request-not-lost"]["strength"] == "inductive"
     assert "all_cpus" not in props["request-served"]  # witnessed on this instance
+
+
+# a property naming CPUs 2 and 4: every count it is proved for has at least 5 CPUs
+NAMED_FOUR = """
+model: named-four
+params:
+  NCPU: {values: [5, 6], default: 5}
+cpus: NCPU
+vars:
+  x: {type: bool, index: cpus}
+  y: {type: bool, index: cpus}
+actions:
+  arm:
+    when: not x[4]
+    do: {y: true}
+  hand:
+    for: {t: cpus}
+    when: y and t != self and t != 4
+    do:
+      x[4]: true
+properties:
+  four-clear:
+    invariant: implies(y[2], not x[4])
+deadlock: allowed
+"""
+
+
+def test_the_few_cpus_search_respects_the_least_count(tmp_path: Path) -> None:
+    """The search with few CPUs first (at most max(least, 3)) never goes below the count the
+    model names CPUs for: its counterexample to induction has 5 CPUs, a real step of the
+    5-CPU instance from a state of the property into one that breaks it."""
+    run, out = _first(tmp_path, NAMED_FOUR)
+    assert out.status == "not-inductive", out.reason
+    assert out.least == 5
+    cti = out.cti
+    assert cti is not None
+    assert cti.trace is not None
+    assert cti.model is not None
+    assert cti.ncpu == cti.model.cpus == 5
+    (label,) = cti.trace.steps
+    before, after = cti.trace.states
+    ref = Reference(cti.model)
+    assert any(o.label == label and o.next == after for o in ref.outcomes(before))
+    pi = [p.id for p in cti.model.properties].index("four-clear")
+    assert all(v is True for p, _, v in ref.state_checks(before) if p == pi)
+    assert any(v is not True for p, _, v in ref.state_checks(after) if p == pi)
+    assert run.work < 20_000_000, run.work
