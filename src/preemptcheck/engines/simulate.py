@@ -235,7 +235,7 @@ class Simulator:
             if not isinstance(what, SimFinding):
                 d, sid, cpu, msg = what
                 path = (packed[: d + 1], sids[:d])
-                what = SimFinding(pi, run, self.explorer._trace(path, pi, d, sid, cpu, msg))
+                what = SimFinding(pi, run, self.explorer.finding_trace(path, pi, d, sid, cpu, msg))
             findings.append(what)
         return Walk(run, tuple(packed), tuple(sids), stuck, tuple(findings))
 

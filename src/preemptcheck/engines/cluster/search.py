@@ -173,7 +173,7 @@ class _Driver:
             packed.reverse()
             sids.reverse()
             msg = self.explorer.error_message(packed[-1], pi, sid, cpu) if err else None
-            trace = self.explorer._trace((packed, sids), pi, -1, sid, cpu, msg)
+            trace = self.explorer.finding_trace((packed, sids), pi, -1, sid, cpu, msg)
             out.append(Finding(pi, trace))
         return tuple(out)
 

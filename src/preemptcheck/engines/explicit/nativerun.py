@@ -225,7 +225,7 @@ def run_native(
             continue
         path = explorer._path(_Rows(search.states), search.parent, search.via, i)
         msg = explorer.error_message(path[0][-1], pi, sid, cpu) if err else None
-        findings.append(Finding(pi, explorer._trace(path, pi, i, sid, cpu, msg)))
+        findings.append(Finding(pi, explorer.finding_trace(path, pi, i, sid, cpu, msg)))
     ctl = search.ctl
     return ExplicitRun(
         int(ctl[store.N]),

@@ -231,7 +231,9 @@ class Explorer:
                     break
         complete = limit is None
         findings = tuple(
-            Finding(pi, self._trace(self._path(order, parent, via, found[pi][0]), pi, *found[pi]))
+            Finding(
+                pi, self.finding_trace(self._path(order, parent, via, found[pi][0]), pi, *found[pi])
+            )
             for pi in sorted(found)
         )
         coverage = tuple((a.name, cov[k]) for k, a in enumerate(self.ts.model.actions))
@@ -267,7 +269,7 @@ class Explorer:
         sids.reverse()
         return packed, sids
 
-    def _trace(
+    def finding_trace(
         self,
         path: tuple[list[int], list[int]],
         pi: int,
@@ -276,6 +278,11 @@ class Explorer:
         cpu: int,
         msg: str | None,
     ) -> Trace:
+        """The trace of property pi's finding: `path` (packed states and the step ids between
+        them) to the state where it was found, then step `sid` from there (-1: none, the
+        state itself is the finding), concretized when the search was symmetry-reduced. Every
+        search that finds on packed states (Python, native, cluster, simulation) builds its
+        traces here."""
         packed, sids = path
         failed = False
         if sid != -1:
