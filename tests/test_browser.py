@@ -178,24 +178,28 @@ class Report:
         return Counter(p["verdict"] for m in self.json["models"] for p in m["properties"])
 
 
-def _report(tmp_path: Path) -> Report:
-    """`verify --html report.html models/`, with the JSON of the same run beside it."""
+def _report(tmp_path: Path, shared: Path) -> Report:
+    """`verify --html report.html models/`, with the JSON of the same run beside it; the
+    runs are the session's shared ones of the bundled models (conftest's shared_results_dir:
+    other tests check the same folder by the same path)."""
     html = tmp_path / "report.html"
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("preemptcheck")), "verify", "--html", str(html),
-         "--format", "json", "models/"],
+         "--format", "json", str(ROOT / "models")],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "PREEMPTCHECK_CACHE": "0"},
+        env={**os.environ, "PREEMPTCHECK_CACHE": "1", "PREEMPTCHECK_CACHE_DIR": str(shared)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     return Report(html, json.loads(proc.stdout))
 
 
 @pytest.mark.slow
-def test_the_report_of_the_bundled_models(browser: Browser, tmp_path: Path) -> None:
+def test_the_report_of_the_bundled_models(
+    browser: Browser, tmp_path: Path, shared_results_dir: Path
+) -> None:
     """The report of every bundled model, as a person sees it. One test, so one run of
     `verify` (some 20 s) serves every check below and no test worker waits for another."""
-    report = _report(tmp_path)
+    report = _report(tmp_path, shared_results_dir)
     with browser.page() as page:
         url = _open(page, report.path)
         _clean(page, url)
