@@ -120,10 +120,15 @@ WHOLE_BUNDLE = frozenset({"bundled_results", "bundled", "shared_results", "share
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that needs every bundled model checked is slow, whichever test of a worker
-    happens to pay for the shared fixture (`pytest -m "not slow"` leaves them out)."""
+    happens to pay for the shared fixture (`pytest -m "not slow"` leaves them out).
+
+    The slow tests run first, then the others, each part in pytest-randomly's order (this
+    hook runs after its shuffle; the sort is stable): the run ends with tests of a second or
+    less, so neither xdist worker idles while the other finishes a test of a minute."""
     for item in items:
         if WHOLE_BUNDLE & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(trylast=True)  # after the cacheprovider has set config.cache
