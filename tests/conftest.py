@@ -122,13 +122,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that needs every bundled model checked is slow, whichever test of a worker
     happens to pay for the shared fixture (`pytest -m "not slow"` leaves them out).
 
-    The slow tests run first, then the others, each part in pytest-randomly's order (this
-    hook runs after its shuffle; the sort is stable): the run ends with tests of a second or
-    less, so neither xdist worker idles while the other finishes a test of a minute."""
+    The longest tests (LONGEST) run first, then the other slow ones, then the rest, each
+    part in pytest-randomly's order (this hook runs after its shuffle; the sort is stable):
+    the run ends with tests of a second or less, so neither xdist worker idles while the
+    other finishes a test of a minute."""
     for item in items:
         if WHOLE_BUNDLE & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(
+        key=lambda item: (
+            not item.nodeid.startswith(LONGEST),
+            item.get_closest_marker("slow") is None,
+        )
+    )
+
+
+# The tests of 20 s or more on a fresh clone here (`pytest --durations=20`), started first
+# (not those that read the session's shared runs: whichever comes first checks the bundle)
+LONGEST = (
+    "tests/test_cluster.py::test_thirteen_million_states_agree",
+    "tests/test_cluster.py::test_the_bundled_multi_cpu_models_agree",
+    "tests/test_packaging.py::",
+    "tests/test_backends.py::test_random_models_agree",
+    "tests/test_backends.py::test_workers_give_the_same_output",
+    "tests/test_symbolic.py::test_symbolic_gives_the_explicit_verdicts_on_every_bundled_model",
+    "tests/test_bundled_models.py::test_engine_agrees_with_reference_interpreter",
+)
 
 
 @pytest.hookimpl(trylast=True)  # after the cacheprovider has set config.cache
