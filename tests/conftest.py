@@ -116,18 +116,21 @@ def _session_cache_home(config: pytest.Config) -> Path:
 
 # fixtures that check every bundled model (a mode model with its monitors takes seconds)
 WHOLE_BUNDLE = frozenset({"bundled_results", "bundled", "shared_results", "shared_results_dir"})
+# and the one that starts a Ray instance in the test process (seconds, and its workers')
+RAY = frozenset({"ray_instance"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that needs every bundled model checked is slow, whichever test of a worker
-    happens to pay for the shared fixture (`pytest -m "not slow"` leaves them out).
+    """A test that needs every bundled model checked, or a Ray instance, is slow, whichever
+    test of a worker happens to pay for the shared fixture (`pytest -m "not slow"` leaves
+    them out).
 
     The longest tests (LONGEST) run first, then the other slow ones, then the rest, each
     part in pytest-randomly's order (this hook runs after its shuffle; the sort is stable):
     the run ends with tests of a second or less, so neither xdist worker idles while the
     other finishes a test of a minute."""
     for item in items:
-        if WHOLE_BUNDLE & set(getattr(item, "fixturenames", ())):
+        if (WHOLE_BUNDLE | RAY) & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
     items.sort(
         key=lambda item: (

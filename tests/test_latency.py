@@ -99,6 +99,7 @@ def test_every_witness_is_replayed_and_shows_its_figure(all_modes: LatencyRun) -
     assert seen == {"never", "unbounded", "count"}
 
 
+@pytest.mark.slow
 def test_replay_refuses_a_wrong_count(all_modes: LatencyRun) -> None:
     r = next(
         x

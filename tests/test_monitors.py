@@ -1869,6 +1869,7 @@ def compare_with_oracle(tmp_path: Path, spec: Spec) -> Verdict:
     return p.verdict
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     derandomize=True,

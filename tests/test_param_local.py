@@ -424,6 +424,7 @@ def _framed_model(rng: random.Random, i: int) -> str:
     return str(yaml.safe_dump(doc, sort_keys=False, width=10_000))
 
 
+@pytest.mark.slow
 def test_random_models_with_cut_aggregates_agree(tmp_path: Path) -> None:
     # the same cross-check as test_random_models_agree, on models whose steps and
     # invariants have aggregates over cpus in every position: what the steps checked on
