@@ -21,7 +21,7 @@ from preemptcheck.checking.check import Options, check_model
 from preemptcheck.checking.results import Verdict
 from preemptcheck.engines.param import frame as framing
 from preemptcheck.engines.param.fixed import instance_with, prove_fixed_with
-from preemptcheck.engines.param.local import prove_locally
+from preemptcheck.engines.param.local import LocalRun, prove_locally
 from preemptcheck.engines.symbolic import Symbolic
 from preemptcheck.expr.ast import Agg, Expr, VarInfo, walk
 from preemptcheck.expr.evaluate import EvalError, evaluate
@@ -53,6 +53,11 @@ def _invariants_only(model: Model) -> Model:
 def _agree(full: Model) -> set[str]:
     """Local proofs of `full`'s invariants against explicit search (on `full`, whose `range`
     it needs) and the whole relation; the ids proved."""
+    return _agree_run(full)[0]
+
+
+def _agree_run(full: Model) -> tuple[set[str], LocalRun]:
+    """_agree, and the local run it checked."""
     model = _invariants_only(full)
     local = prove_locally(model)
     assert not local.reason, local.reason
@@ -70,7 +75,7 @@ def _agree(full: Model) -> set[str]:
         if o.status == "proved" and o.depth == 1
     }
     assert proved == by_whole, (model.cpus, proved, by_whole, local.dropped)
-    return proved
+    return proved, local
 
 
 def test_random_models_agree(tmp_path: Path) -> None:
@@ -437,10 +442,9 @@ def test_random_models_with_cut_aggregates_agree(tmp_path: Path) -> None:
         for n in (3, 4):
             model = load_model(path, overrides={"NCPU": str(n)})
             try:
-                got = _agree(model)
+                got, local = _agree_run(model)
             except AssertionError as exc:
                 raise AssertionError(f"{exc}\n{text}") from exc
-            local = prove_locally(_invariants_only(model))
             proved += len(got)
             dropped += len(local.dropped)
             framed += local.framed
